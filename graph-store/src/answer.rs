@@ -1,0 +1,216 @@
+//! Relational question answering: the router picks the relations, the graph follows them
+//! from the seed entities and ranks what it reaches.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+
+use crate::graph::{Graph, RelationTypeId};
+use crate::model::{Direction, Fact, GraphAnswer, GraphQuestion, PprParams};
+
+/// Relations whose chains are meaningful to follow further than one hop: a koala is a
+/// phalanger is a marsupial; a city is located in a country located in a region.
+pub const TRANSITIVE_RELATIONS: &[&str] = &["is_a", "part_of", "located_in"];
+
+/// How far a transitive chain is followed.
+const MAX_CHAIN: usize = 12;
+
+/// Each further hop along a chain multiplies the score by this: nearer answers first.
+const HOP_DECAY: f64 = 0.8;
+
+/// Hops around the seeds considered when the question names no relation.
+const NEIGHBORHOOD_HOPS: usize = 2;
+
+/// Breadth-first reach of one seed: hop count and the edge it was reached by.
+struct Reach {
+    depth: HashMap<NodeIndex, usize>,
+    came_from: HashMap<NodeIndex, (NodeIndex, EdgeIndex)>,
+}
+
+impl Reach {
+    fn chain(&self, graph: &Graph, seed: NodeIndex, mut at: NodeIndex) -> Vec<Fact> {
+        let mut facts = Vec::new();
+        while at != seed {
+            let Some(&(previous, edge)) = self.came_from.get(&at) else {
+                break;
+            };
+            facts.push(graph.fact(edge));
+            at = previous;
+        }
+        facts.reverse();
+        facts
+    }
+}
+
+impl Graph {
+    /// Answers a relational question; see [`GraphQuestion`]. Answers reached from more
+    /// seeds rank first, then nearer ones; scores are in (0, 1].
+    pub fn answer(&self, question: &GraphQuestion) -> Vec<GraphAnswer> {
+        let mut seeds: Vec<NodeIndex> = question
+            .seeds
+            .iter()
+            .filter_map(|id| self.ids.get(id.as_str()).copied())
+            .collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        if seeds.is_empty() || question.limit == 0 {
+            return Vec::new();
+        }
+        if question.relations.is_empty() {
+            return self.answer_by_pagerank(&seeds, question);
+        }
+
+        let relations: HashSet<RelationTypeId> = question
+            .relations
+            .iter()
+            .filter_map(|name| self.relation_id(name))
+            .collect();
+        if relations.is_empty() {
+            return Vec::new();
+        }
+        let transitive = question
+            .relations
+            .iter()
+            .all(|name| TRANSITIVE_RELATIONS.contains(&name.as_str()));
+        let max_depth = if transitive { MAX_CHAIN } else { 1 };
+
+        let reaches: Vec<Reach> = seeds
+            .iter()
+            .map(|&seed| self.reach(seed, question.direction, Some(&relations), max_depth))
+            .collect();
+
+        // Candidate → (seeds reaching it, farthest of their distances).
+        let mut support: HashMap<NodeIndex, (usize, usize)> = HashMap::new();
+        for reach in &reaches {
+            for (&node, &depth) in &reach.depth {
+                if depth == 0 {
+                    continue;
+                }
+                let entry = support.entry(node).or_insert((0, 0));
+                entry.0 += 1;
+                entry.1 = entry.1.max(depth);
+            }
+        }
+        let seed_set: HashSet<NodeIndex> = seeds.iter().copied().collect();
+        let mut answers: Vec<(NodeIndex, usize, usize, f64)> = support
+            .into_iter()
+            .filter(|(node, _)| !seed_set.contains(node))
+            .filter(|(node, _)| self.has_kind(*node, question.target_kind.as_deref()))
+            .map(|(node, (count, depth))| {
+                let coverage = count as f64 / seeds.len() as f64;
+                let nearness = HOP_DECAY.powi(i32::try_from(depth - 1).unwrap_or(i32::MAX));
+                (node, count, depth, coverage * nearness)
+            })
+            .collect();
+        answers.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(a.2.cmp(&b.2))
+                .then(b.3.total_cmp(&a.3))
+                .then_with(|| self.graph[a.0].name.cmp(&self.graph[b.0].name))
+        });
+        answers.truncate(question.limit);
+        answers
+            .into_iter()
+            .map(|(node, _, depth, score)| GraphAnswer {
+                entity: self.neighbor_entity(node, depth),
+                score,
+                facts: self.supporting_facts(&seeds, &reaches, node),
+            })
+            .collect()
+    }
+
+    /// No relation given: the seeds' neighbourhood, ranked by personalised PageRank.
+    fn answer_by_pagerank(
+        &self,
+        seeds: &[NodeIndex],
+        question: &GraphQuestion,
+    ) -> Vec<GraphAnswer> {
+        let reaches: Vec<Reach> = seeds
+            .iter()
+            .map(|&seed| self.reach(seed, Direction::Both, None, NEIGHBORHOOD_HOPS))
+            .collect();
+        let weighted: Vec<(String, f64)> = seeds
+            .iter()
+            .map(|&seed| (self.graph[seed].id.clone(), 1.0))
+            .collect();
+        let ranked = self.personalized_pagerank(&weighted, &PprParams::default());
+        let mut answers: Vec<(NodeIndex, usize, f64)> = ranked
+            .iter()
+            .filter_map(|(id, mass)| {
+                let node = *self.ids.get(id.as_str())?;
+                let depth = reaches.iter().filter_map(|r| r.depth.get(&node)).min()?;
+                (*depth > 0 && self.has_kind(node, question.target_kind.as_deref()))
+                    .then_some((node, *depth, *mass))
+            })
+            .take(question.limit)
+            .collect();
+        let top = answers.first().map_or(1.0, |a| a.2);
+        answers
+            .iter_mut()
+            .for_each(|a| a.2 = (a.2 / top).clamp(f64::MIN_POSITIVE, 1.0));
+        answers
+            .into_iter()
+            .map(|(node, depth, score)| GraphAnswer {
+                entity: self.neighbor_entity(node, depth),
+                score,
+                facts: self.supporting_facts(seeds, &reaches, node),
+            })
+            .collect()
+    }
+
+    fn has_kind(&self, node: NodeIndex, kind: Option<&str>) -> bool {
+        kind.is_none_or(|kind| self.graph[node].kind == kind)
+    }
+
+    /// The chains from every seed that reaches `node`, without repeats.
+    fn supporting_facts(
+        &self,
+        seeds: &[NodeIndex],
+        reaches: &[Reach],
+        node: NodeIndex,
+    ) -> Vec<Fact> {
+        let mut facts: Vec<Fact> = Vec::new();
+        for (&seed, reach) in seeds.iter().zip(reaches) {
+            if !reach.depth.contains_key(&node) {
+                continue;
+            }
+            for fact in reach.chain(self, seed, node) {
+                if !facts.contains(&fact) {
+                    facts.push(fact);
+                }
+            }
+        }
+        facts
+    }
+
+    fn reach(
+        &self,
+        seed: NodeIndex,
+        direction: Direction,
+        relations: Option<&HashSet<RelationTypeId>>,
+        max_depth: usize,
+    ) -> Reach {
+        let mut reach = Reach {
+            depth: HashMap::from([(seed, 0)]),
+            came_from: HashMap::new(),
+        };
+        let mut queue = VecDeque::from([seed]);
+        while let Some(node) = queue.pop_front() {
+            let depth = reach.depth.get(&node).copied().unwrap_or(0);
+            if depth >= max_depth {
+                continue;
+            }
+            for (edge, next, relation) in self.incident_edges(node, direction) {
+                if relations.is_some_and(|r| !r.contains(&relation))
+                    || reach.depth.contains_key(&next)
+                {
+                    continue;
+                }
+                reach.depth.insert(next, depth + 1);
+                reach.came_from.insert(next, (node, edge));
+                queue.push_back(next);
+            }
+        }
+        reach
+    }
+}

@@ -1,0 +1,321 @@
+//! Text normalisation shared by the entity index and queries, so both sides agree on
+//! what a word is: lower case, diacritics stripped (NFKD minus combining marks),
+//! punctuation as a word break, possessive `'s` dropped, plurals folded to a stem.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// A word of the original text, normalised, with its byte span in that text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    /// Lower-cased, diacritic-free form, e.g. `koalas`.
+    pub raw: String,
+    /// `raw` with plural endings folded, e.g. `koala`; used for exact matching.
+    pub stem: String,
+    /// Byte offset of the first character in the original text.
+    pub start: usize,
+    /// Byte offset just past the last character in the original text.
+    pub end: usize,
+    /// Every letter was written in upper case (e.g. `FR`), which lets short codes link.
+    pub upper: bool,
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | '`' | 'ʼ')
+}
+
+/// Splits `text` into normalised word tokens.
+pub(crate) fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut current: Option<Token> = None;
+    let mut has_lower = false;
+    let mut prev_was_apostrophe = false;
+    let mut folded = String::new();
+
+    let mut finish = |token: Option<Token>, has_lower: bool, after_apostrophe: bool| {
+        if let Some(mut token) = token {
+            // "France's" → "France": the lone "s" after an apostrophe is a possessive.
+            if after_apostrophe && token.raw == "s" {
+                return;
+            }
+            token.upper = token.upper && !has_lower;
+            token.stem = stem(&token.raw);
+            tokens.push(token);
+        }
+    };
+    let mut token_after_apostrophe = false;
+
+    for (offset, c) in text.char_indices() {
+        folded.clear();
+        decompose_compatible(c, |d| {
+            if !is_combining_mark(d) {
+                folded.extend(d.to_lowercase());
+            }
+        });
+        let is_word = !folded.is_empty() && folded.chars().all(char::is_alphanumeric);
+        if is_word {
+            let token = current.get_or_insert_with(|| {
+                token_after_apostrophe = prev_was_apostrophe;
+                has_lower = false;
+                Token {
+                    raw: String::new(),
+                    stem: String::new(),
+                    start: offset,
+                    end: offset,
+                    upper: false,
+                }
+            });
+            if c.is_uppercase() {
+                token.upper = true;
+            } else if c.is_lowercase() {
+                has_lower = true;
+            }
+            token.raw.push_str(&folded);
+            token.end = offset + c.len_utf8();
+        } else {
+            finish(current.take(), has_lower, token_after_apostrophe);
+        }
+        prev_was_apostrophe = is_apostrophe(c);
+    }
+    finish(current.take(), has_lower, token_after_apostrophe);
+    tokens
+}
+
+/// Folds common English plural endings: `countries` → `country`, `boxes` → `box`,
+/// `koalas` → `koala`. Applied to both the index and queries, so an over-eager fold
+/// (`paris` → `pari`) is harmless: both sides fold the same way.
+pub(crate) fn stem(word: &str) -> String {
+    let len = word.chars().count();
+    if len >= 5 {
+        if let Some(base) = word.strip_suffix("ies") {
+            return format!("{base}y");
+        }
+        for suffix in ["sses", "xes", "ches", "shes"] {
+            if word.ends_with(suffix) {
+                return word[..word.len() - 2].to_string();
+            }
+        }
+    }
+    if len >= 4 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
+        return word[..word.len() - 1].to_string();
+    }
+    word.to_string()
+}
+
+/// Function words that never name an entity, and words of questions about the graph
+/// (`capital`, `border`, `country`) that must not be typo-matched to an entity.
+pub(crate) fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
+/// Sorted, so lookups are a binary search.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "animal",
+    "animals",
+    "another",
+    "any",
+    "are",
+    "around",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "biggest",
+    "border",
+    "bordered",
+    "bordering",
+    "borders",
+    "both",
+    "but",
+    "by",
+    "can",
+    "capital",
+    "capitals",
+    "cities",
+    "city",
+    "connected",
+    "contain",
+    "could",
+    "countries",
+    "country",
+    "currency",
+    "describe",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "explain",
+    "few",
+    "find",
+    "for",
+    "from",
+    "further",
+    "give",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "kind",
+    "kinds",
+    "language",
+    "languages",
+    "largest",
+    "latest",
+    "list",
+    "located",
+    "many",
+    "me",
+    "more",
+    "most",
+    "much",
+    "my",
+    "near",
+    "neighbor",
+    "neighbors",
+    "neighbour",
+    "neighbours",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "official",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "part",
+    "people",
+    "photo",
+    "picture",
+    "please",
+    "related",
+    "same",
+    "she",
+    "should",
+    "show",
+    "similar",
+    "so",
+    "some",
+    "such",
+    "tell",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "today",
+    "too",
+    "type",
+    "types",
+    "under",
+    "until",
+    "up",
+    "use",
+    "used",
+    "uses",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn tokens_keep_original_offsets() {
+        let text = "Réunion's  CAPITAL-city";
+        let tokens = tokenize(text);
+        let raws: Vec<_> = tokens.iter().map(|t| t.raw.as_str()).collect();
+        assert_eq!(raws, ["reunion", "capital", "city"]);
+        assert_eq!(&text[tokens[0].start..tokens[0].end], "Réunion");
+        assert_eq!(&text[tokens[1].start..tokens[1].end], "CAPITAL");
+        assert!(tokens[1].upper);
+        assert!(!tokens[0].upper);
+    }
+
+    #[test]
+    fn plurals_fold() {
+        assert_eq!(stem("countries"), "country");
+        assert_eq!(stem("koalas"), "koala");
+        assert_eq!(stem("boxes"), "box");
+        assert_eq!(stem("glass"), "glass");
+        assert_eq!(stem("bus"), "bus");
+        let raws: Vec<_> = tokenize("Côte d’Ivoire")
+            .into_iter()
+            .map(|t| t.raw)
+            .collect();
+        assert_eq!(raws, ["cote", "d", "ivoire"]);
+    }
+}

@@ -1,0 +1,112 @@
+//! `QueryFeatures`: everything introspection learns about a query, serialisable for traces.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An entity mention in the query, linked to a graph entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LinkedEntity {
+    /// Entity id, e.g. `country:FRA`.
+    pub id: String,
+    /// The entity's name.
+    pub name: String,
+    /// The entity's type, e.g. `country`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text of the query that was linked.
+    pub mention: String,
+    /// Linking confidence in (0, 1].
+    pub confidence: f32,
+    /// How it was linked (`exact`, `alias`, `fuzzy`).
+    pub method: String,
+}
+
+/// Which way a relation is followed from the linked entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CueDirection {
+    /// From the linked entity along the relation (`France -capital-> ?`).
+    Out,
+    /// Against the relation (`? -capital-> Paris`).
+    In,
+    /// Either way; the graph decides by what exists.
+    Both,
+}
+
+/// A phrase in the query that names a graph relation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RelationCue {
+    /// The phrase found, e.g. `border`.
+    pub cue: String,
+    /// The relation type it maps to, e.g. `borders`; `path` for "how are A and B connected".
+    pub relation: String,
+    /// Which way to follow it.
+    pub direction: CueDirection,
+}
+
+/// The grammatical shape of the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionShape {
+    /// who / what / which / where / when / how / why question.
+    Wh,
+    /// is / are / does / can … question.
+    YesNo,
+    /// A keyword query or description, not a question.
+    Keywords,
+}
+
+/// What introspection found in a query. Serialisable so traces can replay a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct QueryFeatures {
+    /// The query as given.
+    pub query: String,
+    /// Lowercased, diacritics stripped, punctuation folded to spaces.
+    pub normalized: String,
+    /// Number of word tokens.
+    pub tokens: usize,
+    /// Linked entities, best first.
+    pub entities: Vec<LinkedEntity>,
+    /// Relation cues found.
+    pub relations: Vec<RelationCue>,
+    /// Freshness cues (dates, "latest", prices, scores, weather …).
+    pub freshness: Vec<String>,
+    /// Visual cues ("picture", "looks like" …).
+    pub visual: Vec<String>,
+    /// Explanatory or descriptive cues ("why", "history of", "difference between" …).
+    pub explanatory: Vec<String>,
+    /// Whether an image was attached to the query.
+    pub has_image: bool,
+    /// The question's shape.
+    pub shape: QuestionShape,
+    /// The wh-word or auxiliary that starts the question, if any.
+    pub lead: Option<String>,
+    /// Capitalised or quoted names that link to no entity (out-of-knowledge-base signal).
+    pub unlinked_names: Vec<String>,
+}
+
+impl QueryFeatures {
+    /// The highest linking confidence, 0 when nothing linked.
+    pub fn best_link(&self) -> f32 {
+        self.entities.iter().map(|e| e.confidence).fold(0.0, f32::max)
+    }
+
+    /// Distinct linked entity ids, best first.
+    pub fn entity_ids(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in &self.entities {
+            if !out.contains(&e.id) {
+                out.push(e.id.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a path cue ("how are A and B connected") was found.
+    pub fn wants_path(&self) -> bool {
+        self.relations.iter().any(|r| r.relation == PATH_RELATION)
+    }
+}
+
+/// The pseudo-relation of a "how are A and B connected" question.
+pub const PATH_RELATION: &str = "path";

@@ -1,0 +1,59 @@
+//! The `Source` trait: what the router needs from a knowledge store. One per route.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::features::QueryFeatures;
+use crate::hit::Hit;
+use crate::request::Filters;
+use crate::route::Route;
+
+/// What a source is asked.
+#[derive(Debug, Clone)]
+pub struct SourceRequest {
+    /// The query text.
+    pub query: String,
+    /// What introspection found (entities, relation cues …).
+    pub features: Arc<QueryFeatures>,
+    /// How many hits to return at most.
+    pub k: usize,
+    /// Filters to honour where the source can.
+    pub filters: Filters,
+    /// Image bytes attached to the query, if any.
+    pub image: Option<Arc<Vec<u8>>>,
+}
+
+/// Why a source could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SourceError {
+    /// The source is not configured or not reachable.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The request cannot be answered by this source (bad filter, wrong modality …).
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The offending field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The source failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A knowledge source the router can query.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Which route this source serves.
+    fn route(&self) -> Route;
+
+    /// `Err(reason)` when the source cannot run at all (e.g. no web provider configured).
+    fn availability(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Ranked hits for the request, best first.
+    async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError>;
+}

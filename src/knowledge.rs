@@ -1,0 +1,592 @@
+//! `Braid`: the knowledge base behind every interface. It owns the store of record and the
+//! derived indexes (graph, vectors), the embedder, the web provider and the router, and it is
+//! the only place writes go through: validate → commit to the store → apply to the indexes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use braid_graph::{Direction, Graph, NeighborQuery, Neighborhood};
+use braid_router::{QueryRequest, QueryResponse, Route, RoutePolicy, Router, RouterConfig, SourceRequest};
+use braid_vector::{Embedder, Item, Modality as VectorModality, VectorConfig, VectorStore};
+use braid_web::WebProvider;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::error::BraidError;
+use crate::images::sniff_media_type;
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::store::{Counts, Store, WriteBatch};
+
+/// Largest document text accepted, in bytes.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+/// Largest image accepted, in bytes.
+pub const MAX_IMAGE_BYTES: usize = 16 << 20;
+/// How many `is_a` ancestors enrich an image's indexed text.
+const ENRICH_ANCESTORS: usize = 6;
+
+/// How a Braid instance is set up.
+pub struct BraidOptions {
+    /// The data directory (created if missing).
+    pub data_dir: PathBuf,
+    /// The embedder for documents, images and queries.
+    pub embedder: Arc<dyn Embedder>,
+    /// The web search provider, if one is configured.
+    pub web: Option<Arc<dyn WebProvider>>,
+    /// Router settings (deadlines, fusion).
+    pub router: RouterConfig,
+    /// The routing policy.
+    pub policy: RoutePolicy,
+}
+
+/// What `/v1/status` reports.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Status {
+    /// Braid's version.
+    pub version: String,
+    /// Records in the store of record.
+    pub counts: Counts,
+    /// Items in the vector index (documents + images).
+    pub indexed_items: usize,
+    /// The active embedder.
+    pub embedder: EmbedderStatus,
+    /// The vector backend.
+    pub vector_backend: String,
+    /// Each route, whether it is available and why not.
+    pub routes: Vec<RouteStatus>,
+    /// The data directory.
+    pub data_dir: String,
+}
+
+/// The active embedder.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EmbedderStatus {
+    /// Its name, e.g. `hash-384`.
+    pub name: String,
+    /// Vector dimension.
+    pub dimension: usize,
+    /// Whether it embeds images by their pixels.
+    pub multimodal: bool,
+}
+
+/// Whether a route can run.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RouteStatus {
+    /// The route.
+    pub route: Route,
+    /// Whether it can run.
+    pub available: bool,
+    /// Why not, when it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct WriteSummary {
+    /// Ids written.
+    pub ids: Vec<String>,
+    /// How many records were written.
+    pub written: usize,
+    /// How many were already present unchanged (duplicate relations).
+    pub unchanged: usize,
+}
+
+/// An entity with its relations, as `GET /v1/entities/{id}` answers.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EntityView {
+    /// The entity.
+    pub entity: Entity,
+    /// Its relations in both directions.
+    pub relations: Vec<braid_graph::Fact>,
+    /// Documents and images linked to it.
+    pub items: Vec<String>,
+}
+
+/// The knowledge base.
+pub struct Braid {
+    store: Arc<Store>,
+    graph: Arc<RwLock<Graph>>,
+    vectors: Arc<VectorStore>,
+    embedder: Arc<dyn Embedder>,
+    router: Router,
+    /// Serialises writes so that the indexes see them in the store's commit order.
+    writer: Mutex<()>,
+    data_dir: PathBuf,
+}
+
+impl Braid {
+    /// Opens the data directory and rebuilds the derived indexes from the store of record.
+    pub fn open(options: BraidOptions) -> Result<Braid, BraidError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+            BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display()))
+        })?;
+        let store = Arc::new(Store::open(&options.data_dir)?);
+        let embedder = options.embedder;
+        let vectors = Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?);
+        let graph = Arc::new(RwLock::new(Graph::new()));
+
+        let web_source = WebSource::new(options.web);
+        let router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
+            .with_config(options.router)
+            .with_policy(options.policy)
+            .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
+            .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
+            .with_source(Arc::new(web_source));
+
+        let braid = Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir };
+        braid.rebuild_indexes()?;
+        Ok(braid)
+    }
+
+    /// Rebuilds the graph and the vector index from the store; re-embeds items whose stored
+    /// vector came from another embedder (and stores the new vectors).
+    fn rebuild_indexes(&self) -> Result<(), BraidError> {
+        let mut graph = Graph::new();
+        graph.import_entities(self.store.entities()?);
+        graph.import_relations(self.store.relations()?);
+
+        let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
+        let mut restore = WriteBatch::default();
+        let mut items = Vec::new();
+        for (doc, vector) in self.store.documents()? {
+            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
+                vector
+            } else {
+                let v = self.embedder.embed_text(&document_text(&doc))?;
+                restore.documents.push((doc.clone(), v.clone()));
+                v
+            };
+            graph.link_item(&doc.id, &doc.entities);
+            items.push((document_item(&doc), vector));
+        }
+        for (img, vector) in self.store.images()? {
+            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
+                vector
+            } else {
+                let bytes = self.store.image_bytes(&img.id)?;
+                let v = self.embed_image(&img, bytes.as_deref())?;
+                restore.images.push((img.clone(), bytes, v.clone()));
+                v
+            };
+            graph.link_item(&img.id, &img.depicts);
+            items.push((image_item(&img), vector));
+        }
+        for chunk in items.chunks(4096) {
+            self.vectors.upsert_batch(chunk.to_vec())?;
+        }
+        if !restore.is_empty() {
+            self.store.write(&restore)?;
+        }
+        self.store.set_meta("embedder", self.embedder.name())?;
+        graph.prepare_linker();
+        *self.graph.write().unwrap_or_else(|e| e.into_inner()) = graph;
+        Ok(())
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The active embedder.
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
+    }
+
+    /// Counts, embedder and route availability.
+    pub fn status(&self) -> Result<Status, BraidError> {
+        let availability = self.router.availability();
+        Ok(Status {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            counts: self.store.counts()?,
+            indexed_items: self.vectors.len(),
+            embedder: EmbedderStatus {
+                name: self.embedder.name().to_string(),
+                dimension: self.embedder.dimension(),
+                multimodal: self.embedder.is_multimodal(),
+            },
+            vector_backend: "usearch".into(),
+            routes: Route::ALL
+                .iter()
+                .map(|&route| RouteStatus {
+                    route,
+                    available: availability.is_available(route),
+                    reason: availability.unavailable[route.index()].clone(),
+                })
+                .collect(),
+            data_dir: self.data_dir.display().to_string(),
+        })
+    }
+
+    /// Answers a routed query.
+    pub async fn query(&self, request: &QueryRequest) -> Result<QueryResponse, BraidError> {
+        request.validate()?;
+        let image = self.query_image(request)?;
+        self.router.query(request, image).await.map_err(|e| match e {
+            braid_router::RouterError::Invalid(i) => i.into(),
+        })
+    }
+
+    /// Plans a query without running it.
+    pub fn plan(&self, query: &str) -> Result<braid_router::RoutePlan, BraidError> {
+        braid_router::validate_query_text(query, false)?;
+        Ok(self.router.plan(query, false, None).1)
+    }
+
+    /// Runs one route directly.
+    pub async fn search_route(
+        &self,
+        route: Route,
+        query: &str,
+        k: usize,
+        filters: braid_router::Filters,
+    ) -> Result<Vec<braid_router::Hit>, BraidError> {
+        braid_router::validate_query_text(query, false)?;
+        braid_router::validate_k(k)?;
+        let features = Arc::new(self.router.features(query, false));
+        let request = SourceRequest { query: query.to_string(), features, k, filters, image: None };
+        self.router.search_source(route, request).await.map_err(|e| match e {
+            braid_router::SourceError::Unavailable(m) => BraidError::Unavailable(m),
+            braid_router::SourceError::InvalidInput { field, message } => BraidError::invalid(field, message),
+            braid_router::SourceError::Failed(m) => BraidError::Internal(m),
+        })
+    }
+
+    fn query_image(&self, request: &QueryRequest) -> Result<Option<Arc<Vec<u8>>>, BraidError> {
+        let Some(image) = &request.image else { return Ok(None) };
+        if !self.embedder.is_multimodal() {
+            return Err(BraidError::invalid(
+                "image",
+                format!("the active embedder '{}' cannot embed images; start Braid with a multimodal embedder (BRAID_EMBEDDER=clip)", self.embedder.name()),
+            ));
+        }
+        if image.url.is_some() {
+            return Err(BraidError::invalid("image.url", "image URLs are not fetched by this version; send the bytes as base64"));
+        }
+        let bytes = decode_base64("image.base64", image.base64.as_deref().unwrap_or_default())?;
+        sniff_media_type(&bytes).map_err(|m| BraidError::invalid("image.base64", m))?;
+        Ok(Some(Arc::new(bytes)))
+    }
+
+    // ----- reads -----
+
+    /// An entity with its relations.
+    pub fn entity(&self, id: &str) -> Result<EntityView, BraidError> {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        let entity = graph.entity(id).cloned().ok_or_else(|| BraidError::NotFound { what: "entity", id: id.into() })?;
+        Ok(EntityView { relations: graph.facts_of(id), items: graph.items_of(id), entity })
+    }
+
+    /// Neighbours of an entity.
+    pub fn neighbors(&self, id: &str, query: &NeighborQuery) -> Result<Neighborhood, BraidError> {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        if !graph.contains(id) {
+            return Err(BraidError::NotFound { what: "entity", id: id.into() });
+        }
+        Ok(graph.neighbors(id, query)?)
+    }
+
+    /// A shortest path between two entities.
+    pub fn path(&self, from: &str, to: &str, relations: Option<&[String]>) -> Result<Option<Vec<braid_graph::Fact>>, BraidError> {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        for (field, id) in [("from", from), ("to", to)] {
+            if !graph.contains(id) {
+                return Err(BraidError::NotFound { what: "entity", id: format!("{id}' (field '{field}") });
+            }
+        }
+        Ok(graph.shortest_path(from, to, relations)?)
+    }
+
+    /// A stored document.
+    pub fn document(&self, id: &str) -> Result<DocumentRecord, BraidError> {
+        self.store.document(id)?.ok_or_else(|| BraidError::NotFound { what: "document", id: id.into() })
+    }
+
+    /// A stored image record.
+    pub fn image(&self, id: &str) -> Result<ImageRecord, BraidError> {
+        self.store.image(id)?.ok_or_else(|| BraidError::NotFound { what: "image", id: id.into() })
+    }
+
+    /// A stored image's bytes and media type.
+    pub fn image_content(&self, id: &str) -> Result<(Vec<u8>, String), BraidError> {
+        let record = self.image(id)?;
+        let bytes = self.store.image_bytes(id)?.ok_or_else(|| {
+            BraidError::NotFound { what: "image", id: format!("{id}' has no stored bytes (it was given by URL: {}", record.url.clone().unwrap_or_default()) }
+        })?;
+        let media = record.media_type.unwrap_or_else(|| "application/octet-stream".into());
+        Ok((bytes, media))
+    }
+
+    // ----- writes -----
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Inserts or replaces entities (all or none).
+    pub fn put_entities(&self, entities: Vec<Entity>) -> Result<WriteSummary, BraidError> {
+        for (i, e) in entities.iter().enumerate() {
+            validate_entity(e).map_err(|err| err.in_item(i))?;
+        }
+        let _w = self.lock_writer();
+        self.store.write(&WriteBatch { entities: entities.clone(), ..Default::default() })?;
+        let ids = entities.iter().map(|e| e.id.clone()).collect();
+        let mut graph = self.graph.write().unwrap_or_else(|e| e.into_inner());
+        let report = graph.import_entities(entities);
+        graph.prepare_linker();
+        Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
+    }
+
+    /// Inserts relations (all or none); both endpoints must exist.
+    pub fn put_relations(&self, relations: Vec<Relation>) -> Result<WriteSummary, BraidError> {
+        let _w = self.lock_writer();
+        {
+            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+            for (i, r) in relations.iter().enumerate() {
+                if r.relation.trim().is_empty() {
+                    return Err(BraidError::invalid("relation", "must not be empty").in_item(i));
+                }
+                for (field, id) in [("source", &r.source), ("target", &r.target)] {
+                    if !graph.contains(id) {
+                        return Err(BraidError::invalid(field, format!("unknown entity '{id}'")).in_item(i));
+                    }
+                }
+            }
+        }
+        self.store.write(&WriteBatch { relations: relations.clone(), ..Default::default() })?;
+        let ids = relations.iter().map(crate::store::relation_key).map(|k| k.replace('\u{1f}', " ")).collect();
+        let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
+        Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
+    }
+
+    /// Inserts or replaces documents (all or none).
+    pub fn put_documents(&self, documents: Vec<DocumentRecord>) -> Result<WriteSummary, BraidError> {
+        for (i, d) in documents.iter().enumerate() {
+            validate_document(d).map_err(|err| err.in_item(i))?;
+        }
+        let texts: Vec<String> = documents.iter().map(document_text).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vectors = self.embedder.embed_texts(&refs)?;
+        let batch: Vec<(DocumentRecord, Vec<f32>)> = documents.into_iter().zip(vectors).collect();
+        let _w = self.lock_writer();
+        self.store.write(&WriteBatch { documents: batch.clone(), ..Default::default() })?;
+        let ids: Vec<String> = batch.iter().map(|(d, _)| d.id.clone()).collect();
+        {
+            let mut graph = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            for (d, _) in &batch {
+                graph.unlink_item(&d.id);
+                graph.link_item(&d.id, &d.entities);
+            }
+        }
+        let written = batch.len();
+        self.vectors.upsert_batch(batch.into_iter().map(|(d, v)| (document_item(&d), v)).collect())?;
+        Ok(WriteSummary { ids, written, unchanged: 0 })
+    }
+
+    /// Inserts or replaces images (all or none). `bytes[i]` holds the image's content, if any.
+    pub fn put_images(&self, images: Vec<(ImageRecord, Option<Vec<u8>>)>) -> Result<WriteSummary, BraidError> {
+        let mut prepared = Vec::with_capacity(images.len());
+        for (i, (mut img, bytes)) in images.into_iter().enumerate() {
+            validate_image(&img, bytes.as_deref()).map_err(|e| e.in_item(i))?;
+            img.media_type = match &bytes {
+                Some(b) => Some(sniff_media_type(b).map_err(|m| BraidError::invalid("image", m).in_item(i))?.to_string()),
+                None => None,
+            };
+            img.base64 = None;
+            img.indexed_text = self.enriched_image_text(&img);
+            let vector = self.embed_image(&img, bytes.as_deref()).map_err(|e| e.in_item(i))?;
+            prepared.push((img, bytes, vector));
+        }
+        let _w = self.lock_writer();
+        self.store.write(&WriteBatch { images: prepared.clone(), ..Default::default() })?;
+        let ids: Vec<String> = prepared.iter().map(|(img, _, _)| img.id.clone()).collect();
+        {
+            let mut graph = self.graph.write().unwrap_or_else(|e| e.into_inner());
+            for (img, _, _) in &prepared {
+                graph.unlink_item(&img.id);
+                graph.link_item(&img.id, &img.depicts);
+            }
+        }
+        let written = prepared.len();
+        self.vectors.upsert_batch(prepared.into_iter().map(|(img, _, v)| (image_item(&img), v)).collect())?;
+        Ok(WriteSummary { ids, written, unchanged: 0 })
+    }
+
+    /// Deletes a document from the store, the vector index and the graph's provenance.
+    pub fn delete_document(&self, id: &str) -> Result<(), BraidError> {
+        let _w = self.lock_writer();
+        if self.store.document(id)?.is_none() {
+            return Err(BraidError::NotFound { what: "document", id: id.into() });
+        }
+        self.store.write(&WriteBatch { delete_documents: vec![id.into()], ..Default::default() })?;
+        self.vectors.remove(id)?;
+        self.graph.write().unwrap_or_else(|e| e.into_inner()).unlink_item(id);
+        Ok(())
+    }
+
+    /// Deletes an image everywhere.
+    pub fn delete_image(&self, id: &str) -> Result<(), BraidError> {
+        let _w = self.lock_writer();
+        if self.store.image(id)?.is_none() {
+            return Err(BraidError::NotFound { what: "image", id: id.into() });
+        }
+        self.store.write(&WriteBatch { delete_images: vec![id.into()], ..Default::default() })?;
+        self.vectors.remove(id)?;
+        self.graph.write().unwrap_or_else(|e| e.into_inner()).unlink_item(id);
+        Ok(())
+    }
+
+    /// Deletes an entity and its relations.
+    pub fn delete_entity(&self, id: &str) -> Result<(), BraidError> {
+        let _w = self.lock_writer();
+        let relations: Vec<Relation> = {
+            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+            if !graph.contains(id) {
+                return Err(BraidError::NotFound { what: "entity", id: id.into() });
+            }
+            graph.facts_of(id).into_iter().map(|f| Relation::new(f.source, f.relation, f.target)).collect()
+        };
+        self.store.write(&WriteBatch { delete_entities: vec![id.into()], delete_relations: relations, ..Default::default() })?;
+        let mut graph = self.graph.write().unwrap_or_else(|e| e.into_inner());
+        graph.remove_entity(id);
+        graph.prepare_linker();
+        Ok(())
+    }
+
+    /// Caption and tags, plus the names of what the image depicts and their `is_a` ancestors,
+    /// so a trumpet stamp is found by "musical instruments" without a multimodal model.
+    fn enriched_image_text(&self, img: &ImageRecord) -> String {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        let mut parts: Vec<String> = vec![img.caption.clone()];
+        parts.extend(img.tags.iter().cloned());
+        let up = NeighborQuery { depth: 3, relation: Some("is_a".into()), direction: Direction::Out, limit: ENRICH_ANCESTORS };
+        for id in &img.depicts {
+            let Some(e) = graph.entity(id) else { continue };
+            parts.push(e.name.clone());
+            if let Ok(n) = graph.neighbors(id, &up) {
+                parts.extend(n.entities.into_iter().map(|a| a.name));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        parts.retain(|p| !p.trim().is_empty() && seen.insert(p.to_lowercase()));
+        parts.join(". ")
+    }
+
+    fn embed_image(&self, img: &ImageRecord, bytes: Option<&[u8]>) -> Result<Vec<f32>, BraidError> {
+        match bytes {
+            Some(b) if self.embedder.is_multimodal() => {
+                Ok(self.embedder.embed_images(&[b])?.pop().ok_or_else(|| BraidError::Internal("embedder returned no vector".into()))?)
+            }
+            _ => {
+                let text = if img.indexed_text.is_empty() { &img.caption } else { &img.indexed_text };
+                Ok(self.embedder.embed_text(text)?)
+            }
+        }
+    }
+}
+
+/// The text a document is embedded by.
+fn document_text(d: &DocumentRecord) -> String {
+    if d.title.is_empty() { d.text.clone() } else { format!("{}\n{}", d.title, d.text) }
+}
+
+fn document_item(d: &DocumentRecord) -> Item {
+    Item {
+        id: d.id.clone(),
+        modality: VectorModality::Text,
+        kind: "document".into(),
+        title: d.title.clone(),
+        text: d.text.clone(),
+        tags: Vec::new(),
+        entities: d.entities.clone(),
+        source: d.source.clone(),
+    }
+}
+
+fn image_item(img: &ImageRecord) -> Item {
+    Item {
+        id: img.id.clone(),
+        modality: VectorModality::Image,
+        kind: "image".into(),
+        title: img.caption.clone(),
+        text: if img.indexed_text.is_empty() { img.caption.clone() } else { img.indexed_text.clone() },
+        tags: img.tags.clone(),
+        entities: img.depicts.clone(),
+        source: img.source.clone(),
+    }
+}
+
+fn validate_id(id: &str) -> Result<(), BraidError> {
+    if id.trim().is_empty() {
+        return Err(BraidError::invalid("id", "must not be empty"));
+    }
+    if id.len() > 512 {
+        return Err(BraidError::invalid("id", "is longer than 512 bytes"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(BraidError::invalid("id", "must not contain control characters"));
+    }
+    Ok(())
+}
+
+fn validate_entity(e: &Entity) -> Result<(), BraidError> {
+    validate_id(&e.id)?;
+    if e.name.trim().is_empty() {
+        return Err(BraidError::invalid("name", "must not be empty"));
+    }
+    if e.kind.trim().is_empty() {
+        return Err(BraidError::invalid("type", "must not be empty"));
+    }
+    Ok(())
+}
+
+fn validate_document(d: &DocumentRecord) -> Result<(), BraidError> {
+    validate_id(&d.id)?;
+    if d.text.trim().is_empty() {
+        return Err(BraidError::invalid("text", "must not be empty"));
+    }
+    if d.text.len() > MAX_TEXT_BYTES {
+        return Err(BraidError::invalid("text", format!("is {} bytes; the limit is {MAX_TEXT_BYTES}", d.text.len())));
+    }
+    Ok(())
+}
+
+fn validate_image(img: &ImageRecord, bytes: Option<&[u8]>) -> Result<(), BraidError> {
+    validate_id(&img.id)?;
+    if img.caption.trim().is_empty() && img.tags.is_empty() && img.depicts.is_empty() && bytes.is_none() {
+        return Err(BraidError::invalid("caption", "an image needs a caption, tags, depicted entities or its bytes"));
+    }
+    if let Some(b) = bytes {
+        if b.len() > MAX_IMAGE_BYTES {
+            return Err(BraidError::invalid("image", format!("is {} bytes; the limit is {MAX_IMAGE_BYTES}", b.len())));
+        }
+    }
+    if let Some(url) = &img.url {
+        let parsed = url::Url::parse(url).map_err(|e| BraidError::invalid("url", format!("not a URL: {e}")))?;
+        braid_web::check_public_url(&parsed).map_err(|e| BraidError::invalid("url", e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Decodes standard base64 (with or without padding, whitespace ignored).
+pub fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, BraidError> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Accept data URLs ("data:image/png;base64,....") as browsers produce them.
+    let payload = cleaned.split_once("base64,").map_or(cleaned.as_str(), |(_, b)| b);
+    if payload.is_empty() {
+        return Err(BraidError::invalid(field, "is empty"));
+    }
+    LENIENT.decode(payload).map_err(|e| BraidError::invalid(field, format!("not valid base64: {e}")))
+}

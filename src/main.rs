@@ -1,0 +1,371 @@
+//! The `braid` command line: demo, serve, ingest, query, route, router fit/eval.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use braid::config::{self, ConfigFile};
+use braid::ingest::ingest_paths;
+use braid::server::{AppState, app};
+use braid::{Braid, BraidOptions};
+use braid_router::train::{Example, FitOptions, LabelledQuery, evaluate, fit};
+use braid_router::{QueryRequest, Route, RoutePolicy, feature_vector};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "braid", version, about = "A hybrid graph + vector + web knowledge router")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BRAID_ADDR")]
+    addr: Option<String>,
+    /// Data directory.
+    #[arg(long, env = "BRAID_DATA")]
+    data: Option<PathBuf>,
+    /// Config file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataArg {
+    /// Data directory.
+    #[arg(long, env = "BRAID_DATA", default_value = "braid-data")]
+    data: PathBuf,
+    /// Config file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the bundled atlas demo (into a fresh temp dir unless --data names one) and serve it.
+    Demo(ServeArgs),
+    /// Serve the REST API.
+    Serve(ServeArgs),
+    /// Import JSON Lines files and folders of images.
+    Ingest {
+        #[command(flatten)]
+        data: DataArg,
+        /// Files or folders to import.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Answer one query.
+    Query {
+        #[command(flatten)]
+        data: DataArg,
+        /// How many results.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Force a route (repeatable): graph, vector or web.
+        #[arg(long = "route")]
+        routes: Vec<Route>,
+        /// Include the decision trace.
+        #[arg(long)]
+        explain: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The query.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Print the routing plan of a query.
+    Route {
+        #[command(flatten)]
+        data: DataArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The query.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Train or evaluate the routing policy.
+    #[command(subcommand)]
+    Router(RouterCommand),
+}
+
+#[derive(Subcommand)]
+enum RouterCommand {
+    /// Fit policy weights on labelled queries (JSON Lines: {"query", "route", "also"?}).
+    Fit {
+        /// Labelled queries.
+        labelled: PathBuf,
+        /// Where to write the weights.
+        #[arg(long, default_value = "weights.json")]
+        out: PathBuf,
+        /// Data directory whose graph links entities (default: the atlas demo in a temp dir).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Evaluate the policy: accuracy, macro-F1, confusion matrix, calibration error.
+    Eval {
+        /// Labelled queries.
+        labelled: PathBuf,
+        /// Weights to evaluate (default: shipped, or BRAID_ROUTER_WEIGHTS).
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Data directory whose graph links entities (default: the atlas demo in a temp dir).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() {
+    let filter = std::env::var("BRAID_LOG").unwrap_or_else(|_| "info,tower_http=warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo(args),
+        Command::Serve(args) => {
+            let cfg = ConfigFile::load(args.config.as_deref())?;
+            let data = args.data.clone().or(cfg.data.clone()).unwrap_or_else(|| PathBuf::from("braid-data"));
+            let braid = open(&data, &cfg)?;
+            serve(braid, &args, &cfg)
+        }
+        Command::Ingest { data, paths } => {
+            let cfg = ConfigFile::load(data.config.as_deref())?;
+            let braid = open(&data.data, &cfg)?;
+            let started = std::time::Instant::now();
+            let report = ingest_paths(&braid, &paths, true)?;
+            println!(
+                "ingested {} entities, {} relations, {} documents, {} images in {:.1}s",
+                report.entities,
+                report.relations,
+                report.documents,
+                report.images,
+                started.elapsed().as_secs_f64()
+            );
+            if !report.rejected.is_empty() {
+                for r in report.rejected.iter().take(20) {
+                    eprintln!("rejected: {r}");
+                }
+                bail!("{} records were rejected (the rest were imported)", report.rejected.len());
+            }
+            Ok(())
+        }
+        Command::Query { data, k, routes, explain, json, text } => {
+            let cfg = ConfigFile::load(data.config.as_deref())?;
+            let braid = open(&data.data, &cfg)?;
+            let mut req = QueryRequest::new(text.join(" "));
+            req.k = k;
+            req.explain = explain;
+            req.routes = (!routes.is_empty()).then_some(routes);
+            let answer = runtime()?.block_on(braid.query(&req))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+                return Ok(());
+            }
+            print_plan(&answer.plan);
+            for s in &answer.sources {
+                let err = s.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+                println!("  {:<6} {:?} {} hits in {:.1} ms{err}", s.route.as_str(), s.status, s.hits, s.took_ms);
+            }
+            for (i, h) in answer.results.iter().enumerate() {
+                let via: Vec<String> = h.sources.iter().map(|s| format!("{}#{}", s.route, s.rank)).collect();
+                println!("{:>3}. {} [{}] {:?} ({})", i + 1, h.title, h.id, h.kind, via.join(", "));
+                for f in h.facts.iter().take(3) {
+                    println!("       {f}");
+                }
+            }
+            Ok(())
+        }
+        Command::Route { data, json, text } => {
+            let cfg = ConfigFile::load(data.config.as_deref())?;
+            let braid = open(&data.data, &cfg)?;
+            let plan = braid.plan(&text.join(" "))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "plan": plan }))?);
+            } else {
+                print_plan(&plan);
+            }
+            Ok(())
+        }
+        Command::Router(cmd) => router_command(cmd),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn open(data: &Path, cfg: &ConfigFile) -> Result<Braid> {
+    let policy = RoutePolicy::new(config::policy_weights(cfg)?);
+    let options = BraidOptions {
+        data_dir: data.to_path_buf(),
+        embedder: config::embedder(cfg)?,
+        web: config::web_provider(cfg)?,
+        router: config::router_config(cfg),
+        policy,
+    };
+    Braid::open(options).with_context(|| format!("opening data directory {}", data.display()))
+}
+
+fn demo(args: ServeArgs) -> Result<()> {
+    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let data = match args.data.clone().or(cfg.data.clone()) {
+        Some(d) => d,
+        None => tempfile::Builder::new().prefix("braid-demo-").tempdir()?.keep(),
+    };
+    let braid = open(&data, &cfg)?;
+    let status = braid.status()?;
+    if status.counts.entities == 0 && status.counts.documents == 0 {
+        let atlas = braid::find_atlas().context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
+        eprintln!("loading the atlas demo from {} into {}", atlas.display(), data.display());
+        let report = ingest_paths(&braid, &[atlas], true)?;
+        eprintln!(
+            "loaded {} entities, {} relations, {} documents, {} images",
+            report.entities, report.relations, report.documents, report.images
+        );
+        if !report.rejected.is_empty() {
+            bail!("the atlas has {} bad records, first: {}", report.rejected.len(), report.rejected[0]);
+        }
+    }
+    serve(braid, &args, &cfg)
+}
+
+fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
+    let addr = args.addr.clone().or(cfg.addr.clone()).unwrap_or_else(|| "127.0.0.1:7878".into());
+    let addr: SocketAddr = addr.parse().with_context(|| format!("--addr {addr} is not host:port"))?;
+    let api_key = std::env::var("BRAID_API_KEY").ok().filter(|k| !k.is_empty()).or(cfg.api_key.clone());
+    let state = AppState { braid: Arc::new(braid), api_key: api_key.map(Arc::new) };
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        let status = state.braid.status()?;
+        eprintln!(
+            "braid {} serving on http://{addr} ({} entities, {} relations, {} documents, {} images; embedder {})",
+            status.version,
+            status.counts.entities,
+            status.counts.relations,
+            status.counts.documents,
+            status.counts.images,
+            status.embedder.name
+        );
+        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving")
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn print_plan(plan: &braid_router::RoutePlan) {
+    println!("primary: {}", plan.primary.map_or("none", |r| r.as_str()));
+    for d in &plan.routes {
+        let mark = if d.selected { "*" } else { " " };
+        println!("{mark} {:<6} {:.3}  {}", d.route.as_str(), d.score, d.reasons.join("; "));
+    }
+}
+
+/// A Braid over `data`, or over the atlas demo loaded into a temp dir.
+fn linker_braid(data: Option<PathBuf>) -> Result<(Braid, Option<tempfile::TempDir>)> {
+    let cfg = ConfigFile::default();
+    if let Some(d) = data {
+        return Ok((open(&d, &cfg)?, None));
+    }
+    let tmp = tempfile::Builder::new().prefix("braid-router-").tempdir()?;
+    let braid = open(tmp.path(), &cfg)?;
+    let atlas = braid::find_atlas().context("the atlas demo data was not found (set BRAID_ATLAS)")?;
+    // Only entities and relations matter for linking.
+    ingest_paths(&braid, &[atlas.join("entities.jsonl"), atlas.join("relations.jsonl")], false)?;
+    Ok((braid, Some(tmp)))
+}
+
+fn read_labelled(path: &Path) -> Result<Vec<LabelledQuery>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}", path.display(), i + 1)))
+        .collect()
+}
+
+fn examples(braid: &Braid, labelled: &[LabelledQuery]) -> Vec<Example> {
+    labelled
+        .iter()
+        .map(|q| Example {
+            x: feature_vector(&braid.router().features(&q.query, false)),
+            route: q.route,
+            also: q.also.clone(),
+        })
+        .collect()
+}
+
+fn router_command(cmd: RouterCommand) -> Result<()> {
+    match cmd {
+        RouterCommand::Fit { labelled, out, data } => {
+            let queries = read_labelled(&labelled)?;
+            if queries.is_empty() {
+                bail!("{} has no labelled queries", labelled.display());
+            }
+            let (braid, _tmp) = linker_braid(data)?;
+            let ex = examples(&braid, &queries);
+            let base = braid.router().policy().weights().clone();
+            let weights = fit(&ex, &base, &FitOptions::default(), format!("fit on {} ({} queries)", labelled.display(), queries.len()));
+            let texts: Vec<String> = queries.iter().map(|q| q.query.clone()).collect();
+            let report = evaluate(&weights, &ex, &texts);
+            std::fs::write(&out, serde_json::to_string_pretty(&weights)?).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} (training accuracy {:.3}, macro-F1 {:.3}, ECE {:.3})", out.display(), report.accuracy, report.macro_f1, report.ece);
+            Ok(())
+        }
+        RouterCommand::Eval { labelled, weights, data, json } => {
+            let queries = read_labelled(&labelled)?;
+            let (braid, _tmp) = linker_braid(data)?;
+            let w = match weights {
+                Some(p) => braid_router::PolicyWeights::from_json(&std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?)?,
+                None => braid.router().policy().weights().clone(),
+            };
+            let ex = examples(&braid, &queries);
+            let texts: Vec<String> = queries.iter().map(|q| q.query.clone()).collect();
+            let report = evaluate(&w, &ex, &texts);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            }
+            println!("label  ->  graph vector    web");
+            for r in Route::ALL {
+                let row = report.confusion[r.index()];
+                println!("{:>6} -> {:>6} {:>6} {:>6}", r.as_str(), row[0], row[1], row[2]);
+            }
+            for (q, label, got) in report.misses.iter().take(30) {
+                println!("miss: {label} → {got}: {q}");
+            }
+            println!("accuracy {:.3} macroF1 {:.3} ECE {:.3} n={}", report.accuracy, report.macro_f1, report.ece, report.n);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The [`Embedder`] trait: turns text (and, for multimodal models, images) into vectors.
+
+use crate::error::EmbedError;
+
+/// Turns inputs into vectors of one fixed dimension.
+///
+/// Implementations are shared across request threads, hence `Send + Sync`. A multimodal
+/// embedder (e.g. CLIP) maps texts and images into the same space, so a text query can
+/// retrieve images by their pixels; a text-only embedder indexes images through their
+/// caption text instead.
+pub trait Embedder: Send + Sync {
+    /// A short name reported by `/v1/status`, e.g. `hash-384`.
+    fn name(&self) -> &str;
+
+    /// The length of every vector this embedder returns.
+    fn dimension(&self) -> usize;
+
+    /// Embeds a batch of texts; the result has one vector per input, in order.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    /// Embeds one text.
+    fn embed_text(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        self.embed_texts(&[text])?
+            .pop()
+            .ok_or_else(|| EmbedError::Backend("embedder returned no vector".into()))
+    }
+
+    /// Whether [`embed_images`](Embedder::embed_images) works and shares the text space.
+    fn is_multimodal(&self) -> bool {
+        false
+    }
+
+    /// Embeds encoded images (PNG, JPEG, ...); text-only embedders refuse.
+    fn embed_images(&self, _images: &[&[u8]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Err(EmbedError::Unsupported(format!(
+            "embedder `{}` cannot embed images",
+            self.name()
+        )))
+    }
+}

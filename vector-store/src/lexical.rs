@@ -1,0 +1,253 @@
+//! [`LexicalIndex`]: BM25 over title and text with tantivy, plus exact-match fields so
+//! that filters are applied inside the query rather than after it.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::error::VectorError;
+use crate::filter::Filter;
+use crate::item::Item;
+
+/// Name under which the English analyzer is registered.
+const ANALYZER: &str = "braid_en";
+/// Title matches count double: a title says what a document is about.
+const TITLE_BOOST: f32 = 2.0;
+/// Tokens longer than this are noise (base64, URLs) and bloat the term dictionary.
+const MAX_TOKEN_BYTES: usize = 40;
+/// Indexing arena; one writer thread keeps CPU free for queries.
+const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
+
+struct Fields {
+    key: Field,
+    id: Field,
+    title: Field,
+    text: Field,
+    modality: Field,
+    kind: Field,
+    tags: Field,
+    entities: Field,
+    source: Field,
+}
+
+/// A tantivy index of items; writes are staged and become visible at [`commit`](Self::commit).
+pub struct LexicalIndex {
+    fields: Fields,
+    analyzer: TextAnalyzer,
+    writer: Mutex<IndexWriter<TantivyDocument>>,
+    reader: IndexReader,
+}
+
+/// SimpleTokenizer → RemoveLong → LowerCaser → English stop-words → English stemmer.
+fn english_analyzer() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser);
+    match StopWordFilter::new(Language::English) {
+        Some(stop_words) => builder
+            .filter(stop_words)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        // The `stopwords` feature is on, so this branch is only a safe default.
+        None => builder.filter(Stemmer::new(Language::English)).build(),
+    }
+}
+
+impl LexicalIndex {
+    /// An index held in RAM.
+    pub fn in_memory() -> Result<Self, VectorError> {
+        let mut builder = Schema::builder();
+        let analyzed = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let fields = Fields {
+            key: builder.add_u64_field("key", FAST),
+            id: builder.add_text_field("id", STRING),
+            title: builder.add_text_field("title", analyzed.clone()),
+            text: builder.add_text_field("text", analyzed),
+            modality: builder.add_text_field("modality", STRING),
+            kind: builder.add_text_field("kind", STRING),
+            tags: builder.add_text_field("tags", STRING),
+            entities: builder.add_text_field("entities", STRING),
+            source: builder.add_text_field("source", STRING),
+        };
+        let index = Index::create_in_ram(builder.build());
+        let analyzer = english_analyzer();
+        index.tokenizers().register(ANALYZER, analyzer.clone());
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(LexicalIndex {
+            fields,
+            analyzer,
+            writer: Mutex::new(writer),
+            reader,
+        })
+    }
+
+    /// Stages an item under `key`, replacing any document with the same id.
+    pub fn stage_upsert(&self, key: u64, item: &Item) -> Result<(), VectorError> {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.key, key);
+        doc.add_text(f.id, &item.id);
+        doc.add_text(f.title, &item.title);
+        doc.add_text(f.text, &item.text);
+        doc.add_text(f.modality, item.modality.as_str());
+        doc.add_text(f.kind, &item.kind);
+        for tag in &item.tags {
+            doc.add_text(f.tags, tag);
+        }
+        for entity in &item.entities {
+            doc.add_text(f.entities, entity);
+        }
+        if let Some(source) = &item.source {
+            doc.add_text(f.source, source);
+        }
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // A delete only affects documents added before it, so this replaces, never drops.
+        writer.delete_term(Term::from_field_text(f.id, &item.id));
+        writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Stages the removal of the document with this id.
+    pub fn stage_delete(&self, id: &str) {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
+    /// Makes staged writes durable in the index and visible to searches.
+    pub fn commit(&self) -> Result<(), VectorError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of live documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The analyzed, de-duplicated terms of a query text, in order.
+    pub fn query_terms(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.analyzer.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut seen = HashSet::new();
+        let mut terms = Vec::new();
+        while stream.advance() {
+            let term = stream.token().text.clone();
+            if seen.insert(term.clone()) {
+                terms.push(term);
+            }
+        }
+        terms
+    }
+
+    /// The BM25 top `limit` (key, score) for `text`, restricted to items matching `filter`.
+    /// A text without any indexable term (empty, only stop-words) matches nothing.
+    pub fn search(
+        &self,
+        text: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(u64, f32)>, VectorError> {
+        let terms = self.query_terms(text);
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = &self.fields;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        for term in &terms {
+            should.push((Occur::Should, term_query(f.text, term)));
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(f.title, term), TITLE_BOOST)),
+            ));
+        }
+        let text_query: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+        let query: Box<dyn Query> = match self.filter_query(filter) {
+            None => text_query,
+            // The filter must hold but must not change BM25 scores.
+            Some(filter_query) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, text_query),
+                (
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(filter_query, 0.0)),
+                ),
+            ])),
+        };
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        // One fast-field column per segment, opened lazily.
+        let mut columns = vec![None; searcher.segment_readers().len()];
+        for (score, address) in top {
+            let ord = address.segment_ord as usize;
+            let Some(slot) = columns.get_mut(ord) else {
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("key")?,
+                );
+            }
+            if let Some(key) = slot.as_ref().and_then(|c| c.first(address.doc_id)) {
+                hits.push((key, score));
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The filter as a tantivy query, or `None` when it imposes nothing.
+    fn filter_query(&self, filter: &Filter) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(modality) = filter.modality {
+            must.push((Occur::Must, term_query(f.modality, modality.as_str())));
+        }
+        for (field, values) in [
+            (f.kind, &filter.kinds),
+            (f.tags, &filter.tags),
+            (f.entities, &filter.entities),
+        ] {
+            if !values.is_empty() {
+                let any: Vec<Box<dyn Query>> =
+                    values.iter().map(|v| term_query(field, v)).collect();
+                must.push((Occur::Must, Box::new(BooleanQuery::union(any))));
+            }
+        }
+        if let Some(source) = &filter.source {
+            must.push((Occur::Must, term_query(f.source, source)));
+        }
+        if must.is_empty() {
+            None
+        } else {
+            Some(Box::new(BooleanQuery::new(must)))
+        }
+    }
+}
+
+fn term_query(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::WithFreqs,
+    ))
+}

@@ -1,0 +1,75 @@
+//! `braid-vector`: Braid's vector store — collections of embedded text and image items,
+//! searched by vector (usearch HNSW), by keywords (tantivy BM25) or both fused by
+//! reciprocal rank fusion, with metadata filters that never cut a result list short.
+//!
+//! The store does not embed: the caller turns text (or images) into vectors with an
+//! [`Embedder`] and hands both the item and its vector to the store. The built-in
+//! [`HashingEmbedder`] needs no model, so everything runs offline.
+//!
+//! ```
+//! use braid_vector::{
+//!     Embedder, Filter, HashingEmbedder, Item, Modality, SearchRequest, VectorConfig,
+//!     VectorStore,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let embedder = HashingEmbedder::new(384);
+//! let store = VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?;
+//!
+//! let docs = [
+//!     ("doc:koala", "Koala", "The koala is a marsupial of Australia that eats eucalyptus leaves."),
+//!     ("doc:paris", "Paris", "Paris is the capital and largest city of France."),
+//! ];
+//! for (id, title, text) in docs {
+//!     let item = Item {
+//!         id: id.into(),
+//!         modality: Modality::Text,
+//!         kind: "document".into(),
+//!         title: title.into(),
+//!         text: text.into(),
+//!         tags: vec![],
+//!         entities: vec![],
+//!         source: None,
+//!     };
+//!     let vector = embedder.embed_text(&format!("{title}\n{text}"))?;
+//!     store.upsert(item, vector)?;
+//! }
+//!
+//! let query = "marsupials eating eucalyptus";
+//! let request = SearchRequest::hybrid(query, embedder.embed_text(query)?, 5)
+//!     .with_filter(Filter { modality: Some(Modality::Text), ..Filter::default() });
+//! let hits = store.search(&request)?;
+//! assert_eq!(hits[0].id, "doc:koala");
+//! assert!(hits[0].dense.is_some() && hits[0].lexical.is_some());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Modules, one concept each: [`item`](Item) and [`filter`](Filter) describe what is
+//! stored and how it is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors;
+//! the dense (usearch) and lexical (tantivy) indexes and the RRF fusion are internal to
+//! [`VectorStore`].
+
+mod config;
+mod dense;
+mod embed;
+mod error;
+mod filter;
+mod fusion;
+mod hashing;
+mod item;
+mod lexical;
+mod search;
+mod store;
+
+pub use config::{MAX_DIMENSION, Metric, Quantization, VectorConfig};
+pub use embed::Embedder;
+pub use error::{EmbedError, VectorError};
+pub use filter::Filter;
+pub use hashing::{DEFAULT_HASHING_DIMENSION, HashingEmbedder};
+pub use item::{Item, ItemMeta, Modality};
+pub use search::{
+    DEFAULT_RRF_K, DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest,
+    VectorHit,
+};
+pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};

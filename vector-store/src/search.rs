@@ -1,0 +1,157 @@
+//! The search request and hit types, shared by REST, MCP and tool schemas.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::filter::Filter;
+use crate::item::Modality;
+
+/// The largest `k` a search accepts.
+pub const MAX_K: usize = 1_000;
+/// The default RRF constant, as in the original RRF paper and in most engines.
+pub const DEFAULT_RRF_K: f32 = 60.0;
+
+/// Which rankings a search runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Dense and BM25 rankings fused by reciprocal rank fusion; uses whichever of text and
+    /// vector are given.
+    #[default]
+    Hybrid,
+    /// Vector similarity only; needs `vector`.
+    Dense,
+    /// BM25 only; needs `text`.
+    Lexical,
+}
+
+/// A query against one collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// Query text for BM25 (the caller embeds it into `vector` for the dense side).
+    pub text: Option<String>,
+    /// Query vector, of the collection's dimension.
+    pub vector: Option<Vec<f32>>,
+    /// Number of hits wanted, 1..=1000.
+    pub k: usize,
+    /// Metadata filter applied to both rankings.
+    pub filter: Filter,
+    /// Which rankings to run.
+    pub mode: SearchMode,
+    /// RRF constant (hybrid mode), finite and ≥ 0.
+    pub rrf_k: f32,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            text: None,
+            vector: None,
+            k: 10,
+            filter: Filter::default(),
+            mode: SearchMode::Hybrid,
+            rrf_k: DEFAULT_RRF_K,
+        }
+    }
+}
+
+impl SearchRequest {
+    /// A hybrid request for `k` hits with both a text and its embedding.
+    pub fn hybrid(text: impl Into<String>, vector: Vec<f32>, k: usize) -> Self {
+        SearchRequest {
+            text: Some(text.into()),
+            vector: Some(vector),
+            k,
+            ..SearchRequest::default()
+        }
+    }
+
+    /// A BM25-only request.
+    pub fn lexical(text: impl Into<String>, k: usize) -> Self {
+        SearchRequest {
+            text: Some(text.into()),
+            k,
+            mode: SearchMode::Lexical,
+            ..SearchRequest::default()
+        }
+    }
+
+    /// A vector-only request.
+    pub fn dense(vector: Vec<f32>, k: usize) -> Self {
+        SearchRequest {
+            vector: Some(vector),
+            k,
+            mode: SearchMode::Dense,
+            ..SearchRequest::default()
+        }
+    }
+
+    /// The same request with a filter.
+    pub fn with_filter(mut self, filter: Filter) -> Self {
+        self.filter = filter;
+        self
+    }
+}
+
+/// One ranked item with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VectorHit {
+    /// The item's id.
+    pub id: String,
+    /// The item's modality.
+    pub modality: Modality,
+    /// The item's kind.
+    pub kind: String,
+    /// The item's title.
+    pub title: String,
+    /// Hybrid: the RRF score; dense: the similarity; lexical: the BM25 score.
+    pub score: f32,
+    /// `[rank, similarity]` in the dense ranking (rank starts at 1); similarity is cosine
+    /// for `cos`, the inner product for `ip`, and minus the squared distance for `l2sq`.
+    pub dense: Option<(usize, f32)>,
+    /// `[rank, bm25]` in the lexical ranking (rank starts at 1).
+    pub lexical: Option<(usize, f32)>,
+}
+
+/// How the dense side of a search was executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DensePlan {
+    /// Unfiltered HNSW search.
+    Hnsw,
+    /// HNSW returned too few hits, so every item was scored exactly.
+    HnswThenExactScan,
+    /// The filter is selective: only matching items were scored, exactly.
+    ExactScan,
+    /// The filter is broad: HNSW search with the filter as a predicate.
+    FilteredHnsw,
+    /// Filtered HNSW returned too few hits, so matching items were scored exactly.
+    FilteredHnswThenExactScan,
+}
+
+/// What a search did, for explain traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SearchPlan {
+    /// The requested mode.
+    pub mode: SearchMode,
+    /// Candidates taken from each ranking before fusion (`k` for single-source modes).
+    pub candidates: usize,
+    /// Items passing the filter, when the dense side had to count them.
+    pub matching: Option<usize>,
+    /// How the dense side ran; `None` when it did not.
+    pub dense: Option<DensePlan>,
+    /// Hits the dense side returned.
+    pub dense_hits: usize,
+    /// Hits the lexical side returned; `None` when it did not run.
+    pub lexical_hits: Option<usize>,
+}
+
+/// Hits plus the plan that produced them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SearchOutcome {
+    /// Ranked hits, best first, at most `k`.
+    pub hits: Vec<VectorHit>,
+    /// How they were found.
+    pub plan: SearchPlan,
+}

@@ -1,0 +1,503 @@
+//! [`VectorStore`]: one collection of items, searchable by vector, by BM25 or both.
+//!
+//! Three structures are kept in step under one lock: the item records (metadata and f32
+//! vectors, in memory), the usearch HNSW index and the tantivy index. Items are keyed
+//! internally by a `u64` that is never reused: an update removes the old key everywhere
+//! and adds a new one, so a stale index entry can never be mistaken for the new item.
+
+use std::collections::HashMap;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::config::{MAX_DIMENSION, Metric, VectorConfig};
+use crate::dense::{DenseIndex, similarity};
+use crate::error::VectorError;
+use crate::filter::Filter;
+use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
+use crate::item::Item;
+use crate::lexical::LexicalIndex;
+use crate::search::{
+    DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
+};
+
+/// Ids, kinds, tags, entities and sources are exact-match index terms; longer values are
+/// almost certainly mistakes and tantivy caps term length anyway.
+pub const MAX_KEYWORD_BYTES: usize = 1_024;
+/// Filtered dense searches scan matching items exactly when there are at most this many...
+const EXACT_SCAN_MAX_ITEMS: usize = 2_000;
+/// ...or when they are at most this fraction of the collection (HNSW filtering degrades
+/// when the filter rejects most of the graph, so exact is both faster and complete there).
+const EXACT_SCAN_MAX_FRACTION: f64 = 0.05;
+/// Hybrid search takes this many candidates per side, at least, before fusion.
+const MIN_HYBRID_CANDIDATES: usize = 50;
+
+/// Per-index counts, for consistency checks: all three agree after every write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexCounts {
+    /// Item records.
+    pub items: usize,
+    /// Live vectors in the HNSW index.
+    pub dense: usize,
+    /// Live documents in the tantivy index.
+    pub lexical: usize,
+}
+
+struct Record {
+    item: Item,
+    vector: Vec<f32>,
+}
+
+#[derive(Default)]
+struct State {
+    key_of: HashMap<String, u64>,
+    records: HashMap<u64, Record>,
+    next_key: u64,
+}
+
+/// A collection of embedded items with dense, lexical and hybrid search.
+///
+/// All methods take `&self`; share the store across threads with an `Arc`. Writes are
+/// serialised; searches run concurrently with each other.
+pub struct VectorStore {
+    config: VectorConfig,
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for VectorStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorStore")
+            .field("config", &self.config)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VectorStore {
+    /// An empty store held entirely in memory. The binary rebuilds it from its store of
+    /// record at start-up, so nothing here needs to persist.
+    pub fn in_memory(config: VectorConfig) -> Result<Self, VectorError> {
+        validate_config(&config)?;
+        Ok(VectorStore {
+            dense: DenseIndex::new(&config)?,
+            lexical: LexicalIndex::in_memory()?,
+            config,
+            state: RwLock::new(State::default()),
+        })
+    }
+
+    /// The collection's configuration.
+    pub fn config(&self) -> &VectorConfig {
+        &self.config
+    }
+
+    /// The vector length every item and query must have.
+    pub fn dimension(&self) -> usize {
+        self.config.dimension
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.read().records.len()
+    }
+
+    /// True when the store holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether an item with this id exists.
+    pub fn contains(&self, id: &str) -> bool {
+        self.read().key_of.contains_key(id)
+    }
+
+    /// A copy of the item with this id.
+    pub fn get(&self, id: &str) -> Option<Item> {
+        let state = self.read();
+        let key = state.key_of.get(id)?;
+        state.records.get(key).map(|r| r.item.clone())
+    }
+
+    /// A copy of the vector stored for this id (as given, before any quantization).
+    pub fn vector(&self, id: &str) -> Option<Vec<f32>> {
+        let state = self.read();
+        let key = state.key_of.get(id)?;
+        state.records.get(key).map(|r| r.vector.clone())
+    }
+
+    /// All ids, in insertion order of their current version.
+    pub fn all_ids(&self) -> Vec<String> {
+        let state = self.read();
+        let mut keyed: Vec<(u64, &str)> = state
+            .key_of
+            .iter()
+            .map(|(id, &key)| (key, id.as_str()))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, id)| id.to_string()).collect()
+    }
+
+    /// How many entries each structure holds.
+    pub fn index_counts(&self) -> IndexCounts {
+        let state = self.read();
+        IndexCounts {
+            items: state.records.len(),
+            dense: self.dense.len(),
+            lexical: usize::try_from(self.lexical.num_docs()).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Inserts or replaces one item.
+    pub fn upsert(&self, item: Item, vector: Vec<f32>) -> Result<(), VectorError> {
+        self.upsert_batch(vec![(item, vector)]).map(|_| ())
+    }
+
+    /// Inserts or replaces items, with one lexical commit for the whole batch. Every
+    /// item is validated before anything is written, so invalid input writes nothing.
+    /// Returns the number of items written. A later duplicate id in the batch wins.
+    pub fn upsert_batch(&self, batch: Vec<(Item, Vec<f32>)>) -> Result<usize, VectorError> {
+        for (item, vector) in &batch {
+            validate_item(item)?;
+            self.validate_vector(vector)?;
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut state = self.write();
+        self.dense.reserve(batch.len())?;
+        let mut written = 0;
+        let mut failure = None;
+        for (item, vector) in batch {
+            match self.apply_upsert(&mut state, item, vector) {
+                Ok(()) => written += 1,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        // Commit even after a failure so that the lexical side matches what was applied.
+        self.lexical.commit()?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(written),
+        }
+    }
+
+    fn apply_upsert(
+        &self,
+        state: &mut State,
+        item: Item,
+        vector: Vec<f32>,
+    ) -> Result<(), VectorError> {
+        if let Some(old_key) = state.key_of.remove(&item.id) {
+            state.records.remove(&old_key);
+            self.dense.remove(old_key)?;
+        }
+        let key = state.next_key;
+        state.next_key += 1;
+        if let Err(e) = self.dense.add(key, &vector) {
+            // The old version is already gone from the dense side: drop it lexically too.
+            self.lexical.stage_delete(&item.id);
+            return Err(e);
+        }
+        if let Err(e) = self.lexical.stage_upsert(key, &item) {
+            self.lexical.stage_delete(&item.id);
+            self.dense.remove(key)?;
+            return Err(e);
+        }
+        state.key_of.insert(item.id.clone(), key);
+        state.records.insert(key, Record { item, vector });
+        Ok(())
+    }
+
+    /// Removes one item; false when the id was unknown.
+    pub fn remove(&self, id: &str) -> Result<bool, VectorError> {
+        Ok(self.remove_batch(&[id])? == 1)
+    }
+
+    /// Removes items with one lexical commit; returns how many ids were known.
+    pub fn remove_batch<S: AsRef<str>>(&self, ids: &[S]) -> Result<usize, VectorError> {
+        let mut state = self.write();
+        let mut removed = 0;
+        for id in ids {
+            let id = id.as_ref();
+            let Some(key) = state.key_of.remove(id) else {
+                continue;
+            };
+            state.records.remove(&key);
+            self.lexical.stage_delete(id);
+            removed += 1;
+            if let Err(e) = self.dense.remove(key) {
+                self.lexical.commit()?;
+                return Err(e);
+            }
+        }
+        if removed > 0 {
+            self.lexical.commit()?;
+        }
+        Ok(removed)
+    }
+
+    /// Runs a dense, lexical or hybrid search (see [`SearchRequest`]).
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<VectorHit>, VectorError> {
+        self.search_explained(request).map(|outcome| outcome.hits)
+    }
+
+    /// Like [`search`](Self::search), and also reports how the search was executed.
+    pub fn search_explained(&self, request: &SearchRequest) -> Result<SearchOutcome, VectorError> {
+        if request.k == 0 || request.k > MAX_K {
+            return Err(VectorError::invalid(
+                "k",
+                format!("must be between 1 and {MAX_K}, got {}", request.k),
+            ));
+        }
+        if !request.rrf_k.is_finite() || request.rrf_k < 0.0 {
+            return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
+        }
+        if let Some(vector) = &request.vector {
+            self.validate_vector(vector)?;
+        }
+        let text = request.text.as_deref().filter(|t| !t.trim().is_empty());
+        let vector = request.vector.as_deref();
+        let (use_dense, use_lexical) = match request.mode {
+            SearchMode::Dense if vector.is_none() => {
+                return Err(VectorError::invalid(
+                    "vector",
+                    "dense search needs a query vector",
+                ));
+            }
+            SearchMode::Lexical if text.is_none() => {
+                return Err(VectorError::invalid(
+                    "text",
+                    "lexical search needs a non-empty query text",
+                ));
+            }
+            SearchMode::Hybrid if text.is_none() && vector.is_none() => {
+                return Err(VectorError::invalid(
+                    "text",
+                    "hybrid search needs a non-empty query text or a query vector",
+                ));
+            }
+            SearchMode::Dense => (true, false),
+            SearchMode::Lexical => (false, true),
+            SearchMode::Hybrid => (vector.is_some(), text.is_some()),
+        };
+        let k = request.k;
+        let candidates = match request.mode {
+            SearchMode::Hybrid => k.saturating_mul(4).max(MIN_HYBRID_CANDIDATES),
+            SearchMode::Dense | SearchMode::Lexical => k,
+        };
+        let state = self.read();
+        let mut plan = SearchPlan {
+            mode: request.mode,
+            candidates,
+            matching: None,
+            dense: None,
+            dense_hits: 0,
+            lexical_hits: None,
+        };
+        let dense = match vector.filter(|_| use_dense) {
+            Some(v) => {
+                let (ranking, dense_plan, matching) =
+                    self.dense_ranking(&state, v, candidates, &request.filter)?;
+                plan.dense = Some(dense_plan);
+                plan.matching = matching;
+                plan.dense_hits = ranking.len();
+                ranking
+            }
+            None => Vec::new(),
+        };
+        let lexical = match text.filter(|_| use_lexical) {
+            Some(t) => {
+                let ranking = self.lexical_ranking(&state, t, candidates, &request.filter)?;
+                plan.lexical_hits = Some(ranking.len());
+                ranking
+            }
+            None => Vec::new(),
+        };
+        let fused = match request.mode {
+            SearchMode::Dense => single_source(&dense, true),
+            SearchMode::Lexical => single_source(&lexical, false),
+            SearchMode::Hybrid => reciprocal_rank_fusion(&dense, &lexical, request.rrf_k),
+        };
+        let hits = fused
+            .into_iter()
+            .filter_map(|f| to_hit(&state, f))
+            .take(k)
+            .collect();
+        Ok(SearchOutcome { hits, plan })
+    }
+
+    /// The `n` most similar items passing `filter`, best first, with the plan used and
+    /// the number of matching items (when a filter was counted).
+    ///
+    /// The plan depends on selectivity, as in Qdrant's planner: a small matching subset
+    /// is scored exactly; a large one goes through HNSW with the filter as a predicate;
+    /// if HNSW still comes back short (a sparse filter can disconnect the graph), the
+    /// exact scan runs anyway. Either way, at least `min(n, matching)` items come back.
+    fn dense_ranking(
+        &self,
+        state: &State,
+        query: &[f32],
+        n: usize,
+        filter: &Filter,
+    ) -> Result<(Vec<(u64, f32)>, DensePlan, Option<usize>), VectorError> {
+        let total = state.records.len();
+        if filter.is_empty() {
+            let hits = self.known(state, self.dense.search(query, n)?);
+            if hits.len() >= n.min(total) {
+                return Ok((hits, DensePlan::Hnsw, None));
+            }
+            let all: Vec<u64> = state.records.keys().copied().collect();
+            let hits = self.exact_ranking(state, query, n, &all);
+            return Ok((hits, DensePlan::HnswThenExactScan, None));
+        }
+        let matching: Vec<u64> = state
+            .records
+            .iter()
+            .filter(|(_, r)| filter.matches(&r.item.meta()))
+            .map(|(&key, _)| key)
+            .collect();
+        let count = Some(matching.len());
+        let selective = matching.len() <= EXACT_SCAN_MAX_ITEMS
+            || (matching.len() as f64) <= EXACT_SCAN_MAX_FRACTION * total as f64;
+        if selective {
+            let hits = self.exact_ranking(state, query, n, &matching);
+            return Ok((hits, DensePlan::ExactScan, count));
+        }
+        let accept = |key: u64| {
+            state
+                .records
+                .get(&key)
+                .is_some_and(|r| filter.matches(&r.item.meta()))
+        };
+        let hits = self.known(state, self.dense.filtered_search(query, n, accept)?);
+        if hits.len() >= n.min(matching.len()) {
+            return Ok((hits, DensePlan::FilteredHnsw, count));
+        }
+        let hits = self.exact_ranking(state, query, n, &matching);
+        Ok((hits, DensePlan::FilteredHnswThenExactScan, count))
+    }
+
+    /// Exact similarity over `keys`, best first, ties by key.
+    fn exact_ranking(
+        &self,
+        state: &State,
+        query: &[f32],
+        n: usize,
+        keys: &[u64],
+    ) -> Vec<(u64, f32)> {
+        let metric = self.config.metric;
+        let mut scored: Vec<(u64, f32)> = keys
+            .iter()
+            .filter_map(|key| {
+                let record = state.records.get(key)?;
+                Some((*key, similarity(metric, query, &record.vector)))
+            })
+            .collect();
+        let by_score = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if scored.len() > n {
+            scored.select_nth_unstable_by(n, by_score);
+            scored.truncate(n);
+        }
+        scored.sort_unstable_by(by_score);
+        scored
+    }
+
+    fn lexical_ranking(
+        &self,
+        state: &State,
+        text: &str,
+        n: usize,
+        filter: &Filter,
+    ) -> Result<Vec<(u64, f32)>, VectorError> {
+        Ok(self.known(state, self.lexical.search(text, filter, n)?))
+    }
+
+    /// Drops keys without a record; they cannot occur while the lock is held, but an
+    /// index entry must never turn into a panic or a ghost hit.
+    fn known(&self, state: &State, hits: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
+        hits.into_iter()
+            .filter(|(key, _)| state.records.contains_key(key))
+            .collect()
+    }
+
+    fn validate_vector(&self, vector: &[f32]) -> Result<(), VectorError> {
+        if vector.len() != self.config.dimension {
+            return Err(VectorError::Dimension {
+                expected: self.config.dimension,
+                got: vector.len(),
+            });
+        }
+        if let Some(index) = vector.iter().position(|x| !x.is_finite()) {
+            return Err(VectorError::NonFinite { index });
+        }
+        if self.config.metric == Metric::Cos && vector.iter().all(|&x| x == 0.0) {
+            return Err(VectorError::ZeroVector);
+        }
+        Ok(())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // Writers never leave the state half-updated on panic paths, so a poisoned lock
+        // still guards consistent data.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn to_hit(state: &State, fused: FusedKey) -> Option<VectorHit> {
+    let item = &state.records.get(&fused.key)?.item;
+    Some(VectorHit {
+        id: item.id.clone(),
+        modality: item.modality,
+        kind: item.kind.clone(),
+        title: item.title.clone(),
+        score: fused.score,
+        dense: fused.dense,
+        lexical: fused.lexical,
+    })
+}
+
+fn validate_config(config: &VectorConfig) -> Result<(), VectorError> {
+    if config.dimension == 0 || config.dimension > MAX_DIMENSION {
+        return Err(VectorError::invalid(
+            "dimension",
+            format!("must be between 1 and {MAX_DIMENSION}"),
+        ));
+    }
+    if config.connectivity < 2 {
+        return Err(VectorError::invalid("connectivity", "must be at least 2"));
+    }
+    if config.expansion_add == 0 || config.expansion_search == 0 {
+        return Err(VectorError::invalid("expansion", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn validate_item(item: &Item) -> Result<(), VectorError> {
+    if item.id.trim().is_empty() {
+        return Err(VectorError::invalid("id", "must not be empty"));
+    }
+    let too_long = |s: &str| s.len() > MAX_KEYWORD_BYTES;
+    let checks: [(&'static str, bool); 5] = [
+        ("id", too_long(&item.id)),
+        ("kind", too_long(&item.kind)),
+        ("tags", item.tags.iter().any(|t| too_long(t))),
+        ("entities", item.entities.iter().any(|e| too_long(e))),
+        ("source", item.source.as_deref().is_some_and(too_long)),
+    ];
+    for (field, bad) in checks {
+        if bad {
+            return Err(VectorError::invalid(
+                field,
+                format!("values are limited to {MAX_KEYWORD_BYTES} bytes"),
+            ));
+        }
+    }
+    Ok(())
+}
