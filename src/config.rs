@@ -97,9 +97,9 @@ pub fn embedder(cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
             }
             Ok(Arc::new(HashingEmbedder::new(dim)))
         }
-        "minilm" | "clip" | "http" => bail!(
-            "BRAID_EMBEDDER={kind} is not available in this build yet; use BRAID_EMBEDDER=hash (the default)"
-        ),
+        "minilm" | "clip" | "http" => {
+            bail!("BRAID_EMBEDDER={kind} is not available in this build yet; use BRAID_EMBEDDER=hash (the default)")
+        }
         other => bail!("unknown BRAID_EMBEDDER '{other}': expected hash, minilm, clip or http"),
     }
 }

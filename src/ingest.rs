@@ -110,10 +110,8 @@ fn read_path(path: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Res
         }
         return read_jsonl(path, parsed, report);
     }
-    let mut jsonl: Vec<PathBuf> = list_dir(path)?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl" || e == "ndjson"))
-        .collect();
+    let mut jsonl: Vec<PathBuf> =
+        list_dir(path)?.into_iter().filter(|p| p.extension().is_some_and(|e| e == "jsonl" || e == "ndjson")).collect();
     if !jsonl.is_empty() {
         jsonl.sort();
         for file in jsonl {
@@ -147,19 +145,14 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, BraidError> {
 }
 
 fn is_image_file(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// An image file becomes an image record captioned by its file name.
 fn read_image_file(file: &Path, root: &Path, parsed: &mut Parsed, report: &mut IngestReport) {
     let at = file.display().to_string();
     let rel = file.strip_prefix(root).unwrap_or(file).to_string_lossy().replace('\\', "/");
-    let caption = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
-        .unwrap_or_default();
+    let caption = file.file_stem().map(|s| s.to_string_lossy().replace(['-', '_'], " ")).unwrap_or_default();
     match std::fs::read(file) {
         Ok(bytes) => parsed.images.push(Located {
             at,
@@ -185,7 +178,8 @@ fn read_image_file(file: &Path, root: &Path, parsed: &mut Parsed, report: &mut I
 }
 
 fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Result<(), BraidError> {
-    let text = std::fs::read(file).map_err(|e| BraidError::invalid("path", format!("cannot read {}: {e}", file.display())))?;
+    let text =
+        std::fs::read(file).map_err(|e| BraidError::invalid("path", format!("cannot read {}: {e}", file.display())))?;
     let base = file.parent().unwrap_or(Path::new("."));
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {
         let at = format!("{}:{}", file.display(), i + 1);

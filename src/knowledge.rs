@@ -118,9 +118,8 @@ pub struct Braid {
 impl Braid {
     /// Opens the data directory and rebuilds the derived indexes from the store of record.
     pub fn open(options: BraidOptions) -> Result<Braid, BraidError> {
-        std::fs::create_dir_all(&options.data_dir).map_err(|e| {
-            BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display()))
-        })?;
+        std::fs::create_dir_all(&options.data_dir)
+            .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
         let store = Arc::new(Store::open(&options.data_dir)?);
         let embedder = options.embedder;
         let vectors = Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?);
@@ -134,7 +133,8 @@ impl Braid {
             .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
             .with_source(Arc::new(web_source));
 
-        let braid = Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir };
+        let braid =
+            Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir };
         braid.rebuild_indexes()?;
         Ok(braid)
     }
@@ -263,11 +263,17 @@ impl Braid {
         if !self.embedder.is_multimodal() {
             return Err(BraidError::invalid(
                 "image",
-                format!("the active embedder '{}' cannot embed images; start Braid with a multimodal embedder (BRAID_EMBEDDER=clip)", self.embedder.name()),
+                format!(
+                    "the active embedder '{}' cannot embed images; start Braid with a multimodal embedder (BRAID_EMBEDDER=clip)",
+                    self.embedder.name()
+                ),
             ));
         }
         if image.url.is_some() {
-            return Err(BraidError::invalid("image.url", "image URLs are not fetched by this version; send the bytes as base64"));
+            return Err(BraidError::invalid(
+                "image.url",
+                "image URLs are not fetched by this version; send the bytes as base64",
+            ));
         }
         let bytes = decode_base64("image.base64", image.base64.as_deref().unwrap_or_default())?;
         sniff_media_type(&bytes).map_err(|m| BraidError::invalid("image.base64", m))?;
@@ -293,7 +299,12 @@ impl Braid {
     }
 
     /// A shortest path between two entities.
-    pub fn path(&self, from: &str, to: &str, relations: Option<&[String]>) -> Result<Option<Vec<braid_graph::Fact>>, BraidError> {
+    pub fn path(
+        &self,
+        from: &str,
+        to: &str,
+        relations: Option<&[String]>,
+    ) -> Result<Option<Vec<braid_graph::Fact>>, BraidError> {
         let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
         for (field, id) in [("from", from), ("to", to)] {
             if !graph.contains(id) {
@@ -316,8 +327,9 @@ impl Braid {
     /// A stored image's bytes and media type.
     pub fn image_content(&self, id: &str) -> Result<(Vec<u8>, String), BraidError> {
         let record = self.image(id)?;
-        let bytes = self.store.image_bytes(id)?.ok_or_else(|| {
-            BraidError::NotFound { what: "image", id: format!("{id}' has no stored bytes (it was given by URL: {}", record.url.clone().unwrap_or_default()) }
+        let bytes = self.store.image_bytes(id)?.ok_or_else(|| BraidError::NotFound {
+            what: "image",
+            id: format!("{id}' has no stored bytes (it was given by URL: {}", record.url.clone().unwrap_or_default()),
         })?;
         let media = record.media_type.unwrap_or_else(|| "application/octet-stream".into());
         Ok((bytes, media))
@@ -395,7 +407,9 @@ impl Braid {
         for (i, (mut img, bytes)) in images.into_iter().enumerate() {
             validate_image(&img, bytes.as_deref()).map_err(|e| e.in_item(i))?;
             img.media_type = match &bytes {
-                Some(b) => Some(sniff_media_type(b).map_err(|m| BraidError::invalid("image", m).in_item(i))?.to_string()),
+                Some(b) => {
+                    Some(sniff_media_type(b).map_err(|m| BraidError::invalid("image", m).in_item(i))?.to_string())
+                }
                 None => None,
             };
             img.base64 = None;
@@ -452,7 +466,11 @@ impl Braid {
             }
             graph.facts_of(id).into_iter().map(|f| Relation::new(f.source, f.relation, f.target)).collect()
         };
-        self.store.write(&WriteBatch { delete_entities: vec![id.into()], delete_relations: relations, ..Default::default() })?;
+        self.store.write(&WriteBatch {
+            delete_entities: vec![id.into()],
+            delete_relations: relations,
+            ..Default::default()
+        })?;
         let mut graph = self.graph.write().unwrap_or_else(|e| e.into_inner());
         graph.remove_entity(id);
         graph.prepare_linker();
@@ -465,7 +483,12 @@ impl Braid {
         let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
         let mut parts: Vec<String> = vec![img.caption.clone()];
         parts.extend(img.tags.iter().cloned());
-        let up = NeighborQuery { depth: 3, relation: Some("is_a".into()), direction: Direction::Out, limit: ENRICH_ANCESTORS };
+        let up = NeighborQuery {
+            depth: 3,
+            relation: Some("is_a".into()),
+            direction: Direction::Out,
+            limit: ENRICH_ANCESTORS,
+        };
         for id in &img.depicts {
             let Some(e) = graph.entity(id) else { continue };
             parts.push(e.name.clone());
@@ -480,9 +503,11 @@ impl Braid {
 
     fn embed_image(&self, img: &ImageRecord, bytes: Option<&[u8]>) -> Result<Vec<f32>, BraidError> {
         match bytes {
-            Some(b) if self.embedder.is_multimodal() => {
-                Ok(self.embedder.embed_images(&[b])?.pop().ok_or_else(|| BraidError::Internal("embedder returned no vector".into()))?)
-            }
+            Some(b) if self.embedder.is_multimodal() => Ok(self
+                .embedder
+                .embed_images(&[b])?
+                .pop()
+                .ok_or_else(|| BraidError::Internal("embedder returned no vector".into()))?),
             _ => {
                 let text = if img.indexed_text.is_empty() { &img.caption } else { &img.indexed_text };
                 Ok(self.embedder.embed_text(text)?)

@@ -230,7 +230,8 @@ fn demo(args: ServeArgs) -> Result<()> {
     let braid = open(&data, &cfg)?;
     let status = braid.status()?;
     if status.counts.entities == 0 && status.counts.documents == 0 {
-        let atlas = braid::find_atlas().context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
+        let atlas = braid::find_atlas()
+            .context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
         eprintln!("loading the atlas demo from {} into {}", atlas.display(), data.display());
         let report = ingest_paths(&braid, &[atlas], true)?;
         eprintln!(
@@ -335,18 +336,32 @@ fn router_command(cmd: RouterCommand) -> Result<()> {
             let (braid, _tmp) = linker_braid(data)?;
             let ex = examples(&braid, &queries);
             let base = braid.router().policy().weights().clone();
-            let weights = fit(&ex, &base, &FitOptions::default(), format!("fit on {} ({} queries)", labelled.display(), queries.len()));
+            let weights = fit(
+                &ex,
+                &base,
+                &FitOptions::default(),
+                format!("fit on {} ({} queries)", labelled.display(), queries.len()),
+            );
             let texts: Vec<String> = queries.iter().map(|q| q.query.clone()).collect();
             let report = evaluate(&weights, &ex, &texts);
-            std::fs::write(&out, serde_json::to_string_pretty(&weights)?).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} (training accuracy {:.3}, macro-F1 {:.3}, ECE {:.3})", out.display(), report.accuracy, report.macro_f1, report.ece);
+            std::fs::write(&out, serde_json::to_string_pretty(&weights)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} (training accuracy {:.3}, macro-F1 {:.3}, ECE {:.3})",
+                out.display(),
+                report.accuracy,
+                report.macro_f1,
+                report.ece
+            );
             Ok(())
         }
         RouterCommand::Eval { labelled, weights, data, json } => {
             let queries = read_labelled(&labelled)?;
             let (braid, _tmp) = linker_braid(data)?;
             let w = match weights {
-                Some(p) => braid_router::PolicyWeights::from_json(&std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?)?,
+                Some(p) => braid_router::PolicyWeights::from_json(
+                    &std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+                )?,
                 None => braid.router().policy().weights().clone(),
             };
             let ex = examples(&braid, &queries);
@@ -364,7 +379,10 @@ fn router_command(cmd: RouterCommand) -> Result<()> {
             for (q, label, got) in report.misses.iter().take(30) {
                 println!("miss: {label} → {got}: {q}");
             }
-            println!("accuracy {:.3} macroF1 {:.3} ECE {:.3} n={}", report.accuracy, report.macro_f1, report.ece, report.n);
+            println!(
+                "accuracy {:.3} macroF1 {:.3} ECE {:.3} n={}",
+                report.accuracy, report.macro_f1, report.ece, report.n
+            );
             Ok(())
         }
     }

@@ -127,7 +127,12 @@ impl From<BraidError> for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no endpoint {} {}", req.method(), req.uri().path()), None)
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no endpoint {} {}", req.method(), req.uri().path()),
+        None,
+    )
 }
 
 // ----- JSON bodies with errors that name the field -----
@@ -294,7 +299,8 @@ async fn search(
     Path(route): Path<String>,
     JsonBody(body): JsonBody<SearchBody>,
 ) -> ApiResult<Response> {
-    let route: Route = route.parse().map_err(|e: braid_router::UnknownRoute| ApiError::invalid("route", e.to_string()))?;
+    let route: Route =
+        route.parse().map_err(|e: braid_router::UnknownRoute| ApiError::invalid("route", e.to_string()))?;
     let results = s.braid.search_route(route, &body.query, body.k, body.filters).await?;
     Ok(Json(json!({ "results": results })).into_response())
 }
@@ -388,7 +394,8 @@ struct PathAnswer {
 }
 
 async fn graph_path(State(s): State<AppState>, Query(params): Query<HashMap<String, String>>) -> ApiResult<Response> {
-    let from = params.get("from").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid("from", "from is required"))?;
+    let from =
+        params.get("from").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid("from", "from is required"))?;
     let to = params.get("to").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid("to", "to is required"))?;
     let relations: Option<Vec<String>> =
         params.get("relation").map(|r| r.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
@@ -429,6 +436,9 @@ async fn image_content(State(s): State<AppState>, Path(id): Path<String>) -> Api
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     // SVG can carry script: never let it run in our origin.
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
     Ok((headers, bytes).into_response())
 }

@@ -339,7 +339,9 @@ fn vector_hits(
         }
     }
     let vector = match &request.image {
-        Some(bytes) => embedder.embed_images(&[bytes.as_slice()]).map_err(|e| SourceError::Failed(e.to_string()))?.pop(),
+        Some(bytes) => {
+            embedder.embed_images(&[bytes.as_slice()]).map_err(|e| SourceError::Failed(e.to_string()))?.pop()
+        }
         None if request.query.trim().is_empty() => None,
         None => Some(embedder.embed_text(&request.query).map_err(|e| SourceError::Failed(e.to_string()))?),
     };
@@ -386,7 +388,8 @@ impl Source for WebSource {
     }
 
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
-        let provider = self.provider.as_ref().ok_or_else(|| SourceError::Unavailable("no web provider configured".into()))?;
+        let provider =
+            self.provider.as_ref().ok_or_else(|| SourceError::Unavailable("no web provider configured".into()))?;
         if request.filters.kind.as_deref().is_some_and(|k| k != "web") {
             return Ok(Vec::new());
         }
@@ -397,7 +400,9 @@ impl Source for WebSource {
         let found = provider.search(&query).await.map_err(|e| SourceError::Failed(e.to_string()))?;
         Ok(found
             .into_iter()
-            .filter(|h| request.filters.modality.is_none_or(|m| (m == Modality::Image) == (h.modality == WebModality::Image)))
+            .filter(|h| {
+                request.filters.modality.is_none_or(|m| (m == Modality::Image) == (h.modality == WebModality::Image))
+            })
             .map(|h| {
                 let image = h.modality == WebModality::Image;
                 Hit {

@@ -46,11 +46,8 @@ impl Graph {
     /// Answers a relational question; see [`GraphQuestion`]. Answers reached from more
     /// seeds rank first, then nearer ones; scores are in (0, 1].
     pub fn answer(&self, question: &GraphQuestion) -> Vec<GraphAnswer> {
-        let mut seeds: Vec<NodeIndex> = question
-            .seeds
-            .iter()
-            .filter_map(|id| self.ids.get(id.as_str()).copied())
-            .collect();
+        let mut seeds: Vec<NodeIndex> =
+            question.seeds.iter().filter_map(|id| self.ids.get(id.as_str()).copied()).collect();
         seeds.sort_unstable();
         seeds.dedup();
         if seeds.is_empty() || question.limit == 0 {
@@ -60,24 +57,16 @@ impl Graph {
             return self.answer_by_pagerank(&seeds, question);
         }
 
-        let relations: HashSet<RelationTypeId> = question
-            .relations
-            .iter()
-            .filter_map(|name| self.relation_id(name))
-            .collect();
+        let relations: HashSet<RelationTypeId> =
+            question.relations.iter().filter_map(|name| self.relation_id(name)).collect();
         if relations.is_empty() {
             return Vec::new();
         }
-        let transitive = question
-            .relations
-            .iter()
-            .all(|name| TRANSITIVE_RELATIONS.contains(&name.as_str()));
+        let transitive = question.relations.iter().all(|name| TRANSITIVE_RELATIONS.contains(&name.as_str()));
         let max_depth = if transitive { MAX_CHAIN } else { 1 };
 
-        let reaches: Vec<Reach> = seeds
-            .iter()
-            .map(|&seed| self.reach(seed, question.direction, Some(&relations), max_depth))
-            .collect();
+        let reaches: Vec<Reach> =
+            seeds.iter().map(|&seed| self.reach(seed, question.direction, Some(&relations), max_depth)).collect();
 
         // Candidate → (seeds reaching it, farthest of their distances).
         let mut support: HashMap<NodeIndex, (usize, usize)> = HashMap::new();
@@ -120,34 +109,22 @@ impl Graph {
     }
 
     /// No relation given: the seeds' neighbourhood, ranked by personalised PageRank.
-    fn answer_by_pagerank(
-        &self,
-        seeds: &[NodeIndex],
-        question: &GraphQuestion,
-    ) -> Vec<GraphAnswer> {
-        let reaches: Vec<Reach> = seeds
-            .iter()
-            .map(|&seed| self.reach(seed, Direction::Both, None, NEIGHBORHOOD_HOPS))
-            .collect();
-        let weighted: Vec<(String, f64)> = seeds
-            .iter()
-            .map(|&seed| (self.graph[seed].id.clone(), 1.0))
-            .collect();
+    fn answer_by_pagerank(&self, seeds: &[NodeIndex], question: &GraphQuestion) -> Vec<GraphAnswer> {
+        let reaches: Vec<Reach> =
+            seeds.iter().map(|&seed| self.reach(seed, Direction::Both, None, NEIGHBORHOOD_HOPS)).collect();
+        let weighted: Vec<(String, f64)> = seeds.iter().map(|&seed| (self.graph[seed].id.clone(), 1.0)).collect();
         let ranked = self.personalized_pagerank(&weighted, &PprParams::default());
         let mut answers: Vec<(NodeIndex, usize, f64)> = ranked
             .iter()
             .filter_map(|(id, mass)| {
                 let node = *self.ids.get(id.as_str())?;
                 let depth = reaches.iter().filter_map(|r| r.depth.get(&node)).min()?;
-                (*depth > 0 && self.has_kind(node, question.target_kind.as_deref()))
-                    .then_some((node, *depth, *mass))
+                (*depth > 0 && self.has_kind(node, question.target_kind.as_deref())).then_some((node, *depth, *mass))
             })
             .take(question.limit)
             .collect();
         let top = answers.first().map_or(1.0, |a| a.2);
-        answers
-            .iter_mut()
-            .for_each(|a| a.2 = (a.2 / top).clamp(f64::MIN_POSITIVE, 1.0));
+        answers.iter_mut().for_each(|a| a.2 = (a.2 / top).clamp(f64::MIN_POSITIVE, 1.0));
         answers
             .into_iter()
             .map(|(node, depth, score)| GraphAnswer {
@@ -163,12 +140,7 @@ impl Graph {
     }
 
     /// The chains from every seed that reaches `node`, without repeats.
-    fn supporting_facts(
-        &self,
-        seeds: &[NodeIndex],
-        reaches: &[Reach],
-        node: NodeIndex,
-    ) -> Vec<Fact> {
+    fn supporting_facts(&self, seeds: &[NodeIndex], reaches: &[Reach], node: NodeIndex) -> Vec<Fact> {
         let mut facts: Vec<Fact> = Vec::new();
         for (&seed, reach) in seeds.iter().zip(reaches) {
             if !reach.depth.contains_key(&node) {
@@ -190,10 +162,7 @@ impl Graph {
         relations: Option<&HashSet<RelationTypeId>>,
         max_depth: usize,
     ) -> Reach {
-        let mut reach = Reach {
-            depth: HashMap::from([(seed, 0)]),
-            came_from: HashMap::new(),
-        };
+        let mut reach = Reach { depth: HashMap::from([(seed, 0)]), came_from: HashMap::new() };
         let mut queue = VecDeque::from([seed]);
         while let Some(node) = queue.pop_front() {
             let depth = reach.depth.get(&node).copied().unwrap_or(0);
@@ -201,9 +170,7 @@ impl Graph {
                 continue;
             }
             for (edge, next, relation) in self.incident_edges(node, direction) {
-                if relations.is_some_and(|r| !r.contains(&relation))
-                    || reach.depth.contains_key(&next)
-                {
+                if relations.is_some_and(|r| !r.contains(&relation)) || reach.depth.contains_key(&next) {
                     continue;
                 }
                 reach.depth.insert(next, depth + 1);

@@ -20,9 +20,6 @@ pub enum GraphError {
 
 impl GraphError {
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::InvalidInput {
-            field,
-            message: message.into(),
-        }
+        Self::InvalidInput { field, message: message.into() }
     }
 }

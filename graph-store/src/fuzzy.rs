@@ -130,22 +130,13 @@ impl FuzzyIndex {
     pub(crate) fn lookup(&self, query: &[char], max_distance: usize) -> Vec<(usize, usize)> {
         let max_distance = max_distance.min(MAX_DISTANCE);
         let mut hashes = Vec::new();
-        deletion_hashes(
-            &query[..query.len().min(PREFIX_CHARS)],
-            max_distance,
-            &mut hashes,
-        );
+        deletion_hashes(&query[..query.len().min(PREFIX_CHARS)], max_distance, &mut hashes);
         hashes.sort_unstable();
         hashes.dedup();
         let mut candidates: Vec<u32> = Vec::new();
         for hash in hashes {
             let first = self.deletions.partition_point(|&(h, _)| h < hash);
-            candidates.extend(
-                self.deletions[first..]
-                    .iter()
-                    .take_while(|&&(h, _)| h == hash)
-                    .map(|&(_, id)| id),
-            );
+            candidates.extend(self.deletions[first..].iter().take_while(|&&(h, _)| h == hash).map(|&(_, id)| id));
         }
         candidates.sort_unstable();
         candidates.dedup();

@@ -12,8 +12,7 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use crate::GraphError;
 use crate::linker::LinkIndex;
 use crate::model::{
-    Direction, Entity, Fact, ImportReport, NeighborEntity, NeighborQuery, Neighborhood, Props,
-    Relation,
+    Direction, Entity, Fact, ImportReport, NeighborEntity, NeighborQuery, Neighborhood, Props, Relation,
 };
 
 /// Interned relation type: edges store a small number instead of a string.
@@ -139,14 +138,7 @@ impl Graph {
         if !self.triples.insert((source, relation_type, target)) {
             return Ok(false);
         }
-        self.graph.add_edge(
-            source,
-            target,
-            EdgeData {
-                relation: relation_type,
-                props: relation.props,
-            },
-        );
+        self.graph.add_edge(source, target, EdgeData { relation: relation_type, props: relation.props });
         // Degrees feed the linker's prominence prior.
         self.invalidate_link_index();
         Ok(true)
@@ -154,11 +146,9 @@ impl Graph {
 
     /// Removes `source -relation-> target`; `false` when there was no such relation.
     pub fn remove_relation(&mut self, source: &str, relation: &str, target: &str) -> bool {
-        let (Some(&from), Some(&to), Some(&relation_type)) = (
-            self.ids.get(source),
-            self.ids.get(target),
-            self.relation_ids.get(relation),
-        ) else {
+        let (Some(&from), Some(&to), Some(&relation_type)) =
+            (self.ids.get(source), self.ids.get(target), self.relation_ids.get(relation))
+        else {
             return false;
         };
         if !self.triples.remove(&(from, relation_type, to)) {
@@ -240,9 +230,7 @@ impl Graph {
         let Some(&node) = self.ids.get(id) else {
             return Vec::new();
         };
-        self.incident_edges(node, Direction::Both)
-            .map(|(edge, _, _)| self.fact(edge))
-            .collect()
+        self.incident_edges(node, Direction::Both).map(|(edge, _, _)| self.fact(edge)).collect()
     }
 
     /// The relations between `a` and `b`, in either direction.
@@ -250,17 +238,9 @@ impl Graph {
         let (Some(&a), Some(&b)) = (self.ids.get(a), self.ids.get(b)) else {
             return Vec::new();
         };
-        let mut facts: Vec<Fact> = self
-            .graph
-            .edges_connecting(a, b)
-            .map(|edge| self.fact(edge.id()))
-            .collect();
+        let mut facts: Vec<Fact> = self.graph.edges_connecting(a, b).map(|edge| self.fact(edge.id())).collect();
         if a != b {
-            facts.extend(
-                self.graph
-                    .edges_connecting(b, a)
-                    .map(|edge| self.fact(edge.id())),
-            );
+            facts.extend(self.graph.edges_connecting(b, a).map(|edge| self.fact(edge.id())));
         }
         facts
     }
@@ -268,10 +248,7 @@ impl Graph {
     /// Breadth-first neighbourhood of `id` up to `query.depth` hops.
     pub fn neighbors(&self, id: &str, query: &NeighborQuery) -> Result<Neighborhood, GraphError> {
         if !(1..=MAX_NEIGHBOR_DEPTH).contains(&query.depth) {
-            return Err(GraphError::invalid(
-                "depth",
-                format!("must be between 1 and {MAX_NEIGHBOR_DEPTH}"),
-            ));
+            return Err(GraphError::invalid("depth", format!("must be between 1 and {MAX_NEIGHBOR_DEPTH}")));
         }
         if query.limit == 0 {
             return Err(GraphError::invalid("limit", "must be at least 1"));
@@ -282,11 +259,7 @@ impl Graph {
                 Some(&relation) => Some(relation),
                 // A relation type nobody uses: nothing to follow.
                 None => {
-                    return Ok(Neighborhood {
-                        center: id.to_string(),
-                        entities: Vec::new(),
-                        facts: Vec::new(),
-                    });
+                    return Ok(Neighborhood { center: id.to_string(), entities: Vec::new(), facts: Vec::new() });
                 }
             },
             None => None,
@@ -333,11 +306,7 @@ impl Graph {
             .into_iter()
             .map(|node| self.neighbor_entity(node, depth_of.get(&node).copied().unwrap_or(0)))
             .collect();
-        Ok(Neighborhood {
-            center: id.to_string(),
-            entities,
-            facts,
-        })
+        Ok(Neighborhood { center: id.to_string(), entities, facts })
     }
 
     /// Records that `item_id` (a document, an image) mentions `entities`, replacing any
@@ -345,20 +314,14 @@ impl Graph {
     /// are ignored.
     pub fn link_item(&mut self, item_id: &str, entities: &[String]) {
         self.unlink_item(item_id);
-        let mut nodes: Vec<NodeIndex> = entities
-            .iter()
-            .filter_map(|id| self.ids.get(id.as_str()).copied())
-            .collect();
+        let mut nodes: Vec<NodeIndex> = entities.iter().filter_map(|id| self.ids.get(id.as_str()).copied()).collect();
         nodes.sort_unstable();
         nodes.dedup();
         if nodes.is_empty() {
             return;
         }
         for &node in &nodes {
-            self.entity_items
-                .entry(node)
-                .or_default()
-                .insert(item_id.to_string());
+            self.entity_items.entry(node).or_default().insert(item_id.to_string());
         }
         self.item_entities.insert(item_id.to_string(), nodes);
     }
@@ -399,10 +362,7 @@ impl Graph {
     // ----- crate-internal helpers -----
 
     pub(crate) fn node(&self, id: &str) -> Result<NodeIndex, GraphError> {
-        self.ids
-            .get(id)
-            .copied()
-            .ok_or_else(|| GraphError::UnknownEntity(id.to_string()))
+        self.ids.get(id).copied().ok_or_else(|| GraphError::UnknownEntity(id.to_string()))
     }
 
     pub(crate) fn item_entity_count(&self, item_id: &str) -> usize {
@@ -414,19 +374,12 @@ impl Graph {
     }
 
     pub(crate) fn relation_name(&self, relation: RelationTypeId) -> &str {
-        self.relation_names
-            .get(relation as usize)
-            .map_or("", String::as_str)
+        self.relation_names.get(relation as usize).map_or("", String::as_str)
     }
 
     pub(crate) fn node_degree(&self, node: NodeIndex) -> usize {
-        self.graph
-            .edges_directed(node, PetDirection::Outgoing)
-            .count()
-            + self
-                .graph
-                .edges_directed(node, PetDirection::Incoming)
-                .count()
+        self.graph.edges_directed(node, PetDirection::Outgoing).count()
+            + self.graph.edges_directed(node, PetDirection::Incoming).count()
     }
 
     /// `(edge, the other endpoint, relation type)` of the edges at `node` in `direction`.
@@ -450,10 +403,7 @@ impl Graph {
 
     /// The edge as a fact, in its stored direction.
     pub(crate) fn fact(&self, edge: EdgeIndex) -> Fact {
-        match (
-            self.graph.edge_endpoints(edge),
-            self.graph.edge_weight(edge),
-        ) {
+        match (self.graph.edge_endpoints(edge), self.graph.edge_weight(edge)) {
             (Some((source, target)), Some(data)) => Fact {
                 source: self.graph[source].id.clone(),
                 source_name: self.graph[source].name.clone(),
@@ -475,12 +425,7 @@ impl Graph {
 
     pub(crate) fn neighbor_entity(&self, node: NodeIndex, depth: usize) -> NeighborEntity {
         let entity = &self.graph[node];
-        NeighborEntity {
-            id: entity.id.clone(),
-            name: entity.name.clone(),
-            kind: entity.kind.clone(),
-            depth,
-        }
+        NeighborEntity { id: entity.id.clone(), name: entity.name.clone(), kind: entity.kind.clone(), depth }
     }
 
     fn intern_relation(&mut self, name: &str) -> RelationTypeId {
@@ -496,10 +441,7 @@ impl Graph {
     }
 
     fn invalidate_link_index(&mut self) {
-        *self
-            .link_index
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *self.link_index.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -508,10 +450,7 @@ fn validate_entity(entity: &Entity) -> Result<(), GraphError> {
         return Err(GraphError::invalid("id", "entity id is empty"));
     }
     if entity.name.trim().is_empty() {
-        return Err(GraphError::invalid(
-            "name",
-            format!("entity '{}' has an empty name", entity.id),
-        ));
+        return Err(GraphError::invalid("name", format!("entity '{}' has an empty name", entity.id)));
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub use answer::TRANSITIVE_RELATIONS;
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
 pub use model::{
-    Direction, Entity, EntityLink, Fact, GraphAnswer, GraphQuestion, ImportReport, LinkMethod,
-    LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
+    Direction, Entity, EntityLink, Fact, GraphAnswer, GraphQuestion, ImportReport, LinkMethod, LinkOptions,
+    NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
 };
 pub use paths::MAX_PATHS;

@@ -16,7 +16,7 @@ use petgraph::stable_graph::NodeIndex;
 use crate::fuzzy::{FuzzyIndex, allowed_distance};
 use crate::graph::Graph;
 use crate::model::{EntityLink, LinkMethod, LinkOptions};
-use crate::normalize::{Token, is_stop_word, tokenize};
+use crate::normalize::{Token, is_function_word, is_stop_word, tokenize};
 
 /// Aliases this short (e.g. `FR`, `FRA`, `pol`) link only when written in upper case,
 /// so ordinary words like "is" or "run" in a query do not.
@@ -40,7 +40,12 @@ struct Surface {
     raw: String,
     /// Number of relations of the entity: the prominence prior.
     degree: usize,
+    /// A name made only of question vocabulary ("animal"): linked with low confidence.
+    generic: bool,
 }
+
+/// Confidence multiplier of a generic name, e.g. the concept "animal".
+const GENERIC_NAME_FACTOR: f32 = 0.4;
 
 /// The linking index of one graph version.
 #[derive(Debug)]
@@ -65,29 +70,19 @@ impl LinkIndex {
         for node in graph.graph.node_indices() {
             let entity = &graph.graph[node];
             let degree = graph.node_degree(node);
-            let names = std::iter::once((entity.name.as_str(), LinkMethod::Exact)).chain(
-                entity
-                    .aliases
-                    .iter()
-                    .map(|alias| (alias.as_str(), LinkMethod::Alias)),
-            );
+            let names = std::iter::once((entity.name.as_str(), LinkMethod::Exact))
+                .chain(entity.aliases.iter().map(|alias| (alias.as_str(), LinkMethod::Alias)));
             for (text, method) in names {
                 let tokens = tokenize(text);
-                if !is_linkable(&tokens) || (method == LinkMethod::Alias && is_descriptive(&tokens))
-                {
+                let generic = tokens.iter().all(|t| is_stop_word(&t.raw) || is_stop_word(&t.stem));
+                if !is_linkable(&tokens) || (method == LinkMethod::Alias && (generic || is_descriptive(&tokens))) {
                     continue;
                 }
                 let short_code = (method == LinkMethod::Alias
                     && tokens.len() == 1
                     && tokens[0].raw.chars().count() <= SHORT_ALIAS_CHARS)
                     .then(|| text.trim().to_string());
-                let surface = Surface {
-                    node,
-                    method,
-                    short_code,
-                    raw: join_raw(&tokens),
-                    degree,
-                };
+                let surface = Surface { node, method, short_code, raw: join_raw(&tokens), degree, generic };
                 let key = pattern_key(&tokens);
                 let id = *pattern_ids.entry(key).or_insert_with_key(|key| {
                     pattern_keys.push(key.clone());
@@ -96,8 +91,7 @@ impl LinkIndex {
                 });
                 add_surface(&mut patterns[id], surface.clone());
 
-                if tokens.len() <= MAX_FUZZY_WORDS && surface.raw.chars().count() >= MIN_FUZZY_CHARS
-                {
+                if tokens.len() <= MAX_FUZZY_WORDS && !generic && surface.raw.chars().count() >= MIN_FUZZY_CHARS {
                     let word = &surface.raw;
                     let id = *fuzzy_ids.entry(word.clone()).or_insert_with(|| {
                         fuzzy_words.push(word.clone());
@@ -112,28 +106,16 @@ impl LinkIndex {
         // Building can only fail on pathological pattern sets; linking then degrades to
         // "no exact matches" instead of failing the query.
         let automaton = (!pattern_keys.is_empty())
-            .then(|| {
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&pattern_keys)
-                    .ok()
-            })
+            .then(|| AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&pattern_keys).ok())
             .flatten();
-        Self {
-            automaton,
-            patterns,
-            fuzzy: FuzzyIndex::build(fuzzy_words.iter().map(String::as_str)),
-            fuzzy_surfaces,
-        }
+        Self { automaton, patterns, fuzzy: FuzzyIndex::build(fuzzy_words.iter().map(String::as_str)), fuzzy_surfaces }
     }
 }
 
-/// A surface worth indexing: some word that is not a stop word and longer than a letter.
+/// A surface worth indexing: some word that is not a function word, longer than a letter.
 fn is_linkable(tokens: &[Token]) -> bool {
     !tokens.is_empty()
-        && tokens
-            .iter()
-            .any(|t| !is_stop_word(&t.raw) && !is_stop_word(&t.stem))
+        && tokens.iter().any(|t| !is_function_word(&t.raw) && !is_function_word(&t.stem))
         && tokens.iter().map(|t| t.raw.chars().count()).sum::<usize>() >= 2
 }
 
@@ -181,11 +163,7 @@ fn pattern_key(tokens: &[Token]) -> String {
 }
 
 fn join_raw(tokens: &[Token]) -> String {
-    tokens
-        .iter()
-        .map(|t| t.raw.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    tokens.iter().map(|t| t.raw.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Lower is better: name, alias, one typo, two typos.
@@ -236,12 +214,7 @@ fn fuzzy_candidates<'a>(index: &'a LinkIndex, span: &[Token]) -> Option<Vec<Cand
         .filter_map(|&(word, _)| index.fuzzy_surfaces.get(word))
         .flatten()
         .filter(|surface| surface.short_code.is_none())
-        .map(|surface| Candidate {
-            surface,
-            method: LinkMethod::Fuzzy,
-            distance: best,
-            verbatim: true,
-        })
+        .map(|surface| Candidate { surface, method: LinkMethod::Fuzzy, distance: best, verbatim: true })
         .collect();
     (!candidates.is_empty()).then_some(candidates)
 }
@@ -277,9 +250,7 @@ impl Graph {
                 let Ok(first) = token_starts.binary_search(&found.start()) else {
                     continue;
                 };
-                let last = token_starts
-                    .binary_search(&found.end())
-                    .unwrap_or(tokens.len());
+                let last = token_starts.binary_search(&found.end()).unwrap_or(tokens.len());
                 let Some(surfaces) = index.patterns.get(found.pattern().as_usize()) else {
                     continue;
                 };
@@ -291,11 +262,7 @@ impl Graph {
                 let raw = join_raw(span);
                 let candidates: Vec<Candidate<'_>> = surfaces
                     .iter()
-                    .filter(|s| {
-                        s.short_code
-                            .as_deref()
-                            .is_none_or(|code| code_matches(code, written))
-                    })
+                    .filter(|s| s.short_code.as_deref().is_none_or(|code| code_matches(code, written)))
                     .map(|surface| Candidate {
                         surface,
                         method: surface.method,
@@ -322,20 +289,14 @@ impl Graph {
                     let Some(candidates) = fuzzy_candidates(&index, span) else {
                         continue;
                     };
-                    covered[first..first + size]
-                        .iter_mut()
-                        .for_each(|c| *c = true);
+                    covered[first..first + size].iter_mut().for_each(|c| *c = true);
                     self.push_links(text, span, candidates, options, &mut links);
                 }
             }
         }
 
         // Exact and fuzzy passes each produce links in text order; merge them.
-        links.sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
-                .then(b.confidence.total_cmp(&a.confidence))
-        });
+        links.sort_by(|a, b| a.start.cmp(&b.start).then(b.confidence.total_cmp(&a.confidence)));
         links
     }
 
@@ -353,39 +314,28 @@ impl Graph {
         };
         let (start, end) = (first.start, last.end);
         let mention = text.get(start..end).unwrap_or_default().to_string();
-        let preferred = |c: &Candidate<'_>| {
-            options
-                .prefer_types
-                .iter()
-                .any(|kind| *kind == self.graph[c.surface.node].kind)
-        };
+        let preferred =
+            |c: &Candidate<'_>| options.prefer_types.iter().any(|kind| *kind == self.graph[c.surface.node].kind);
         let any_preferred = candidates.iter().any(preferred);
         candidates.sort_by(|a, b| {
             preferred(b)
                 .cmp(&preferred(a))
                 .then(method_rank(a.method, a.distance).cmp(&method_rank(b.method, b.distance)))
                 .then(b.surface.degree.cmp(&a.surface.degree))
-                .then(
-                    self.graph[a.surface.node]
-                        .id
-                        .cmp(&self.graph[b.surface.node].id),
-                )
+                .then(self.graph[a.surface.node].id.cmp(&self.graph[b.surface.node].id))
         });
         // Prominence share among all candidates of the mention: an unambiguous mention
         // gets the top of its band, a mention split between equals gets less.
-        let total_weight: f32 = candidates
-            .iter()
-            .map(|c| 1.0 + c.surface.degree as f32)
-            .sum();
-        for candidate in candidates
-            .iter()
-            .take(options.max_candidates_per_mention.max(1))
-        {
+        let total_weight: f32 = candidates.iter().map(|c| 1.0 + c.surface.degree as f32).sum();
+        for candidate in candidates.iter().take(options.max_candidates_per_mention.max(1)) {
             let share = (1.0 + candidate.surface.degree as f32) / total_weight.max(1.0);
             let (low, high) = confidence_band(method_rank(candidate.method, candidate.distance));
             let mut confidence = low + (high - low) * share;
             if !candidate.verbatim {
                 confidence *= 0.95;
+            }
+            if candidate.surface.generic {
+                confidence *= GENERIC_NAME_FACTOR;
             }
             if any_preferred && !preferred(candidate) {
                 confidence *= 0.8;
@@ -406,18 +356,10 @@ impl Graph {
 
     /// The current linking index, built now if a write invalidated it.
     fn link_index(&self) -> Arc<LinkIndex> {
-        if let Some(index) = self
-            .link_index
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
+        if let Some(index) = self.link_index.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             return Arc::clone(index);
         }
-        let mut slot = self
-            .link_index
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self.link_index.write().unwrap_or_else(PoisonError::into_inner);
         // Another reader may have built it while we waited for the write lock.
         Arc::clone(slot.get_or_insert_with(|| Arc::new(LinkIndex::build(self))))
     }

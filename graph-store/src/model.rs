@@ -70,17 +70,8 @@ pub struct Relation {
 
 impl Relation {
     /// A relation without props.
-    pub fn new(
-        source: impl Into<String>,
-        relation: impl Into<String>,
-        target: impl Into<String>,
-    ) -> Self {
-        Self {
-            source: source.into(),
-            relation: relation.into(),
-            target: target.into(),
-            props: Props::new(),
-        }
+    pub fn new(source: impl Into<String>, relation: impl Into<String>, target: impl Into<String>) -> Self {
+        Self { source: source.into(), relation: relation.into(), target: target.into(), props: Props::new() }
     }
 }
 
@@ -108,11 +99,7 @@ impl Fact {
 
 impl fmt::Display for Fact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} —{}→ {}",
-            self.source_name, self.relation, self.target_name
-        )
+        write!(f, "{} —{}→ {}", self.source_name, self.relation, self.target_name)
     }
 }
 
@@ -145,12 +132,7 @@ pub struct NeighborQuery {
 
 impl Default for NeighborQuery {
     fn default() -> Self {
-        Self {
-            depth: 1,
-            relation: None,
-            direction: Direction::Both,
-            limit: 100,
-        }
+        Self { depth: 1, relation: None, direction: Direction::Both, limit: 100 }
     }
 }
 
@@ -227,11 +209,7 @@ pub struct LinkOptions {
 
 impl Default for LinkOptions {
     fn default() -> Self {
-        Self {
-            prefer_types: Vec::new(),
-            max_candidates_per_mention: 3,
-            fuzzy: true,
-        }
+        Self { prefer_types: Vec::new(), max_candidates_per_mention: 3, fuzzy: true }
     }
 }
 
@@ -249,11 +227,7 @@ pub struct PprParams {
 
 impl Default for PprParams {
     fn default() -> Self {
-        Self {
-            alpha: 0.15,
-            epsilon: 1e-6,
-            max_pushes: 1_000_000,
-        }
+        Self { alpha: 0.15, epsilon: 1e-6, max_pushes: 1_000_000 }
     }
 }
 
@@ -275,13 +249,7 @@ pub struct GraphQuestion {
 
 impl Default for GraphQuestion {
     fn default() -> Self {
-        Self {
-            seeds: Vec::new(),
-            relations: Vec::new(),
-            direction: Direction::Out,
-            target_kind: None,
-            limit: 10,
-        }
+        Self { seeds: Vec::new(), relations: Vec::new(), direction: Direction::Out, target_kind: None, limit: 10 }
     }
 }
 

@@ -56,13 +56,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             let token = current.get_or_insert_with(|| {
                 token_after_apostrophe = prev_was_apostrophe;
                 has_lower = false;
-                Token {
-                    raw: String::new(),
-                    stem: String::new(),
-                    start: offset,
-                    end: offset,
-                    upper: false,
-                }
+                Token { raw: String::new(), stem: String::new(), start: offset, end: offset, upper: false }
             });
             if c.is_uppercase() {
                 token.upper = true;
@@ -101,92 +95,55 @@ pub(crate) fn stem(word: &str) -> String {
     word.to_string()
 }
 
-/// Function words that never name an entity, and words of questions about the graph
-/// (`capital`, `border`, `country`) that must not be typo-matched to an entity.
+/// A word that must not be typo-matched to an entity, nor start or end an alias:
+/// a function word or a word of the question vocabulary.
 pub(crate) fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    is_function_word(word) || is_domain_word(word)
+}
+
+/// Function words ("the", "of", "is"...): never part of a link on their own.
+pub(crate) fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.binary_search(&word).is_ok()
+}
+
+/// Words of questions about the graph ("capital", "border", "country"...): an entity
+/// named just that (e.g. the concept "animal") links only exactly and with low
+/// confidence, since the word usually describes the question rather than names a subject.
+pub(crate) fn is_domain_word(word: &str) -> bool {
+    DOMAIN_WORDS.binary_search(&word).is_ok()
 }
 
 /// Sorted, so lookups are a binary search.
-const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "after",
-    "again",
-    "against",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "another", "any", "are",
+    "around", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can",
+    "contain", "could", "describe", "did", "do", "does", "doing", "down", "during", "each", "explain", "few", "find",
+    "for", "from", "further", "give", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how",
+    "i", "if", "in", "into", "is", "it", "its", "many", "me", "more", "most", "much", "my", "near", "no", "nor", "not",
+    "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "please", "same",
+    "she", "should", "show", "so", "some", "such", "tell", "than", "that", "the", "their", "theirs", "them", "then",
+    "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "use", "used", "uses",
+    "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
+    "would", "you", "your", "yours",
+];
+
+/// Sorted, so lookups are a binary search.
+const DOMAIN_WORDS: &[&str] = &[
     "animal",
     "animals",
-    "another",
-    "any",
-    "are",
-    "around",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
     "biggest",
     "border",
     "bordered",
     "bordering",
     "borders",
-    "both",
-    "but",
-    "by",
-    "can",
     "capital",
     "capitals",
     "cities",
     "city",
     "connected",
-    "contain",
-    "could",
     "countries",
     "country",
     "currency",
-    "describe",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "during",
-    "each",
-    "explain",
-    "few",
-    "find",
-    "for",
-    "from",
-    "further",
-    "give",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "hers",
-    "him",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
     "kind",
     "kinds",
     "language",
@@ -195,93 +152,22 @@ const STOP_WORDS: &[&str] = &[
     "latest",
     "list",
     "located",
-    "many",
-    "me",
-    "more",
-    "most",
-    "much",
-    "my",
-    "near",
     "neighbor",
     "neighbors",
     "neighbour",
     "neighbours",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
     "official",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "out",
-    "over",
-    "own",
     "part",
     "people",
     "photo",
     "picture",
-    "please",
     "related",
-    "same",
-    "she",
-    "should",
-    "show",
     "similar",
-    "so",
-    "some",
-    "such",
-    "tell",
-    "than",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
     "thing",
     "things",
-    "this",
-    "those",
-    "through",
-    "to",
     "today",
-    "too",
     "type",
     "types",
-    "under",
-    "until",
-    "up",
-    "use",
-    "used",
-    "uses",
-    "very",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "yours",
 ];
 
 #[cfg(test)]
@@ -290,7 +176,9 @@ mod tests {
 
     #[test]
     fn stop_words_are_sorted() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(DOMAIN_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stop_word("the") && is_stop_word("countries") && !is_stop_word("koala"));
     }
 
     #[test]
@@ -312,10 +200,7 @@ mod tests {
         assert_eq!(stem("boxes"), "box");
         assert_eq!(stem("glass"), "glass");
         assert_eq!(stem("bus"), "bus");
-        let raws: Vec<_> = tokenize("Côte d’Ivoire")
-            .into_iter()
-            .map(|t| t.raw)
-            .collect();
+        let raws: Vec<_> = tokenize("Côte d’Ivoire").into_iter().map(|t| t.raw).collect();
         assert_eq!(raws, ["cote", "d", "ivoire"]);
     }
 }

@@ -13,22 +13,11 @@ impl Graph {
     /// Personalised PageRank from weighted seeds (unknown ids and non-positive weights
     /// are ignored; weights are normalised), as `(entity id, mass)` sorted by mass, then
     /// id. Out-of-range parameters fall back to the defaults of [`PprParams`].
-    pub fn personalized_pagerank(
-        &self,
-        seeds: &[(String, f64)],
-        params: &PprParams,
-    ) -> Vec<(String, f64)> {
+    pub fn personalized_pagerank(&self, seeds: &[(String, f64)], params: &PprParams) -> Vec<(String, f64)> {
         let defaults = PprParams::default();
-        let alpha = if params.alpha > 0.0 && params.alpha < 1.0 {
-            params.alpha
-        } else {
-            defaults.alpha
-        };
-        let epsilon = if params.epsilon > 0.0 && params.epsilon.is_finite() {
-            params.epsilon
-        } else {
-            defaults.epsilon
-        };
+        let alpha = if params.alpha > 0.0 && params.alpha < 1.0 { params.alpha } else { defaults.alpha };
+        let epsilon =
+            if params.epsilon > 0.0 && params.epsilon.is_finite() { params.epsilon } else { defaults.epsilon };
 
         let mut residual: HashMap<NodeIndex, f64> = HashMap::new();
         for (id, weight) in seeds {
@@ -46,11 +35,7 @@ impl Graph {
         residual.values_mut().for_each(|r| *r /= total);
 
         let mut degrees: HashMap<NodeIndex, usize> = HashMap::new();
-        let mut degree = |node: NodeIndex| {
-            *degrees
-                .entry(node)
-                .or_insert_with(|| self.node_degree(node))
-        };
+        let mut degree = |node: NodeIndex| *degrees.entry(node).or_insert_with(|| self.node_degree(node));
         let mut estimate: HashMap<NodeIndex, f64> = HashMap::new();
         let mut queue: VecDeque<NodeIndex> = residual.keys().copied().collect();
         let mut queued: std::collections::HashSet<NodeIndex> = queue.iter().copied().collect();
@@ -108,11 +93,7 @@ impl Graph {
             if !mass.is_finite() || *mass <= 0.0 {
                 continue;
             }
-            let Some(items) = self
-                .ids
-                .get(id.as_str())
-                .and_then(|n| self.entity_items.get(n))
-            else {
+            let Some(items) = self.ids.get(id.as_str()).and_then(|n| self.entity_items.get(n)) else {
                 continue;
             };
             for item in items {

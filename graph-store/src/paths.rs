@@ -33,9 +33,7 @@ impl Graph {
     ) -> Result<Option<Vec<Fact>>, GraphError> {
         let (source, target) = (self.node(from)?, self.node(to)?);
         let filter = self.relation_filter(relation_filter);
-        Ok(self
-            .bfs_path(source, target, &filter, &HashSet::new(), &HashSet::new())
-            .map(|path| self.path_facts(&path)))
+        Ok(self.bfs_path(source, target, &filter, &HashSet::new(), &HashSet::new()).map(|path| self.path_facts(&path)))
     }
 
     /// Up to `k` shortest simple paths (no entity twice) from `from` to `to`, shortest
@@ -49,10 +47,7 @@ impl Graph {
         relation_filter: Option<&[String]>,
     ) -> Result<Vec<Vec<Fact>>, GraphError> {
         if !(1..=MAX_PATHS).contains(&k) {
-            return Err(GraphError::invalid(
-                "k",
-                format!("must be between 1 and {MAX_PATHS}"),
-            ));
+            return Err(GraphError::invalid("k", format!("must be between 1 and {MAX_PATHS}")));
         }
         let (source, target) = (self.node(from)?, self.node(to)?);
         let filter = self.relation_filter(relation_filter);
@@ -82,12 +77,9 @@ impl Graph {
                     .map(|path| path.edges[spur_at])
                     .collect();
                 // The root's own nodes may not be revisited: paths stay simple.
-                let banned_nodes: HashSet<NodeIndex> =
-                    root_nodes[..spur_at].iter().copied().collect();
+                let banned_nodes: HashSet<NodeIndex> = root_nodes[..spur_at].iter().copied().collect();
                 let spur = root_nodes[spur_at];
-                let Some(spur_path) =
-                    self.bfs_path(spur, target, &filter, &banned_nodes, &banned_edges)
-                else {
+                let Some(spur_path) = self.bfs_path(spur, target, &filter, &banned_nodes, &banned_edges) else {
                     continue;
                 };
                 let mut nodes = root_nodes.to_vec();
@@ -114,12 +106,7 @@ impl Graph {
     }
 
     fn relation_filter(&self, names: Option<&[String]>) -> RelationFilter {
-        names.map(|names| {
-            names
-                .iter()
-                .filter_map(|name| self.relation_id(name))
-                .collect()
-        })
+        names.map(|names| names.iter().filter_map(|name| self.relation_id(name)).collect())
     }
 
     fn bfs_path(
@@ -131,10 +118,7 @@ impl Graph {
         banned_edges: &HashSet<EdgeIndex>,
     ) -> Option<Path> {
         if source == target {
-            return Some(Path {
-                nodes: vec![source],
-                edges: Vec::new(),
-            });
+            return Some(Path { nodes: vec![source], edges: Vec::new() });
         }
         let mut came_from: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::new();
         let mut queue = VecDeque::from([source]);
@@ -182,19 +166,9 @@ mod tests {
     fn diamond() -> Graph {
         let mut graph = Graph::new();
         for id in ["a", "b", "c", "d", "e", "f"] {
-            graph
-                .upsert_entity(Entity::new(id, id.to_uppercase(), "node"))
-                .unwrap();
+            graph.upsert_entity(Entity::new(id, id.to_uppercase(), "node")).unwrap();
         }
-        for (s, t) in [
-            ("a", "b"),
-            ("b", "d"),
-            ("a", "c"),
-            ("c", "d"),
-            ("a", "e"),
-            ("e", "f"),
-            ("d", "f"),
-        ] {
+        for (s, t) in [("a", "b"), ("b", "d"), ("a", "c"), ("c", "d"), ("a", "e"), ("e", "f"), ("d", "f")] {
             graph.add_relation(Relation::new(s, "r", t)).unwrap();
         }
         graph
@@ -219,10 +193,7 @@ mod tests {
         assert_eq!(paths[0].len(), 1);
         assert_eq!(paths[1].len(), 1);
         assert_ne!(paths[0][0].relation, paths[1][0].relation);
-        let only_s = graph
-            .shortest_path("a", "b", Some(&["s".to_string()]))
-            .unwrap()
-            .unwrap();
+        let only_s = graph.shortest_path("a", "b", Some(&["s".to_string()])).unwrap().unwrap();
         assert_eq!(only_s[0].relation, "s");
     }
 }

@@ -91,9 +91,8 @@ fn normalised_scores(hits: &[Hit], method: FusionMethod, rrf_k: f32) -> Vec<f32>
     match method {
         FusionMethod::Rrf => (1..=hits.len()).map(|rank| 1.0 / (rrf_k + rank as f32)).collect(),
         FusionMethod::RelativeScore => {
-            let (lo, hi) = hits.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), h| {
-                (lo.min(h.score), hi.max(h.score))
-            });
+            let (lo, hi) =
+                hits.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), h| (lo.min(h.score), hi.max(h.score)));
             hits.iter().map(|h| if hi > lo { (h.score - lo) / (hi - lo) } else { 1.0 }).collect()
         }
         FusionMethod::Dbsf => {

@@ -226,8 +226,11 @@ impl RoutePolicy {
                         available && list.contains(&route)
                     }
                     None => {
-                        let threshold =
-                            if route == Route::Web { self.weights.web_threshold } else { self.weights.select_threshold };
+                        let threshold = if route == Route::Web {
+                            self.weights.web_threshold
+                        } else {
+                            self.weights.select_threshold
+                        };
                         let chosen = available && (Some(route) == primary || score >= threshold);
                         if Some(route) == primary {
                             reasons.push(format!("primary: highest probability ({score:.2})"));

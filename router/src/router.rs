@@ -166,11 +166,8 @@ impl Router {
         if self.config.escalate && req.routes.is_none() {
             if let Some(why) = weak_evidence(&features, &plan, &outcomes) {
                 let availability = self.availability();
-                let next = plan
-                    .routes
-                    .iter()
-                    .find(|d| !d.selected && availability.is_available(d.route))
-                    .map(|d| d.route);
+                let next =
+                    plan.routes.iter().find(|d| !d.selected && availability.is_available(d.route)).map(|d| d.route);
                 if let Some(route) = next {
                     if let Some(d) = plan.decision_mut(route) {
                         d.selected = true;
@@ -298,11 +295,8 @@ impl RouteOutcome {
 fn weak_evidence(features: &QueryFeatures, plan: &RoutePlan, outcomes: &[RouteOutcome]) -> Option<String> {
     let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h) = &o.result { h.len() } else { 0 }).sum();
     if hits == 0 {
-        let failed: Vec<String> = outcomes
-            .iter()
-            .filter(|o| !matches!(o.result, Outcome::Hits(_)))
-            .map(|o| o.route.to_string())
-            .collect();
+        let failed: Vec<String> =
+            outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(_))).map(|o| o.route.to_string()).collect();
         return Some(if failed.is_empty() {
             "the selected routes returned nothing".to_string()
         } else {

@@ -68,9 +68,6 @@ impl Default for VectorConfig {
 impl VectorConfig {
     /// The default configuration with another dimension.
     pub fn with_dimension(dimension: usize) -> Self {
-        VectorConfig {
-            dimension,
-            ..VectorConfig::default()
-        }
+        VectorConfig { dimension, ..VectorConfig::default() }
     }
 }

@@ -46,12 +46,7 @@ impl DenseIndex {
         let index = Index::new(&options).map_err(dense_error)?;
         let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
         let thread_slots = (parallelism * 4).max(MIN_THREAD_SLOTS);
-        Ok(DenseIndex {
-            index,
-            metric: config.metric,
-            thread_slots,
-            search_slots: SearchSlots::new(thread_slots),
-        })
+        Ok(DenseIndex { index, metric: config.metric, thread_slots, search_slots: SearchSlots::new(thread_slots) })
     }
 
     /// Number of live vectors.
@@ -73,17 +68,13 @@ impl DenseIndex {
             return Ok(());
         }
         let target = needed.max(capacity.saturating_mul(2)).max(MIN_CAPACITY);
-        self.index
-            .reserve_capacity_and_threads(target, self.thread_slots)
-            .map_err(dense_error)
+        self.index.reserve_capacity_and_threads(target, self.thread_slots).map_err(dense_error)
     }
 
     /// Adds a vector under a fresh key (callers never reuse keys).
     pub fn add(&self, key: u64, vector: &[f32]) -> Result<(), VectorError> {
         self.reserve(1)?;
-        self.index
-            .add(key, &prepared(self.metric, vector))
-            .map_err(dense_error)
+        self.index.add(key, &prepared(self.metric, vector)).map_err(dense_error)
     }
 
     /// Removes a key; true when it was present.
@@ -113,10 +104,7 @@ impl DenseIndex {
             return Ok(Vec::new());
         }
         let _slot = self.search_slots.acquire();
-        let matches = self
-            .index
-            .filtered_search(&prepared(self.metric, query), count, accept)
-            .map_err(dense_error)?;
+        let matches = self.index.filtered_search(&prepared(self.metric, query), count, accept).map_err(dense_error)?;
         Ok(self.to_similarities(matches.keys, matches.distances))
     }
 
@@ -139,10 +127,7 @@ struct SearchSlot<'a>(&'a SearchSlots);
 
 impl SearchSlots {
     fn new(slots: usize) -> Self {
-        SearchSlots {
-            free: Mutex::new(slots),
-            released: Condvar::new(),
-        }
+        SearchSlots { free: Mutex::new(slots), released: Condvar::new() }
     }
 
     fn acquire(&self) -> SearchSlot<'_> {
@@ -184,11 +169,7 @@ pub fn similarity(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
                 nb += y * y;
             }
             let denominator = (na * nb).sqrt();
-            if denominator > 0.0 {
-                dot / denominator
-            } else {
-                0.0
-            }
+            if denominator > 0.0 { dot / denominator } else { 0.0 }
         }
         Metric::IP => pairs.map(|(x, y)| x * y).sum(),
         Metric::L2sq => -pairs.map(|(x, y)| (x - y) * (x - y)).sum::<f64>(),
@@ -202,18 +183,9 @@ fn prepared(metric: Metric, vector: &[f32]) -> std::borrow::Cow<'_, [f32]> {
     if metric != Metric::Cos {
         return std::borrow::Cow::Borrowed(vector);
     }
-    let norm = vector
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        .sqrt();
+    let norm = vector.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
     if norm == 0.0 || !norm.is_finite() {
         return std::borrow::Cow::Borrowed(vector);
     }
-    std::borrow::Cow::Owned(
-        vector
-            .iter()
-            .map(|&x| (f64::from(x) / norm) as f32)
-            .collect(),
-    )
+    std::borrow::Cow::Owned(vector.iter().map(|&x| (f64::from(x) / norm) as f32).collect())
 }

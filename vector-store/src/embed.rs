@@ -20,9 +20,7 @@ pub trait Embedder: Send + Sync {
 
     /// Embeds one text.
     fn embed_text(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        self.embed_texts(&[text])?
-            .pop()
-            .ok_or_else(|| EmbedError::Backend("embedder returned no vector".into()))
+        self.embed_texts(&[text])?.pop().ok_or_else(|| EmbedError::Backend("embedder returned no vector".into()))
     }
 
     /// Whether [`embed_images`](Embedder::embed_images) works and shares the text space.
@@ -32,9 +30,6 @@ pub trait Embedder: Send + Sync {
 
     /// Embeds encoded images (PNG, JPEG, ...); text-only embedders refuse.
     fn embed_images(&self, _images: &[&[u8]]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        Err(EmbedError::Unsupported(format!(
-            "embedder `{}` cannot embed images",
-            self.name()
-        )))
+        Err(EmbedError::Unsupported(format!("embedder `{}` cannot embed images", self.name())))
     }
 }

@@ -47,10 +47,7 @@ pub enum VectorError {
 
 impl VectorError {
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        VectorError::InvalidInput {
-            field,
-            reason: reason.into(),
-        }
+        VectorError::InvalidInput { field, reason: reason.into() }
     }
 
     /// True when the error is caused by the caller's input rather than by a fault.

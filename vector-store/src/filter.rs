@@ -42,10 +42,7 @@ impl Filter {
             && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == meta.kind))
             && any_shared(&self.tags, meta.tags)
             && any_shared(&self.entities, meta.entities)
-            && self
-                .source
-                .as_deref()
-                .is_none_or(|s| meta.source == Some(s))
+            && self.source.as_deref().is_none_or(|s| meta.source == Some(s))
     }
 }
 
@@ -91,27 +88,17 @@ mod tests {
         };
         assert!(!ok.is_empty());
         assert!(ok.matches(&it.meta()));
-        let wrong_modality = Filter {
-            modality: Some(Modality::Text),
-            ..ok.clone()
-        };
+        let wrong_modality = Filter { modality: Some(Modality::Text), ..ok.clone() };
         assert!(!wrong_modality.matches(&it.meta()));
-        let no_tag = Filter {
-            tags: vec!["plants".into()],
-            ..ok.clone()
-        };
+        let no_tag = Filter { tags: vec!["plants".into()], ..ok.clone() };
         assert!(!no_tag.matches(&it.meta()));
-        let wrong_source = Filter {
-            source: Some("other".into()),
-            ..ok
-        };
+        let wrong_source = Filter { source: Some("other".into()), ..ok };
         assert!(!wrong_source.matches(&it.meta()));
     }
 
     #[test]
     fn deserializes_partial_json() {
-        let f: Filter = serde_json::from_str(r#"{"modality":"image","tags":["animals"]}"#)
-            .expect("valid filter json");
+        let f: Filter = serde_json::from_str(r#"{"modality":"image","tags":["animals"]}"#).expect("valid filter json");
         assert_eq!(f.modality, Some(Modality::Image));
         assert_eq!(f.tags, vec!["animals".to_string()]);
         assert!(f.kinds.is_empty());

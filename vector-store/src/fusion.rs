@@ -21,11 +21,7 @@ pub struct FusedKey {
 
 /// Fuses two best-first rankings of `(key, raw score)`; the result is best first, ties
 /// broken by the better single rank and then by key, so it is deterministic.
-pub fn reciprocal_rank_fusion(
-    dense: &[(u64, f32)],
-    lexical: &[(u64, f32)],
-    rrf_k: f32,
-) -> Vec<FusedKey> {
+pub fn reciprocal_rank_fusion(dense: &[(u64, f32)], lexical: &[(u64, f32)], rrf_k: f32) -> Vec<FusedKey> {
     let mut by_key: HashMap<u64, FusedKey> = HashMap::with_capacity(dense.len() + lexical.len());
     for (i, &(key, raw)) in dense.iter().enumerate() {
         let rank = i + 1;
@@ -45,10 +41,7 @@ pub fn reciprocal_rank_fusion(
     }
     let mut fused: Vec<FusedKey> = by_key.into_values().collect();
     fused.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| best_rank(a).cmp(&best_rank(b)))
-            .then_with(|| a.key.cmp(&b.key))
+        b.score.total_cmp(&a.score).then_with(|| best_rank(a).cmp(&best_rank(b))).then_with(|| a.key.cmp(&b.key))
     });
     fused
 }
@@ -73,12 +66,7 @@ pub fn contribution(rrf_k: f32, rank: usize) -> f32 {
 }
 
 fn empty(key: u64) -> FusedKey {
-    FusedKey {
-        key,
-        score: 0.0,
-        dense: None,
-        lexical: None,
-    }
+    FusedKey { key, score: 0.0, dense: None, lexical: None }
 }
 
 fn best_rank(f: &FusedKey) -> usize {

@@ -55,10 +55,7 @@ impl HashingEmbedder {
     /// An embedder producing `dimension`-long vectors; a dimension of 0 is raised to 1.
     pub fn new(dimension: usize) -> Self {
         let dimension = dimension.max(1);
-        HashingEmbedder {
-            dimension,
-            name: format!("hash-{dimension}"),
-        }
+        HashingEmbedder { dimension, name: format!("hash-{dimension}") }
     }
 
     /// Embeds one text (see the module docs for the fallbacks).
@@ -126,16 +123,8 @@ impl Embedder for HashingEmbedder {
 
 /// Lowercased, diacritic-free words: maximal runs of alphanumeric characters.
 pub fn normalized_words(text: &str) -> Vec<String> {
-    let folded: String = text
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect();
-    folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    let folded: String = text.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect();
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// Light English suffix stripping: enough to merge plurals and simple verb forms.
@@ -148,9 +137,7 @@ pub fn light_stem(word: &str) -> String {
         return format!("{stem}y");
     }
     if let Some(stem) = word.strip_suffix("es")
-        && ["s", "x", "z", "ch", "sh"]
-            .iter()
-            .any(|s| stem.ends_with(s))
+        && ["s", "x", "z", "ch", "sh"].iter().any(|s| stem.ends_with(s))
     {
         return stem.to_string();
     }
@@ -178,11 +165,7 @@ pub fn is_stop_word(word: &str) -> bool {
 /// The hashed features of a text, one entry per occurrence (tf is counted later).
 fn features_of(text: &str) -> Vec<(u64, f32)> {
     let words = normalized_words(text);
-    let mut content: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !is_stop_word(w))
-        .collect();
+    let mut content: Vec<&str> = words.iter().map(String::as_str).filter(|w| !is_stop_word(w)).collect();
     if content.is_empty() {
         // "to be or not to be" still deserves a vector: keep the stop-words.
         content = words.iter().map(String::as_str).collect();
@@ -193,16 +176,10 @@ fn features_of(text: &str) -> Vec<(u64, f32)> {
         features.push((feature_hash(NS_UNIGRAM, &[stem]), UNIGRAM_WEIGHT));
     }
     for pair in stems.windows(2) {
-        features.push((
-            feature_hash(NS_BIGRAM, &[&pair[0], &pair[1]]),
-            BIGRAM_WEIGHT,
-        ));
+        features.push((feature_hash(NS_BIGRAM, &[&pair[0], &pair[1]]), BIGRAM_WEIGHT));
     }
     for word in &content {
-        let marked: Vec<char> = std::iter::once('^')
-            .chain(word.chars())
-            .chain(std::iter::once('$'))
-            .collect();
+        let marked: Vec<char> = std::iter::once('^').chain(word.chars()).chain(std::iter::once('$')).collect();
         for gram in marked.windows(3) {
             let gram: String = gram.iter().collect();
             features.push((feature_hash(NS_TRIGRAM, &[&gram]), TRIGRAM_WEIGHT));
@@ -385,10 +362,7 @@ mod tests {
 
     #[test]
     fn normalises_diacritics_and_case() {
-        assert_eq!(
-            normalized_words("Crème BRÛLÉE, naïve!"),
-            ["creme", "brulee", "naive"]
-        );
+        assert_eq!(normalized_words("Crème BRÛLÉE, naïve!"), ["creme", "brulee", "naive"]);
     }
 
     #[test]
@@ -419,23 +393,14 @@ mod tests {
             let v = e.embed(text).expect("non-blank text embeds");
             assert!((cosine(&v, &v) - 1.0).abs() < 1e-5, "{text}");
         }
-        assert!(matches!(
-            e.embed("  \n"),
-            Err(EmbedError::Empty { index: 0 })
-        ));
-        assert!(matches!(
-            e.embed_texts(&["ok", ""]),
-            Err(EmbedError::Empty { index: 1 })
-        ));
+        assert!(matches!(e.embed("  \n"), Err(EmbedError::Empty { index: 0 })));
+        assert!(matches!(e.embed_texts(&["ok", ""]), Err(EmbedError::Empty { index: 1 })));
     }
 
     #[test]
     fn images_are_unsupported() {
         let e = HashingEmbedder::default();
         assert!(!e.is_multimodal());
-        assert!(matches!(
-            e.embed_images(&[b"png".as_slice()]),
-            Err(EmbedError::Unsupported(_))
-        ));
+        assert!(matches!(e.embed_images(&[b"png".as_slice()]), Err(EmbedError::Unsupported(_))));
     }
 }

@@ -6,9 +6,7 @@ use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
@@ -53,10 +51,7 @@ fn english_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser);
     match StopWordFilter::new(Language::English) {
-        Some(stop_words) => builder
-            .filter(stop_words)
-            .filter(Stemmer::new(Language::English))
-            .build(),
+        Some(stop_words) => builder.filter(stop_words).filter(Stemmer::new(Language::English)).build(),
         // The `stopwords` feature is on, so this branch is only a safe default.
         None => builder.filter(Stemmer::new(Language::English)).build(),
     }
@@ -67,9 +62,7 @@ impl LexicalIndex {
     pub fn in_memory() -> Result<Self, VectorError> {
         let mut builder = Schema::builder();
         let analyzed = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(ANALYZER)
-                .set_index_option(IndexRecordOption::WithFreqs),
+            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
         );
         let fields = Fields {
             key: builder.add_u64_field("key", FAST),
@@ -86,16 +79,8 @@ impl LexicalIndex {
         let analyzer = english_analyzer();
         index.tokenizers().register(ANALYZER, analyzer.clone());
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok(LexicalIndex {
-            fields,
-            analyzer,
-            writer: Mutex::new(writer),
-            reader,
-        })
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(LexicalIndex { fields, analyzer, writer: Mutex::new(writer), reader })
     }
 
     /// Stages an item under `key`, replacing any document with the same id.
@@ -160,12 +145,7 @@ impl LexicalIndex {
 
     /// The BM25 top `limit` (key, score) for `text`, restricted to items matching `filter`.
     /// A text without any indexable term (empty, only stop-words) matches nothing.
-    pub fn search(
-        &self,
-        text: &str,
-        filter: &Filter,
-        limit: usize,
-    ) -> Result<Vec<(u64, f32)>, VectorError> {
+    pub fn search(&self, text: &str, filter: &Filter, limit: usize) -> Result<Vec<(u64, f32)>, VectorError> {
         let terms = self.query_terms(text);
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
@@ -174,10 +154,7 @@ impl LexicalIndex {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
         for term in &terms {
             should.push((Occur::Should, term_query(f.text, term)));
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(term_query(f.title, term), TITLE_BOOST)),
-            ));
+            should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.title, term), TITLE_BOOST))));
         }
         let text_query: Box<dyn Query> = Box::new(BooleanQuery::new(should));
         let query: Box<dyn Query> = match self.filter_query(filter) {
@@ -185,10 +162,7 @@ impl LexicalIndex {
             // The filter must hold but must not change BM25 scores.
             Some(filter_query) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, text_query),
-                (
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(filter_query, 0.0)),
-                ),
+                (Occur::Must, Box::new(ConstScoreQuery::new(filter_query, 0.0))),
             ])),
         };
         let searcher = self.reader.searcher();
@@ -202,12 +176,7 @@ impl LexicalIndex {
                 continue;
             };
             if slot.is_none() {
-                *slot = Some(
-                    searcher
-                        .segment_reader(address.segment_ord)
-                        .fast_fields()
-                        .u64("key")?,
-                );
+                *slot = Some(searcher.segment_reader(address.segment_ord).fast_fields().u64("key")?);
             }
             if let Some(key) = slot.as_ref().and_then(|c| c.first(address.doc_id)) {
                 hits.push((key, score));
@@ -223,31 +192,19 @@ impl LexicalIndex {
         if let Some(modality) = filter.modality {
             must.push((Occur::Must, term_query(f.modality, modality.as_str())));
         }
-        for (field, values) in [
-            (f.kind, &filter.kinds),
-            (f.tags, &filter.tags),
-            (f.entities, &filter.entities),
-        ] {
+        for (field, values) in [(f.kind, &filter.kinds), (f.tags, &filter.tags), (f.entities, &filter.entities)] {
             if !values.is_empty() {
-                let any: Vec<Box<dyn Query>> =
-                    values.iter().map(|v| term_query(field, v)).collect();
+                let any: Vec<Box<dyn Query>> = values.iter().map(|v| term_query(field, v)).collect();
                 must.push((Occur::Must, Box::new(BooleanQuery::union(any))));
             }
         }
         if let Some(source) = &filter.source {
             must.push((Occur::Must, term_query(f.source, source)));
         }
-        if must.is_empty() {
-            None
-        } else {
-            Some(Box::new(BooleanQuery::new(must)))
-        }
+        if must.is_empty() { None } else { Some(Box::new(BooleanQuery::new(must))) }
     }
 }
 
 fn term_query(field: Field, value: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, value),
-        IndexRecordOption::WithFreqs,
-    ))
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::WithFreqs))
 }

@@ -68,8 +68,5 @@ pub use error::{EmbedError, VectorError};
 pub use filter::Filter;
 pub use hashing::{DEFAULT_HASHING_DIMENSION, HashingEmbedder};
 pub use item::{Item, ItemMeta, Modality};
-pub use search::{
-    DEFAULT_RRF_K, DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest,
-    VectorHit,
-};
+pub use search::{DEFAULT_RRF_K, DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};

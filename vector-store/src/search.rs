@@ -59,32 +59,17 @@ impl Default for SearchRequest {
 impl SearchRequest {
     /// A hybrid request for `k` hits with both a text and its embedding.
     pub fn hybrid(text: impl Into<String>, vector: Vec<f32>, k: usize) -> Self {
-        SearchRequest {
-            text: Some(text.into()),
-            vector: Some(vector),
-            k,
-            ..SearchRequest::default()
-        }
+        SearchRequest { text: Some(text.into()), vector: Some(vector), k, ..SearchRequest::default() }
     }
 
     /// A BM25-only request.
     pub fn lexical(text: impl Into<String>, k: usize) -> Self {
-        SearchRequest {
-            text: Some(text.into()),
-            k,
-            mode: SearchMode::Lexical,
-            ..SearchRequest::default()
-        }
+        SearchRequest { text: Some(text.into()), k, mode: SearchMode::Lexical, ..SearchRequest::default() }
     }
 
     /// A vector-only request.
     pub fn dense(vector: Vec<f32>, k: usize) -> Self {
-        SearchRequest {
-            vector: Some(vector),
-            k,
-            mode: SearchMode::Dense,
-            ..SearchRequest::default()
-        }
+        SearchRequest { vector: Some(vector), k, mode: SearchMode::Dense, ..SearchRequest::default() }
     }
 
     /// The same request with a filter.

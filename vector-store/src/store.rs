@@ -15,9 +15,7 @@ use crate::filter::Filter;
 use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
-use crate::search::{
-    DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
-};
+use crate::search::{DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 
 /// Ids, kinds, tags, entities and sources are exact-match index terms; longer values are
 /// almost certainly mistakes and tantivy caps term length anyway.
@@ -66,10 +64,7 @@ pub struct VectorStore {
 
 impl std::fmt::Debug for VectorStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VectorStore")
-            .field("config", &self.config)
-            .field("len", &self.len())
-            .finish_non_exhaustive()
+        f.debug_struct("VectorStore").field("config", &self.config).field("len", &self.len()).finish_non_exhaustive()
     }
 }
 
@@ -128,11 +123,7 @@ impl VectorStore {
     /// All ids, in insertion order of their current version.
     pub fn all_ids(&self) -> Vec<String> {
         let state = self.read();
-        let mut keyed: Vec<(u64, &str)> = state
-            .key_of
-            .iter()
-            .map(|(id, &key)| (key, id.as_str()))
-            .collect();
+        let mut keyed: Vec<(u64, &str)> = state.key_of.iter().map(|(id, &key)| (key, id.as_str())).collect();
         keyed.sort_unstable();
         keyed.into_iter().map(|(_, id)| id.to_string()).collect()
     }
@@ -184,12 +175,7 @@ impl VectorStore {
         }
     }
 
-    fn apply_upsert(
-        &self,
-        state: &mut State,
-        item: Item,
-        vector: Vec<f32>,
-    ) -> Result<(), VectorError> {
+    fn apply_upsert(&self, state: &mut State, item: Item, vector: Vec<f32>) -> Result<(), VectorError> {
         if let Some(old_key) = state.key_of.remove(&item.id) {
             state.records.remove(&old_key);
             self.dense.remove(old_key)?;
@@ -247,10 +233,7 @@ impl VectorStore {
     /// Like [`search`](Self::search), and also reports how the search was executed.
     pub fn search_explained(&self, request: &SearchRequest) -> Result<SearchOutcome, VectorError> {
         if request.k == 0 || request.k > MAX_K {
-            return Err(VectorError::invalid(
-                "k",
-                format!("must be between 1 and {MAX_K}, got {}", request.k),
-            ));
+            return Err(VectorError::invalid("k", format!("must be between 1 and {MAX_K}, got {}", request.k)));
         }
         if !request.rrf_k.is_finite() || request.rrf_k < 0.0 {
             return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
@@ -262,16 +245,10 @@ impl VectorStore {
         let vector = request.vector.as_deref();
         let (use_dense, use_lexical) = match request.mode {
             SearchMode::Dense if vector.is_none() => {
-                return Err(VectorError::invalid(
-                    "vector",
-                    "dense search needs a query vector",
-                ));
+                return Err(VectorError::invalid("vector", "dense search needs a query vector"));
             }
             SearchMode::Lexical if text.is_none() => {
-                return Err(VectorError::invalid(
-                    "text",
-                    "lexical search needs a non-empty query text",
-                ));
+                return Err(VectorError::invalid("text", "lexical search needs a non-empty query text"));
             }
             SearchMode::Hybrid if text.is_none() && vector.is_none() => {
                 return Err(VectorError::invalid(
@@ -299,8 +276,7 @@ impl VectorStore {
         };
         let dense = match vector.filter(|_| use_dense) {
             Some(v) => {
-                let (ranking, dense_plan, matching) =
-                    self.dense_ranking(&state, v, candidates, &request.filter)?;
+                let (ranking, dense_plan, matching) = self.dense_ranking(&state, v, candidates, &request.filter)?;
                 plan.dense = Some(dense_plan);
                 plan.matching = matching;
                 plan.dense_hits = ranking.len();
@@ -321,11 +297,7 @@ impl VectorStore {
             SearchMode::Lexical => single_source(&lexical, false),
             SearchMode::Hybrid => reciprocal_rank_fusion(&dense, &lexical, request.rrf_k),
         };
-        let hits = fused
-            .into_iter()
-            .filter_map(|f| to_hit(&state, f))
-            .take(k)
-            .collect();
+        let hits = fused.into_iter().filter_map(|f| to_hit(&state, f)).take(k).collect();
         Ok(SearchOutcome { hits, plan })
     }
 
@@ -353,25 +325,16 @@ impl VectorStore {
             let hits = self.exact_ranking(state, query, n, &all);
             return Ok((hits, DensePlan::HnswThenExactScan, None));
         }
-        let matching: Vec<u64> = state
-            .records
-            .iter()
-            .filter(|(_, r)| filter.matches(&r.item.meta()))
-            .map(|(&key, _)| key)
-            .collect();
+        let matching: Vec<u64> =
+            state.records.iter().filter(|(_, r)| filter.matches(&r.item.meta())).map(|(&key, _)| key).collect();
         let count = Some(matching.len());
-        let selective = matching.len() <= EXACT_SCAN_MAX_ITEMS
-            || (matching.len() as f64) <= EXACT_SCAN_MAX_FRACTION * total as f64;
+        let selective =
+            matching.len() <= EXACT_SCAN_MAX_ITEMS || (matching.len() as f64) <= EXACT_SCAN_MAX_FRACTION * total as f64;
         if selective {
             let hits = self.exact_ranking(state, query, n, &matching);
             return Ok((hits, DensePlan::ExactScan, count));
         }
-        let accept = |key: u64| {
-            state
-                .records
-                .get(&key)
-                .is_some_and(|r| filter.matches(&r.item.meta()))
-        };
+        let accept = |key: u64| state.records.get(&key).is_some_and(|r| filter.matches(&r.item.meta()));
         let hits = self.known(state, self.dense.filtered_search(query, n, accept)?);
         if hits.len() >= n.min(matching.len()) {
             return Ok((hits, DensePlan::FilteredHnsw, count));
@@ -381,13 +344,7 @@ impl VectorStore {
     }
 
     /// Exact similarity over `keys`, best first, ties by key.
-    fn exact_ranking(
-        &self,
-        state: &State,
-        query: &[f32],
-        n: usize,
-        keys: &[u64],
-    ) -> Vec<(u64, f32)> {
+    fn exact_ranking(&self, state: &State, query: &[f32], n: usize, keys: &[u64]) -> Vec<(u64, f32)> {
         let metric = self.config.metric;
         let mut scored: Vec<(u64, f32)> = keys
             .iter()
@@ -418,17 +375,12 @@ impl VectorStore {
     /// Drops keys without a record; they cannot occur while the lock is held, but an
     /// index entry must never turn into a panic or a ghost hit.
     fn known(&self, state: &State, hits: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
-        hits.into_iter()
-            .filter(|(key, _)| state.records.contains_key(key))
-            .collect()
+        hits.into_iter().filter(|(key, _)| state.records.contains_key(key)).collect()
     }
 
     fn validate_vector(&self, vector: &[f32]) -> Result<(), VectorError> {
         if vector.len() != self.config.dimension {
-            return Err(VectorError::Dimension {
-                expected: self.config.dimension,
-                got: vector.len(),
-            });
+            return Err(VectorError::Dimension { expected: self.config.dimension, got: vector.len() });
         }
         if let Some(index) = vector.iter().position(|x| !x.is_finite()) {
             return Err(VectorError::NonFinite { index });
@@ -465,10 +417,7 @@ fn to_hit(state: &State, fused: FusedKey) -> Option<VectorHit> {
 
 fn validate_config(config: &VectorConfig) -> Result<(), VectorError> {
     if config.dimension == 0 || config.dimension > MAX_DIMENSION {
-        return Err(VectorError::invalid(
-            "dimension",
-            format!("must be between 1 and {MAX_DIMENSION}"),
-        ));
+        return Err(VectorError::invalid("dimension", format!("must be between 1 and {MAX_DIMENSION}")));
     }
     if config.connectivity < 2 {
         return Err(VectorError::invalid("connectivity", "must be at least 2"));
@@ -493,10 +442,7 @@ fn validate_item(item: &Item) -> Result<(), VectorError> {
     ];
     for (field, bad) in checks {
         if bad {
-            return Err(VectorError::invalid(
-                field,
-                format!("values are limited to {MAX_KEYWORD_BYTES} bytes"),
-            ));
+            return Err(VectorError::invalid(field, format!("values are limited to {MAX_KEYWORD_BYTES} bytes")));
         }
     }
     Ok(())

@@ -5,19 +5,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use braid_vector::{
-    DensePlan, EmbedError, Embedder, Filter, HashingEmbedder, Item, Metric, Modality, Quantization,
-    SearchMode, SearchRequest, VectorConfig, VectorError, VectorStore,
+    DensePlan, EmbedError, Embedder, Filter, HashingEmbedder, Item, Metric, Modality, Quantization, SearchMode,
+    SearchRequest, VectorConfig, VectorError, VectorStore,
 };
 use serde::Deserialize;
 
-const DOCUMENTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../examples/data/atlas/documents.jsonl"
-);
-const IMAGES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../examples/data/atlas/images.jsonl"
-);
+const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/documents.jsonl");
+const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/images.jsonl");
 
 // ---------------------------------------------------------------- helpers
 
@@ -42,9 +36,7 @@ fn text_item(id: &str, title: &str, text: &str) -> Item {
 }
 
 fn embed_item(embedder: &HashingEmbedder, item: &Item) -> Vec<f32> {
-    embedder
-        .embed_text(&format!("{}\n{}", item.title, item.text))
-        .expect("item text embeds")
+    embedder.embed_text(&format!("{}\n{}", item.title, item.text)).expect("item text embeds")
 }
 
 /// A small store over hand-written documents.
@@ -52,36 +44,12 @@ fn small_store() -> (VectorStore, HashingEmbedder) {
     let embedder = HashingEmbedder::new(256);
     let store = VectorStore::in_memory(VectorConfig::with_dimension(256)).expect("store");
     let docs = [
-        (
-            "doc:koala",
-            "Koala",
-            "The koala is an arboreal marsupial native to Australia; it eats eucalyptus leaves.",
-        ),
-        (
-            "doc:kangaroo",
-            "Kangaroo",
-            "Kangaroos are large marsupials that hop on their powerful hind legs.",
-        ),
-        (
-            "doc:paris",
-            "Paris",
-            "Paris is the capital and most populous city of France, on the Seine.",
-        ),
-        (
-            "doc:berlin",
-            "Berlin",
-            "Berlin is the capital of Germany and its largest city.",
-        ),
-        (
-            "doc:rust",
-            "Rust (programming language)",
-            "Rust is a systems programming language focused on memory safety.",
-        ),
-        (
-            "doc:tea",
-            "Tea",
-            "Tea is an aromatic beverage prepared by pouring hot water over cured leaves.",
-        ),
+        ("doc:koala", "Koala", "The koala is an arboreal marsupial native to Australia; it eats eucalyptus leaves."),
+        ("doc:kangaroo", "Kangaroo", "Kangaroos are large marsupials that hop on their powerful hind legs."),
+        ("doc:paris", "Paris", "Paris is the capital and most populous city of France, on the Seine."),
+        ("doc:berlin", "Berlin", "Berlin is the capital of Germany and its largest city."),
+        ("doc:rust", "Rust (programming language)", "Rust is a systems programming language focused on memory safety."),
+        ("doc:tea", "Tea", "Tea is an aromatic beverage prepared by pouring hot water over cured leaves."),
     ];
     let batch: Vec<(Item, Vec<f32>)> = docs
         .iter()
@@ -162,26 +130,16 @@ fn atlas() -> &'static Atlas {
         assert_eq!(items.len(), 4_567 + 602);
         let store = VectorStore::in_memory(VectorConfig::default()).expect("store");
         // Two batches, to exercise capacity growth across batches.
-        let batch: Vec<(Item, Vec<f32>)> = items
-            .iter()
-            .map(|it| (it.clone(), embed_item(&embedder, it)))
-            .collect();
+        let batch: Vec<(Item, Vec<f32>)> = items.iter().map(|it| (it.clone(), embed_item(&embedder, it))).collect();
         let (first, second) = batch.split_at(1_000);
         store.upsert_batch(first.to_vec()).expect("first batch");
         store.upsert_batch(second.to_vec()).expect("second batch");
-        Atlas {
-            store,
-            embedder,
-            items,
-        }
+        Atlas { store, embedder, items }
     })
 }
 
 fn image_filter() -> Filter {
-    Filter {
-        modality: Some(Modality::Image),
-        ..Filter::default()
-    }
+    Filter { modality: Some(Modality::Image), ..Filter::default() }
 }
 
 // ---------------------------------------------------------------- embedder
@@ -216,12 +174,8 @@ const PINNED_KOALA_BUCKETS: [usize; 3] = [329, 84, 195];
 fn related_texts_score_higher_than_unrelated() {
     let e = HashingEmbedder::default();
     let query = e.embed_text("koala eucalyptus marsupial").expect("embeds");
-    let related = e
-        .embed_text("Koalas are marsupials that feed on eucalyptus leaves.")
-        .expect("embeds");
-    let unrelated = e
-        .embed_text("The stock market fell sharply after the central bank raised rates.")
-        .expect("embeds");
+    let related = e.embed_text("Koalas are marsupials that feed on eucalyptus leaves.").expect("embeds");
+    let unrelated = e.embed_text("The stock market fell sharply after the central bank raised rates.").expect("embeds");
     assert!(cosine(&query, &related) > cosine(&query, &unrelated) + 0.2);
     // Morphology and diacritics: character 3-grams and NFKD folding.
     let cafe = e.embed_text("café culture").expect("embeds");
@@ -240,14 +194,8 @@ fn embedder_edge_cases() {
     let e = HashingEmbedder::new(32);
     let stop_only = e.embed_text("the and of").expect("stop-words still embed");
     assert!(stop_only.iter().any(|x| *x != 0.0));
-    assert!(matches!(
-        e.embed_text(""),
-        Err(EmbedError::Empty { index: 0 })
-    ));
-    assert!(matches!(
-        e.embed_images(&[b"x".as_slice()]),
-        Err(EmbedError::Unsupported(_))
-    ));
+    assert!(matches!(e.embed_text(""), Err(EmbedError::Empty { index: 0 })));
+    assert!(matches!(e.embed_images(&[b"x".as_slice()]), Err(EmbedError::Unsupported(_))));
 }
 
 // ---------------------------------------------------------------- validation
@@ -257,28 +205,16 @@ fn dimension_mismatch_and_non_finite_are_rejected() {
     let store = VectorStore::in_memory(VectorConfig::with_dimension(8)).expect("store");
     let item = text_item("doc:1", "One", "one");
     match store.upsert(item.clone(), vec![0.5; 7]) {
-        Err(VectorError::Dimension {
-            expected: 8,
-            got: 7,
-        }) => {}
+        Err(VectorError::Dimension { expected: 8, got: 7 }) => {}
         other => panic!("expected a dimension error, got {other:?}"),
     }
     let mut nan = vec![0.5; 8];
     nan[3] = f32::NAN;
-    assert!(matches!(
-        store.upsert(item.clone(), nan),
-        Err(VectorError::NonFinite { index: 3 })
-    ));
+    assert!(matches!(store.upsert(item.clone(), nan), Err(VectorError::NonFinite { index: 3 })));
     let mut inf = vec![0.5; 8];
     inf[0] = f32::INFINITY;
-    assert!(matches!(
-        store.upsert(item.clone(), inf),
-        Err(VectorError::NonFinite { index: 0 })
-    ));
-    assert!(matches!(
-        store.upsert(item.clone(), vec![0.0; 8]),
-        Err(VectorError::ZeroVector)
-    ));
+    assert!(matches!(store.upsert(item.clone(), inf), Err(VectorError::NonFinite { index: 0 })));
+    assert!(matches!(store.upsert(item.clone(), vec![0.0; 8]), Err(VectorError::ZeroVector)));
     assert!(matches!(
         store.upsert(text_item(" ", "t", "t"), vec![0.5; 8]),
         Err(VectorError::InvalidInput { field: "id", .. })
@@ -286,72 +222,36 @@ fn dimension_mismatch_and_non_finite_are_rejected() {
     assert!(store.is_empty());
 
     // One bad item in a batch writes nothing.
-    let batch = vec![
-        (text_item("doc:a", "A", "a"), vec![0.5; 8]),
-        (text_item("doc:b", "B", "b"), vec![0.5; 9]),
-    ];
-    assert!(matches!(
-        store.upsert_batch(batch),
-        Err(VectorError::Dimension { .. })
-    ));
+    let batch = vec![(text_item("doc:a", "A", "a"), vec![0.5; 8]), (text_item("doc:b", "B", "b"), vec![0.5; 9])];
+    assert!(matches!(store.upsert_batch(batch), Err(VectorError::Dimension { .. })));
     assert!(store.is_empty());
     store.upsert(item, vec![0.5; 8]).expect("valid upsert");
 
     // Query validation.
     let bad_query = SearchRequest::dense(vec![0.5; 3], 5);
-    assert!(matches!(
-        store.search(&bad_query),
-        Err(VectorError::Dimension {
-            expected: 8,
-            got: 3
-        })
-    ));
+    assert!(matches!(store.search(&bad_query), Err(VectorError::Dimension { expected: 8, got: 3 })));
     let mut nan_query = vec![0.5; 8];
     nan_query[7] = f32::NAN;
-    assert!(matches!(
-        store.search(&SearchRequest::dense(nan_query, 5)),
-        Err(VectorError::NonFinite { index: 7 })
-    ));
+    assert!(matches!(store.search(&SearchRequest::dense(nan_query, 5)), Err(VectorError::NonFinite { index: 7 })));
     for k in [0, 1_001] {
         let e = store.search(&SearchRequest::dense(vec![0.5; 8], k));
-        assert!(
-            matches!(e, Err(VectorError::InvalidInput { field: "k", .. })),
-            "{k}: {e:?}"
-        );
+        assert!(matches!(e, Err(VectorError::InvalidInput { field: "k", .. })), "{k}: {e:?}");
     }
-    let no_vector = SearchRequest {
-        mode: SearchMode::Dense,
-        text: Some("one".into()),
-        ..SearchRequest::default()
-    };
-    assert!(matches!(
-        store.search(&no_vector),
-        Err(VectorError::InvalidInput {
-            field: "vector",
-            ..
-        })
-    ));
+    let no_vector = SearchRequest { mode: SearchMode::Dense, text: Some("one".into()), ..SearchRequest::default() };
+    assert!(matches!(store.search(&no_vector), Err(VectorError::InvalidInput { field: "vector", .. })));
     assert!(matches!(
         store.search(&SearchRequest::lexical("   ", 5)),
         Err(VectorError::InvalidInput { field: "text", .. })
     ));
-    assert!(matches!(
-        store.search(&SearchRequest::default()),
-        Err(VectorError::InvalidInput { field: "text", .. })
-    ));
+    assert!(matches!(store.search(&SearchRequest::default()), Err(VectorError::InvalidInput { field: "text", .. })));
     // Text may be empty when a vector is given.
-    let hits = store
-        .search(&SearchRequest::hybrid("", vec![0.5; 8], 5))
-        .expect("vector-only hybrid");
+    let hits = store.search(&SearchRequest::hybrid("", vec![0.5; 8], 5)).expect("vector-only hybrid");
     assert_eq!(hits.len(), 1);
     assert!(hits[0].lexical.is_none());
     // Bad configuration.
     assert!(matches!(
         VectorStore::in_memory(VectorConfig::with_dimension(0)),
-        Err(VectorError::InvalidInput {
-            field: "dimension",
-            ..
-        })
+        Err(VectorError::InvalidInput { field: "dimension", .. })
     ));
 }
 
@@ -360,19 +260,12 @@ fn dimension_mismatch_and_non_finite_are_rejected() {
 #[test]
 fn exact_title_is_found_first() {
     let (store, embedder) = small_store();
-    for (title, id) in [
-        ("Kangaroo", "doc:kangaroo"),
-        ("Rust (programming language)", "doc:rust"),
-    ] {
-        let lexical = store
-            .search(&SearchRequest::lexical(title, 3))
-            .expect("lexical");
+    for (title, id) in [("Kangaroo", "doc:kangaroo"), ("Rust (programming language)", "doc:rust")] {
+        let lexical = store.search(&SearchRequest::lexical(title, 3)).expect("lexical");
         assert_eq!(lexical[0].id, id, "lexical {title}");
         assert!(lexical[0].lexical.is_some() && lexical[0].dense.is_none());
         let v = embedder.embed_text(title).expect("embeds");
-        let hybrid = store
-            .search(&SearchRequest::hybrid(title, v, 3))
-            .expect("hybrid");
+        let hybrid = store.search(&SearchRequest::hybrid(title, v, 3)).expect("hybrid");
         assert_eq!(hybrid[0].id, id, "hybrid {title}");
         assert_eq!(hybrid[0].lexical.map(|(rank, _)| rank), Some(1));
     }
@@ -382,29 +275,18 @@ fn exact_title_is_found_first() {
 fn update_replaces_the_old_version() {
     let (store, embedder) = small_store();
     let before = store.len();
-    let item = text_item(
-        "doc:tea",
-        "Zebra",
-        "Zebras are African equines with black-and-white stripes.",
-    );
+    let item = text_item("doc:tea", "Zebra", "Zebras are African equines with black-and-white stripes.");
     let v = embed_item(&embedder, &item);
     store.upsert(item.clone(), v.clone()).expect("update");
     assert_eq!(store.len(), before);
     let counts = store.index_counts();
-    assert_eq!(
-        (counts.items, counts.dense, counts.lexical),
-        (before, before, before)
-    );
+    assert_eq!((counts.items, counts.dense, counts.lexical), (before, before, before));
     assert_eq!(store.get("doc:tea"), Some(item));
     assert_eq!(store.vector("doc:tea"), Some(v.clone()));
 
-    let new_text = store
-        .search(&SearchRequest::lexical("zebra stripes", 5))
-        .expect("search");
+    let new_text = store.search(&SearchRequest::lexical("zebra stripes", 5)).expect("search");
     assert_eq!(new_text.first().map(|h| h.id.as_str()), Some("doc:tea"));
-    let old_text = store
-        .search(&SearchRequest::lexical("aromatic beverage", 5))
-        .expect("search");
+    let old_text = store.search(&SearchRequest::lexical("aromatic beverage", 5)).expect("search");
     assert!(old_text.iter().all(|h| h.id != "doc:tea"), "{old_text:?}");
     let dense = store.search(&SearchRequest::dense(v, 1)).expect("dense");
     assert_eq!(dense[0].id, "doc:tea");
@@ -425,68 +307,35 @@ fn remove_removes_from_both_indexes() {
     assert_eq!(store.get("doc:koala"), None);
     let counts = store.index_counts();
     assert_eq!((counts.items, counts.dense, counts.lexical), (5, 5, 5));
-    let lexical = store
-        .search(&SearchRequest::lexical("koala", 10))
-        .expect("lexical");
+    let lexical = store.search(&SearchRequest::lexical("koala", 10)).expect("lexical");
     assert!(lexical.is_empty(), "{lexical:?}");
-    let dense = store
-        .search(&SearchRequest::dense(koala, 10))
-        .expect("dense");
+    let dense = store.search(&SearchRequest::dense(koala, 10)).expect("dense");
     assert_eq!(dense.len(), 5);
     assert!(dense.iter().all(|h| h.id != "doc:koala"));
 
-    assert_eq!(
-        store
-            .remove_batch(&["doc:paris", "doc:unknown", "doc:berlin"])
-            .expect("batch"),
-        2
-    );
+    assert_eq!(store.remove_batch(&["doc:paris", "doc:unknown", "doc:berlin"]).expect("batch"), 2);
     assert_eq!(store.len(), 3);
     let ids: HashSet<String> = store.all_ids().into_iter().collect();
-    assert_eq!(
-        ids,
-        ["doc:kangaroo", "doc:rust", "doc:tea"]
-            .map(String::from)
-            .into_iter()
-            .collect()
-    );
+    assert_eq!(ids, ["doc:kangaroo", "doc:rust", "doc:tea"].map(String::from).into_iter().collect());
     // Re-adding a removed id works and is searchable again.
     let item = text_item("doc:koala", "Koala", "koala again");
-    store
-        .upsert(item.clone(), embed_item(&embedder, &item))
-        .expect("re-add");
-    let lexical = store
-        .search(&SearchRequest::lexical("koala", 10))
-        .expect("lexical");
+    store.upsert(item.clone(), embed_item(&embedder, &item)).expect("re-add");
+    let lexical = store.search(&SearchRequest::lexical("koala", 10)).expect("lexical");
     assert_eq!(lexical.len(), 1);
 }
 
 #[test]
 fn other_metrics_and_quantizations_work() {
-    for (metric, quantization) in [
-        (Metric::L2sq, Quantization::F32),
-        (Metric::IP, Quantization::BF16),
-        (Metric::Cos, Quantization::I8),
-    ] {
-        let config = VectorConfig {
-            metric,
-            quantization,
-            ..VectorConfig::with_dimension(4)
-        };
+    for (metric, quantization) in
+        [(Metric::L2sq, Quantization::F32), (Metric::IP, Quantization::BF16), (Metric::Cos, Quantization::I8)]
+    {
+        let config = VectorConfig { metric, quantization, ..VectorConfig::with_dimension(4) };
         let store = VectorStore::in_memory(config).expect("store");
-        let vectors = [
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 1.0, 0.0, 0.0],
-            [0.6, 0.8, 0.0, 0.0],
-        ];
+        let vectors = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0]];
         for (i, v) in vectors.iter().enumerate() {
-            store
-                .upsert(text_item(&format!("v{i}"), "t", "t"), v.to_vec())
-                .expect("upsert");
+            store.upsert(text_item(&format!("v{i}"), "t", "t"), v.to_vec()).expect("upsert");
         }
-        let hits = store
-            .search(&SearchRequest::dense(vec![0.9, 0.1, 0.0, 0.0], 3))
-            .expect("search");
+        let hits = store.search(&SearchRequest::dense(vec![0.9, 0.1, 0.0, 0.0], 3)).expect("search");
         let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids, ["v0", "v2", "v1"], "{metric:?}/{quantization:?}");
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
@@ -517,16 +366,12 @@ fn image_filter_returns_exactly_k_images_among_many_documents() {
         }
         let hits = outcome.hits;
         assert_eq!(hits.len(), 7, "{mode:?}");
-        assert!(
-            hits.iter()
-                .all(|h| h.modality == Modality::Image && h.id.starts_with("img:"))
-        );
+        assert!(hits.iter().all(|h| h.modality == Modality::Image && h.id.starts_with("img:")));
     }
     // A query whose nearest neighbours are all documents still yields k images.
     let query = "Jonathan Swift satirical essay about poverty in Ireland";
     let request =
-        SearchRequest::hybrid(query, atlas.embedder.embed_text(query).expect("embeds"), 7)
-            .with_filter(image_filter());
+        SearchRequest::hybrid(query, atlas.embedder.embed_text(query).expect("embeds"), 7).with_filter(image_filter());
     let hits = atlas.store.search(&request).expect("search");
     assert_eq!(hits.len(), 7);
     assert!(hits.iter().all(|h| h.modality == Modality::Image));
@@ -538,20 +383,11 @@ fn broad_filter_uses_hnsw_and_still_returns_k() {
     let atlas = atlas();
     let query = "capital city of a European country";
     let v = atlas.embedder.embed_text(query).expect("embeds");
-    let filter = Filter {
-        modality: Some(Modality::Text),
-        ..Filter::default()
-    };
-    let request = SearchRequest {
-        k: 200,
-        ..SearchRequest::dense(v, 200).with_filter(filter)
-    };
+    let filter = Filter { modality: Some(Modality::Text), ..Filter::default() };
+    let request = SearchRequest { k: 200, ..SearchRequest::dense(v, 200).with_filter(filter) };
     let outcome = atlas.store.search_explained(&request).expect("search");
     assert!(
-        matches!(
-            outcome.plan.dense,
-            Some(DensePlan::FilteredHnsw | DensePlan::FilteredHnswThenExactScan)
-        ),
+        matches!(outcome.plan.dense, Some(DensePlan::FilteredHnsw | DensePlan::FilteredHnswThenExactScan)),
         "{:?}",
         outcome.plan
     );
@@ -570,15 +406,8 @@ fn tags_filter_matches_any_listed_tag() {
     let query = "small furry mammal";
     let v = atlas.embedder.embed_text(query).expect("embeds");
     let tags = vec!["mammals".to_string(), "trees".to_string()];
-    let filter = Filter {
-        tags: tags.clone(),
-        ..Filter::default()
-    };
-    let matching = atlas
-        .items
-        .iter()
-        .filter(|i| i.tags.iter().any(|t| tags.contains(t)))
-        .count();
+    let filter = Filter { tags: tags.clone(), ..Filter::default() };
+    let matching = atlas.items.iter().filter(|i| i.tags.iter().any(|t| tags.contains(t))).count();
     assert!(matching > 20, "atlas has {matching} matching images");
     for mode in [SearchMode::Hybrid, SearchMode::Dense] {
         let request = SearchRequest {
@@ -598,19 +427,10 @@ fn tags_filter_matches_any_listed_tag() {
     }
     // k above the number of matching items returns all of them, and no more.
     let request = SearchRequest::dense(v, 1_000).with_filter(filter);
-    assert_eq!(
-        atlas.store.search(&request).expect("search").len(),
-        matching
-    );
+    assert_eq!(atlas.store.search(&request).expect("search").len(), matching);
     // Entity and source filters, through BM25.
-    let entity = Filter {
-        entities: vec!["concept:koala".into()],
-        ..Filter::default()
-    };
-    let hits = atlas
-        .store
-        .search(&SearchRequest::lexical("marsupial", 10).with_filter(entity))
-        .expect("search");
+    let entity = Filter { entities: vec!["concept:koala".into()], ..Filter::default() };
+    let hits = atlas.store.search(&SearchRequest::lexical("marsupial", 10).with_filter(entity)).expect("search");
     assert!(!hits.is_empty());
     for hit in &hits {
         let item = atlas.store.get(&hit.id).expect("hit exists");
@@ -625,16 +445,10 @@ fn hybrid_on_atlas_finds_koala() {
     let atlas = atlas();
     let query = "koala eucalyptus marsupial";
     let v = atlas.embedder.embed_text(query).expect("embeds");
-    let hits = atlas
-        .store
-        .search(&SearchRequest::hybrid(query, v, 5))
-        .expect("search");
+    let hits = atlas.store.search(&SearchRequest::hybrid(query, v, 5)).expect("search");
     let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
     assert!(ids.contains(&"doc:wordnet:koala.n.01"), "{ids:?}");
-    let koala = hits
-        .iter()
-        .find(|h| h.id == "doc:wordnet:koala.n.01")
-        .expect("koala");
+    let koala = hits.iter().find(|h| h.id == "doc:wordnet:koala.n.01").expect("koala");
     assert!(koala.dense.is_some() && koala.lexical.is_some());
     let expected = koala.dense.map_or(0.0, |(r, _)| 1.0 / (60.0 + r as f32))
         + koala.lexical.map_or(0.0, |(r, _)| 1.0 / (60.0 + r as f32));
@@ -647,26 +461,12 @@ fn exact_titles_rank_first_on_atlas() {
     // Titles whose words also caption an image (the document "koala" vs the stamp
     // "A koala.") can rightly lose to the shorter caption; these titles are unambiguous,
     // and "Angola" must beat the many "Angola (part N)" documents.
-    for id in [
-        "doc:enwiki:a-modest-proposal:1",
-        "doc:wordnet:angola.n.01",
-        "doc:wordnet:hen.n.01",
-    ] {
+    for id in ["doc:enwiki:a-modest-proposal:1", "doc:wordnet:angola.n.01", "doc:wordnet:hen.n.01"] {
         let item = atlas.items.iter().find(|i| i.id == id).expect("atlas item");
-        let lexical = atlas
-            .store
-            .search(&SearchRequest::lexical(item.title.clone(), 5))
-            .expect("lexical");
-        assert_eq!(
-            lexical[0].id, id,
-            "lexical for {:?}: {lexical:?}",
-            item.title
-        );
+        let lexical = atlas.store.search(&SearchRequest::lexical(item.title.clone(), 5)).expect("lexical");
+        assert_eq!(lexical[0].id, id, "lexical for {:?}: {lexical:?}", item.title);
         let v = atlas.embedder.embed_text(&item.title).expect("embeds");
-        let hybrid = atlas
-            .store
-            .search(&SearchRequest::hybrid(item.title.clone(), v, 5))
-            .expect("hybrid");
+        let hybrid = atlas.store.search(&SearchRequest::hybrid(item.title.clone(), v, 5)).expect("hybrid");
         assert_eq!(hybrid[0].id, id, "hybrid for {:?}: {hybrid:?}", item.title);
     }
 }
@@ -692,16 +492,10 @@ impl Rng {
 fn recall_at_10(store: &VectorStore, vectors: &[Vec<f32>], queries: &[Vec<f32>]) -> f64 {
     let mut found = 0;
     for query in queries {
-        let mut exact: Vec<(usize, f32)> = vectors
-            .iter()
-            .map(|v| cosine(query, v))
-            .enumerate()
-            .collect();
+        let mut exact: Vec<(usize, f32)> = vectors.iter().map(|v| cosine(query, v)).enumerate().collect();
         exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let truth: HashSet<usize> = exact.iter().take(10).map(|(i, _)| *i).collect();
-        let hits = store
-            .search(&SearchRequest::dense(query.clone(), 10))
-            .expect("search");
+        let hits = store.search(&SearchRequest::dense(query.clone(), 10)).expect("search");
         assert_eq!(hits.len(), 10);
         found += hits
             .iter()
@@ -721,11 +515,8 @@ fn dense_recall_at_10_against_exact_search() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let store = VectorStore::in_memory(VectorConfig::with_dimension(DIM)).expect("store");
     let vectors: Vec<Vec<f32>> = (0..N).map(|_| rng.vector(DIM)).collect();
-    let batch: Vec<(Item, Vec<f32>)> = vectors
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (text_item(&format!("v{i}"), "", ""), v.clone()))
-        .collect();
+    let batch: Vec<(Item, Vec<f32>)> =
+        vectors.iter().enumerate().map(|(i, v)| (text_item(&format!("v{i}"), "", ""), v.clone())).collect();
     // Several batches: the index grows its capacity as it goes.
     for chunk in batch.chunks(1_500) {
         store.upsert_batch(chunk.to_vec()).expect("batch");
@@ -741,29 +532,15 @@ fn dense_recall_at_10_against_exact_search() {
 fn dense_recall_at_10_on_atlas_embeddings() {
     // The realistic case: 384-d hashing embeddings of the atlas, queried by titles.
     let atlas = atlas();
-    let vectors: Vec<Vec<f32>> = atlas
-        .items
-        .iter()
-        .map(|i| atlas.store.vector(&i.id).expect("vector"))
-        .collect();
+    let vectors: Vec<Vec<f32>> = atlas.items.iter().map(|i| atlas.store.vector(&i.id).expect("vector")).collect();
     let store = VectorStore::in_memory(VectorConfig::default()).expect("store");
-    let batch: Vec<(Item, Vec<f32>)> = vectors
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (text_item(&format!("v{i}"), "", ""), v.clone()))
-        .collect();
+    let batch: Vec<(Item, Vec<f32>)> =
+        vectors.iter().enumerate().map(|(i, v)| (text_item(&format!("v{i}"), "", ""), v.clone())).collect();
     store.upsert_batch(batch).expect("batch");
-    let queries: Vec<Vec<f32>> = atlas
-        .items
-        .iter()
-        .step_by(52)
-        .map(|i| atlas.embedder.embed_text(&i.title).expect("embeds"))
-        .collect();
+    let queries: Vec<Vec<f32>> =
+        atlas.items.iter().step_by(52).map(|i| atlas.embedder.embed_text(&i.title).expect("embeds")).collect();
     let recall = recall_at_10(&store, &vectors, &queries);
-    eprintln!(
-        "dense recall@10 on the atlas ({} queries): {recall:.3}",
-        queries.len()
-    );
+    eprintln!("dense recall@10 on the atlas ({} queries): {recall:.3}", queries.len());
     assert!(recall >= 0.95, "recall@10 = {recall}");
 }
 
@@ -786,9 +563,7 @@ fn concurrent_searches_and_writes() {
                     store.upsert(item, v).expect("upsert");
                 } else {
                     let v = embedder.embed_text("capital city").expect("embeds");
-                    let hits = store
-                        .search(&SearchRequest::hybrid("capital city", v, 3))
-                        .expect("search");
+                    let hits = store.search(&SearchRequest::hybrid("capital city", v, 3)).expect("search");
                     assert_eq!(hits.len(), 3);
                 }
             }
@@ -805,20 +580,14 @@ fn many_concurrent_dense_searches_do_not_exhaust_usearch() {
     // usearch has a fixed number of per-thread search contexts; more simultaneous
     // searches than that must wait, not fail.
     let atlas = atlas();
-    let query = atlas
-        .embedder
-        .embed_text("river in Europe")
-        .expect("embeds");
+    let query = atlas.embedder.embed_text("river in Europe").expect("embeds");
     let barrier = std::sync::Barrier::new(64);
     std::thread::scope(|scope| {
         for _ in 0..64 {
             scope.spawn(|| {
                 barrier.wait();
                 for _ in 0..5 {
-                    let hits = atlas
-                        .store
-                        .search(&SearchRequest::dense(query.clone(), 10))
-                        .expect("search");
+                    let hits = atlas.store.search(&SearchRequest::dense(query.clone(), 1_000)).expect("search");
                     assert_eq!(hits.len(), 10);
                 }
             });
@@ -839,18 +608,9 @@ fn empty_store_and_odd_vectors() {
     assert!(!store.remove("nothing").expect("remove"));
     assert_eq!(store.upsert_batch(Vec::new()).expect("empty batch"), 0);
     // Huge but finite components: cosine is scale-free, f16 quantization must not overflow.
-    store
-        .upsert(text_item("big", "Big", "big"), vec![1e30, 1e30, 0.0, 0.0])
-        .expect("upsert");
-    store
-        .upsert(
-            text_item("small", "Small", "small"),
-            vec![1e-30, 0.0, 0.0, 1e-30],
-        )
-        .expect("upsert");
-    let hits = store
-        .search(&SearchRequest::dense(vec![3e38, 3e38, 0.0, 0.0], 2))
-        .expect("search");
+    store.upsert(text_item("big", "Big", "big"), vec![1e30, 1e30, 0.0, 0.0]).expect("upsert");
+    store.upsert(text_item("small", "Small", "small"), vec![1e-30, 0.0, 0.0, 1e-30]).expect("upsert");
+    let hits = store.search(&SearchRequest::dense(vec![3e38, 3e38, 0.0, 0.0], 2)).expect("search");
     assert_eq!(hits[0].id, "big");
     assert!((hits[0].score - 1.0).abs() < 1e-2, "{hits:?}");
     assert!(hits.iter().all(|h| h.score.is_finite()));
@@ -866,25 +626,19 @@ fn types_serialize_as_documented() {
     assert_eq!(request.rrf_k, 60.0);
     assert_eq!(request.mode, SearchMode::Hybrid);
     assert!(request.filter.is_empty());
-    let request: SearchRequest = serde_json::from_str(
-        r#"{"vector": [1, 0], "mode": "dense", "filter": {"modality": "image"}}"#,
-    )
-    .expect("json");
+    let request: SearchRequest =
+        serde_json::from_str(r#"{"vector": [1, 0], "mode": "dense", "filter": {"modality": "image"}}"#).expect("json");
     assert_eq!(request.filter.modality, Some(Modality::Image));
     let config: VectorConfig = serde_json::from_str(r#"{"dimension": 512}"#).expect("json");
     assert_eq!(config.metric, Metric::Cos);
     assert_eq!(config.quantization, Quantization::F16);
     assert_eq!(config.connectivity, 16);
-    let item: Item = serde_json::from_str(
-        r#"{"id":"img:1","modality":"image","kind":"image","title":"t","text":"x"}"#,
-    )
-    .expect("json");
+    let item: Item = serde_json::from_str(r#"{"id":"img:1","modality":"image","kind":"image","title":"t","text":"x"}"#)
+        .expect("json");
     assert_eq!(item.modality, Modality::Image);
     let (store, embedder) = small_store();
     let v = embedder.embed_text("paris").expect("embeds");
-    let hit = &store
-        .search(&SearchRequest::hybrid("paris", v, 1))
-        .expect("search")[0];
+    let hit = &store.search(&SearchRequest::hybrid("paris", v, 1)).expect("search")[0];
     let json = serde_json::to_value(hit).expect("json");
     assert_eq!(json["id"], "doc:paris");
     assert_eq!(json["modality"], "text");

@@ -16,19 +16,14 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            base: Duration::from_millis(100),
-            max: Duration::from_secs(2),
-        }
+        Backoff { base: Duration::from_millis(100), max: Duration::from_secs(2) }
     }
 }
 
 impl Backoff {
     /// The delay before retry number `retry` (1 for the first retry).
     pub fn delay(&self, retry: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(retry.saturating_sub(1))
-            .unwrap_or(u32::MAX);
+        let factor = 1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX);
         let step = self.base.saturating_mul(factor).min(self.max);
         let half = step / 2;
         half + half.mul_f64(random_unit())
@@ -50,21 +45,12 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stay_within_bounds() {
-        let b = Backoff {
-            base: Duration::from_millis(100),
-            max: Duration::from_millis(1000),
-        };
+        let b = Backoff { base: Duration::from_millis(100), max: Duration::from_millis(1000) };
         for _ in 0..50 {
             let d1 = b.delay(1);
-            assert!(
-                d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100),
-                "{d1:?}"
-            );
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100), "{d1:?}");
             let d3 = b.delay(3);
-            assert!(
-                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
-                "{d3:?}"
-            );
+            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400), "{d3:?}");
             assert!(b.delay(40) <= Duration::from_millis(1000));
         }
     }

@@ -38,14 +38,12 @@ impl BraveProvider {
             .as_deref()
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| WebError::Config("brave needs an API key (BRAID_WEB_KEY)".into()))?;
-        let mut token = HeaderValue::from_str(key.trim()).map_err(|_| {
-            WebError::Config("API key contains characters not allowed in a header".into())
-        })?;
+        let mut token = HeaderValue::from_str(key.trim())
+            .map_err(|_| WebError::Config("API key contains characters not allowed in a header".into()))?;
         // Keeps the key out of reqwest's Debug output and HTTP/2 header compression tables.
         token.set_sensitive(true);
         let base = parse_base_url(config.url.as_deref().unwrap_or(BRAVE_DEFAULT_URL))?;
-        let http =
-            HttpTransport::new(&config.http_limits(), base.host_str(), Some(key.to_owned()))?;
+        let http = HttpTransport::new(&config.http_limits(), base.host_str(), Some(key.to_owned()))?;
         Ok(BraveProvider { http, base, token })
     }
 }
@@ -67,9 +65,7 @@ impl WebProvider for BraveProvider {
         let mut url = endpoint(&self.base, path)?;
         {
             let mut pairs = url.query_pairs_mut();
-            pairs
-                .append_pair("q", &q.text())
-                .append_pair("count", &k.min(max_count).to_string());
+            pairs.append_pair("q", &q.text()).append_pair("count", &k.min(max_count).to_string());
             // The images endpoint has no freshness filter.
             if let (Some(freshness), false) = (q.freshness(), q.category == WebCategory::Images) {
                 pairs.append_pair("freshness", brave_freshness(freshness));
@@ -89,17 +85,10 @@ impl WebProvider for BraveProvider {
             // Brave omits `web` entirely when nothing matched.
             WebCategory::General => match body.get("web") {
                 None => Vec::new(),
-                Some(_) => normalize_hits(
-                    array_at(&body, &["web", "results"])?.iter().map(text_hit),
-                    k,
-                ),
+                Some(_) => normalize_hits(array_at(&body, &["web", "results"])?.iter().map(text_hit), k),
             },
-            WebCategory::News => {
-                normalize_hits(array_at(&body, &["results"])?.iter().map(text_hit), k)
-            }
-            WebCategory::Images => {
-                normalize_hits(array_at(&body, &["results"])?.iter().map(image_hit), k)
-            }
+            WebCategory::News => normalize_hits(array_at(&body, &["results"])?.iter().map(text_hit), k),
+            WebCategory::Images => normalize_hits(array_at(&body, &["results"])?.iter().map(image_hit), k),
         };
         Ok(hits)
     }

@@ -36,17 +36,13 @@ impl CircuitBreaker {
         CircuitBreaker {
             threshold: threshold.max(1),
             cooldown,
-            state: Mutex::new(State::Closed {
-                consecutive_failures: 0,
-            }),
+            state: Mutex::new(State::Closed { consecutive_failures: 0 }),
         }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         // The state is a plain value, always valid; a panic elsewhere cannot corrupt it.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Admits a call, or refuses it with [`WebError::CircuitOpen`].
@@ -59,18 +55,14 @@ impl CircuitBreaker {
                 *state = State::HalfOpen { probe_started: now };
                 Ok(())
             }
-            State::Open { until } => Err(WebError::CircuitOpen {
-                retry_in: until - now,
-            }),
+            State::Open { until } => Err(WebError::CircuitOpen { retry_in: until - now }),
             State::HalfOpen { probe_started } => {
                 let probe_deadline = probe_started + self.cooldown;
                 if now >= probe_deadline {
                     *state = State::HalfOpen { probe_started: now };
                     Ok(())
                 } else {
-                    Err(WebError::CircuitOpen {
-                        retry_in: probe_deadline - now,
-                    })
+                    Err(WebError::CircuitOpen { retry_in: probe_deadline - now })
                 }
             }
         }
@@ -78,9 +70,7 @@ impl CircuitBreaker {
 
     /// The provider answered (even with a 4xx): it is up.
     pub fn record_success(&self) {
-        *self.state() = State::Closed {
-            consecutive_failures: 0,
-        };
+        *self.state() = State::Closed { consecutive_failures: 0 };
     }
 
     /// The provider failed (5xx, timeout, transport, garbage).
@@ -88,17 +78,13 @@ impl CircuitBreaker {
         let now = Instant::now();
         let mut state = self.state();
         *state = match *state {
-            State::Closed {
-                consecutive_failures,
-            } if consecutive_failures + 1 < self.threshold => State::Closed {
-                consecutive_failures: consecutive_failures + 1,
-            },
+            State::Closed { consecutive_failures } if consecutive_failures + 1 < self.threshold => {
+                State::Closed { consecutive_failures: consecutive_failures + 1 }
+            }
             State::Open { until } => State::Open { until },
             _ => {
                 tracing::warn!(cooldown = ?self.cooldown, "web provider circuit opened");
-                State::Open {
-                    until: now + self.cooldown,
-                }
+                State::Open { until: now + self.cooldown }
             }
         };
     }
@@ -132,10 +118,7 @@ mod tests {
 
         tokio::time::advance(Duration::from_secs(31)).await;
         b.check().unwrap(); // the probe
-        assert!(
-            matches!(b.check(), Err(WebError::CircuitOpen { .. })),
-            "only one probe"
-        );
+        assert!(matches!(b.check(), Err(WebError::CircuitOpen { .. })), "only one probe");
         b.record_failure();
         assert!(b.is_open());
 

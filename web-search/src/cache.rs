@@ -59,27 +59,18 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         TtlCache {
             capacity,
             ttl,
-            inner: Mutex::new(Entries {
-                map: HashMap::new(),
-                order: VecDeque::new(),
-                next_seq: 0,
-            }),
+            inner: Mutex::new(Entries { map: HashMap::new(), order: VecDeque::new(), next_seq: 0 }),
         }
     }
 
     fn entries(&self) -> MutexGuard<'_, Entries<K, V>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The fresh value for `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
         let mut entries = self.entries();
-        let fresh = entries
-            .map
-            .get(key)
-            .map(|e| e.inserted.elapsed() < self.ttl)?;
+        let fresh = entries.map.get(key).map(|e| e.inserted.elapsed() < self.ttl)?;
         if fresh {
             entries.map.get(key).map(|e| e.value.clone())
         } else {
@@ -106,14 +97,7 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             }
         }
         entries.order.push_back((seq, key.clone()));
-        entries.map.insert(
-            key,
-            Entry {
-                inserted: Instant::now(),
-                seq,
-                value,
-            },
-        );
+        entries.map.insert(key, Entry { inserted: Instant::now(), seq, value });
         // Re-inserting hot keys leaves stale order items; drop them before they pile up.
         if entries.order.len() > 2 * self.capacity {
             let Entries { map, order, .. } = &mut *entries;
@@ -163,9 +147,6 @@ mod tests {
         let b = CacheKey::new(&WebQuery::new("rust lang", 5));
         assert_eq!(a, b);
         assert_ne!(a, CacheKey::new(&WebQuery::new("rust lang", 6)));
-        assert_ne!(
-            a,
-            CacheKey::new(&WebQuery::new("rust lang", 5).with_category(WebCategory::News))
-        );
+        assert_ne!(a, CacheKey::new(&WebQuery::new("rust lang", 5).with_category(WebCategory::News)));
     }
 }

@@ -5,9 +5,8 @@ use url::Url;
 use crate::error::WebError;
 
 /// Query parameters that only track clicks and never change the page.
-const TRACKING_PARAMS: &[&str] = &[
-    "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "ref_src", "igshid", "yclid", "_ga",
-];
+const TRACKING_PARAMS: &[&str] =
+    &["gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "ref_src", "igshid", "yclid", "_ga"];
 
 fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
@@ -28,13 +27,9 @@ fn is_tracking_param(name: &str) -> bool {
 /// );
 /// ```
 pub fn canonicalize_url(raw: &str) -> Result<String, WebError> {
-    let mut url =
-        Url::parse(raw.trim()).map_err(|e| WebError::Malformed(format!("invalid URL ({e})")))?;
+    let mut url = Url::parse(raw.trim()).map_err(|e| WebError::Malformed(format!("invalid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(WebError::Malformed(format!(
-            "URL scheme '{}' is not http(s)",
-            url.scheme()
-        )));
+        return Err(WebError::Malformed(format!("URL scheme '{}' is not http(s)", url.scheme())));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(WebError::Malformed("URL has no host".into()));
@@ -66,10 +61,7 @@ pub fn canonicalize_url(raw: &str) -> Result<String, WebError> {
 
 /// Percent-decodes a parameter name so `utm%5Fsource` is recognised as tracking.
 fn decode_name(name: &str) -> String {
-    url::form_urlencoded::parse(name.as_bytes())
-        .next()
-        .map(|(k, _)| k.into_owned())
-        .unwrap_or_default()
+    url::form_urlencoded::parse(name.as_bytes()).next().map(|(k, _)| k.into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -82,26 +74,14 @@ mod tests {
 
     #[test]
     fn canonical_forms() {
-        assert_eq!(
-            c("https://news.example.org/0?utm_source=x"),
-            "https://news.example.org/0"
-        );
-        assert_eq!(
-            c("HTTP://WWW.Example.com:80/Path?"),
-            "http://www.example.com/Path"
-        );
-        assert_eq!(
-            c("https://example.com:8443/x#frag"),
-            "https://example.com:8443/x"
-        );
+        assert_eq!(c("https://news.example.org/0?utm_source=x"), "https://news.example.org/0");
+        assert_eq!(c("HTTP://WWW.Example.com:80/Path?"), "http://www.example.com/Path");
+        assert_eq!(c("https://example.com:8443/x#frag"), "https://example.com:8443/x");
         assert_eq!(
             c("https://e.com/p?b=2&gclid=1&a=1&FBCLID=2&utm_Medium=m&mc_cid=1&mc_eid=1"),
             "https://e.com/p?a=1&b=2"
         );
-        assert_eq!(
-            c("https://e.com/p?q=a%20b&_ga=1&yclid=2&igshid=3"),
-            "https://e.com/p?q=a%20b"
-        );
+        assert_eq!(c("https://e.com/p?q=a%20b&_ga=1&yclid=2&igshid=3"), "https://e.com/p?q=a%20b");
         assert_eq!(c("https://user:pw@e.com/"), "https://e.com/");
         assert_eq!(c("https://e.com"), "https://e.com/");
         assert_eq!(c("https://e.com/?utm%5Fsource=x&&k"), "https://e.com/?k");

@@ -44,9 +44,9 @@ impl FromStr for ProviderKind {
             "searxng" | "searx" => Ok(ProviderKind::Searxng),
             "brave" => Ok(ProviderKind::Brave),
             "tavily" => Ok(ProviderKind::Tavily),
-            other => Err(WebError::Config(format!(
-                "unknown web provider '{other}' (expected searxng, brave or tavily)"
-            ))),
+            other => {
+                Err(WebError::Config(format!("unknown web provider '{other}' (expected searxng, brave or tavily)")))
+            }
         }
     }
 }
@@ -122,11 +122,7 @@ impl ProviderConfig {
     /// [`ProviderConfig::from_env`] over any variable lookup (for tests and config files).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, WebError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let Some(kind) = get("BRAID_WEB_PROVIDER") else {
             return Ok(None);
         };
@@ -135,9 +131,7 @@ impl ProviderConfig {
         config.key = get("BRAID_WEB_KEY");
         if let Some(ms) = get("BRAID_WEB_TIMEOUT_MS") {
             let ms: u64 = ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                WebError::Config(format!(
-                    "BRAID_WEB_TIMEOUT_MS must be a positive number of milliseconds, not '{ms}'"
-                ))
+                WebError::Config(format!("BRAID_WEB_TIMEOUT_MS must be a positive number of milliseconds, not '{ms}'"))
             })?;
             config.timeout = Duration::from_millis(ms);
         }
@@ -146,9 +140,7 @@ impl ProviderConfig {
                 .parse()
                 .ok()
                 .filter(|q: &f64| q.is_finite() && *q >= 0.0)
-                .ok_or_else(|| {
-                    WebError::Config(format!("BRAID_WEB_QPS must be a number >= 0, not '{qps}'"))
-                })?;
+                .ok_or_else(|| WebError::Config(format!("BRAID_WEB_QPS must be a number >= 0, not '{qps}'")))?;
             config.resilience.qps = (qps > 0.0).then_some(qps);
         }
         config.validate()?;
@@ -163,17 +155,10 @@ impl ProviderConfig {
         }
         match self.kind {
             ProviderKind::Searxng if self.url.is_none() => {
-                return Err(WebError::Config(
-                    "searxng needs a URL (BRAID_WEB_URL)".into(),
-                ));
+                return Err(WebError::Config("searxng needs a URL (BRAID_WEB_URL)".into()));
             }
-            ProviderKind::Brave | ProviderKind::Tavily
-                if self.key.as_deref().is_none_or(|k| k.trim().is_empty()) =>
-            {
-                return Err(WebError::Config(format!(
-                    "{} needs an API key (BRAID_WEB_KEY)",
-                    self.kind.as_str()
-                )));
+            ProviderKind::Brave | ProviderKind::Tavily if self.key.as_deref().is_none_or(|k| k.trim().is_empty()) => {
+                return Err(WebError::Config(format!("{} needs an API key (BRAID_WEB_KEY)", self.kind.as_str())));
             }
             _ => {}
         }
@@ -181,9 +166,7 @@ impl ProviderConfig {
             return Err(WebError::Config("timeout must be greater than zero".into()));
         }
         if self.max_body_bytes == 0 {
-            return Err(WebError::Config(
-                "max_body_bytes must be greater than zero".into(),
-            ));
+            return Err(WebError::Config("max_body_bytes must be greater than zero".into()));
         }
         Ok(())
     }
@@ -204,21 +187,9 @@ pub fn build_provider(config: &ProviderConfig) -> Result<Arc<dyn WebProvider>, W
     let deadline = config.timeout;
     let resilience = config.resilience.clone();
     let provider: Arc<dyn WebProvider> = match config.kind {
-        ProviderKind::Searxng => Arc::new(ResilientProvider::new(
-            SearxngProvider::new(config)?,
-            deadline,
-            resilience,
-        )),
-        ProviderKind::Brave => Arc::new(ResilientProvider::new(
-            BraveProvider::new(config)?,
-            deadline,
-            resilience,
-        )),
-        ProviderKind::Tavily => Arc::new(ResilientProvider::new(
-            TavilyProvider::new(config)?,
-            deadline,
-            resilience,
-        )),
+        ProviderKind::Searxng => Arc::new(ResilientProvider::new(SearxngProvider::new(config)?, deadline, resilience)),
+        ProviderKind::Brave => Arc::new(ResilientProvider::new(BraveProvider::new(config)?, deadline, resilience)),
+        ProviderKind::Tavily => Arc::new(ResilientProvider::new(TavilyProvider::new(config)?, deadline, resilience)),
     };
     tracing::info!(provider = config.kind.as_str(), timeout = ?config.timeout, "web provider ready");
     Ok(provider)
@@ -230,10 +201,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Result<Option<ProviderConfig>, WebError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ProviderConfig::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -266,10 +234,7 @@ mod tests {
         assert_eq!(c.url.as_deref(), Some("http://127.0.0.1:9/"));
         assert_eq!(c.timeout, Duration::from_millis(750));
         assert_eq!(c.resilience.qps, None);
-        assert!(
-            !format!("{c:?}").contains("k-1"),
-            "Debug must not show the key"
-        );
+        assert!(!format!("{c:?}").contains("k-1"), "Debug must not show the key");
     }
 
     #[test]
@@ -279,11 +244,7 @@ mod tests {
         assert!(config_error(&[("BRAID_WEB_PROVIDER", "brave")]).contains("API key"));
         assert!(config_error(&[("BRAID_WEB_PROVIDER", "tavily")]).contains("API key"));
         assert!(
-            config_error(&[
-                ("BRAID_WEB_PROVIDER", "searxng"),
-                ("BRAID_WEB_URL", "ftp://x/")
-            ])
-            .contains("http or https")
+            config_error(&[("BRAID_WEB_PROVIDER", "searxng"), ("BRAID_WEB_URL", "ftp://x/")]).contains("http or https")
         );
         assert!(
             config_error(&[
@@ -297,14 +258,10 @@ mod tests {
 
     #[test]
     fn builds_each_provider() {
-        for (kind, name) in [
-            (ProviderKind::Searxng, "searxng"),
-            (ProviderKind::Brave, "brave"),
-            (ProviderKind::Tavily, "tavily"),
-        ] {
-            let config = ProviderConfig::new(kind)
-                .with_url("http://127.0.0.1:1")
-                .with_key("k");
+        for (kind, name) in
+            [(ProviderKind::Searxng, "searxng"), (ProviderKind::Brave, "brave"), (ProviderKind::Tavily, "tavily")]
+        {
+            let config = ProviderConfig::new(kind).with_url("http://127.0.0.1:1").with_key("k");
             assert_eq!(build_provider(&config).unwrap().name(), name);
         }
     }

@@ -78,10 +78,7 @@ impl WebError {
     pub fn is_provider_failure(&self) -> bool {
         match self {
             WebError::Http { status } => *status >= 500,
-            WebError::Timeout
-            | WebError::Transport(_)
-            | WebError::Malformed(_)
-            | WebError::TooLarge { .. } => true,
+            WebError::Timeout | WebError::Transport(_) | WebError::Malformed(_) | WebError::TooLarge { .. } => true,
             _ => false,
         }
     }
@@ -104,10 +101,7 @@ mod tests {
 
     #[test]
     fn redacts_secret() {
-        assert_eq!(
-            redact("bad key sk-123 here", Some("sk-123")),
-            "bad key [redacted] here"
-        );
+        assert_eq!(redact("bad key sk-123 here", Some("sk-123")), "bad key [redacted] here");
         assert_eq!(redact("nothing", Some("")), "nothing");
         assert_eq!(redact("nothing", None), "nothing");
     }
@@ -120,10 +114,7 @@ mod tests {
         assert!(!WebError::RateLimited { retry_after: None }.is_provider_failure());
         assert!(!WebError::Blocked("x".into()).is_retryable());
         assert_eq!(
-            WebError::RateLimited {
-                retry_after: Some(Duration::from_secs(2))
-            }
-            .to_string(),
+            WebError::RateLimited { retry_after: Some(Duration::from_secs(2)) }.to_string(),
             "web provider rate limited; retry after 2.0s"
         );
     }

@@ -43,20 +43,14 @@ pub(crate) struct HttpTransport {
 
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpTransport")
-            .field("max_body_bytes", &self.max_body_bytes)
-            .finish()
+        f.debug_struct("HttpTransport").field("max_body_bytes", &self.max_body_bytes).finish()
     }
 }
 
 impl HttpTransport {
     /// `base_host` is the configured provider host: the only name allowed to resolve to a
     /// non-public address.
-    pub(crate) fn new(
-        limits: &HttpLimits,
-        base_host: Option<&str>,
-        secret: Option<String>,
-    ) -> Result<Self, WebError> {
+    pub(crate) fn new(limits: &HttpLimits, base_host: Option<&str>, secret: Option<String>) -> Result<Self, WebError> {
         // reqwest is built with `rustls-no-provider`: it needs a process-wide rustls crypto
         // provider. Installing is idempotent; if the binary installed one first, that wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -68,11 +62,7 @@ impl HttpTransport {
             .user_agent(concat!("braid-web/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WebError::Config(format!("cannot build HTTP client: {}", describe(&e))))?;
-        Ok(HttpTransport {
-            client,
-            max_body_bytes: limits.max_body_bytes,
-            secret,
-        })
+        Ok(HttpTransport { client, max_body_bytes: limits.max_body_bytes, secret })
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {
@@ -80,16 +70,11 @@ impl HttpTransport {
     }
 
     /// Sends `request` and parses a successful answer as JSON.
-    pub(crate) async fn send_json(
-        &self,
-        request: RequestBuilder,
-    ) -> Result<serde_json::Value, WebError> {
+    pub(crate) async fn send_json(&self, request: RequestBuilder) -> Result<serde_json::Value, WebError> {
         let mut response = request.send().await.map_err(|e| self.map_error(e))?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(WebError::RateLimited {
-                retry_after: retry_after(response.headers()),
-            });
+            return Err(WebError::RateLimited { retry_after: retry_after(response.headers()) });
         }
         if status.is_redirection() && response.headers().contains_key(LOCATION) {
             // reqwest hands back a redirect it would not follow (e.g. to `file:`); the
@@ -100,15 +85,10 @@ impl HttpTransport {
             )));
         }
         if !status.is_success() {
-            return Err(WebError::Http {
-                status: status.as_u16(),
-            });
+            return Err(WebError::Http { status: status.as_u16() });
         }
         let limit = self.max_body_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
+        if response.content_length().is_some_and(|len| len > limit as u64) {
             return Err(WebError::TooLarge { limit });
         }
         // Read incrementally so an endless or lying body never exceeds the cap in memory.
@@ -119,8 +99,7 @@ impl HttpTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| WebError::Malformed(format!("invalid JSON ({e})")))
+        serde_json::from_slice(&body).map_err(|e| WebError::Malformed(format!("invalid JSON ({e})")))
     }
 
     fn map_error(&self, error: reqwest::Error) -> WebError {
@@ -130,28 +109,17 @@ impl HttpTransport {
         if error.is_timeout() {
             return WebError::Timeout;
         }
-        WebError::Transport(redact(
-            &describe(&error.without_url()),
-            self.secret.as_deref(),
-        ))
+        WebError::Transport(redact(&describe(&error.without_url()), self.secret.as_deref()))
     }
 }
 
 /// `Retry-After` in delta-seconds form (HTTP-dates are rare from APIs and ignored).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: f64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let secs: f64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     if !secs.is_finite() || secs < 0.0 {
         return None;
     }
-    Some(Duration::from_secs_f64(
-        secs.min(MAX_RETRY_AFTER.as_secs_f64()),
-    ))
+    Some(Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))
 }
 
 /// The error and its sources joined, since reqwest's own message is terse
@@ -170,9 +138,7 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn find_source<'a, T: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
+fn find_source<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
         if let Some(found) = e.downcast_ref::<T>() {
@@ -193,14 +159,9 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let transport = HttpTransport::new(&HttpLimits::default(), None, None).unwrap();
-        let request = transport
-            .client()
-            .get(format!("http://localhost:{port}/search"));
+        let request = transport.client().get(format!("http://localhost:{port}/search"));
         let err = transport.send_json(request).await.unwrap_err();
-        assert!(
-            matches!(err, WebError::Blocked(ref m) if m.contains("no public address")),
-            "{err:?}"
-        );
+        assert!(matches!(err, WebError::Blocked(ref m) if m.contains("no public address")), "{err:?}");
     }
 
     #[test]
@@ -211,10 +172,7 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("99999"));
         assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(retry_after(&h), None);
         h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
         assert_eq!(retry_after(&h), None);

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Whether a hit is a page or an image.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebModality {
     #[default]
@@ -43,9 +41,7 @@ pub struct WebHit {
 }
 
 /// Counters of a resilient provider, for `/v1/status` and `/metrics`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebStats {
     /// Searches answered from the cache.
     pub cache_hits: u64,

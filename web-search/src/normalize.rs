@@ -46,18 +46,11 @@ pub(crate) fn normalize_hits(raw: impl IntoIterator<Item = RawHit>, k: usize) ->
         }
         let rank = hits.len() + 1;
         let title = clean_text(item.title.as_deref().unwrap_or_default(), MAX_TITLE_CHARS);
-        let score = item
-            .score
-            .map(|s| s as f32)
-            .filter(|s| s.is_finite())
-            .unwrap_or(1.0 / rank as f32);
+        let score = item.score.map(|s| s as f32).filter(|s| s.is_finite()).unwrap_or(1.0 / rank as f32);
         hits.push(WebHit {
             rank,
             title: if title.is_empty() { url.clone() } else { title },
-            snippet: clean_text(
-                item.snippet.as_deref().unwrap_or_default(),
-                MAX_SNIPPET_CHARS,
-            ),
+            snippet: clean_text(item.snippet.as_deref().unwrap_or_default(), MAX_SNIPPET_CHARS),
             url,
             published: non_empty(item.published),
             engine: non_empty(item.engine),
@@ -74,15 +67,8 @@ pub(crate) fn normalize_hits(raw: impl IntoIterator<Item = RawHit>, k: usize) ->
 /// Protocol-relative `//host/x` is read as https.
 fn web_url(raw: &str) -> Option<String> {
     let raw = raw.trim();
-    let parsed = if raw.starts_with("//") {
-        Url::parse(&format!("https:{raw}"))
-    } else {
-        Url::parse(raw)
-    };
-    parsed
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .map(String::from)
+    let parsed = if raw.starts_with("//") { Url::parse(&format!("https:{raw}")) } else { Url::parse(raw) };
+    parsed.ok().filter(|u| matches!(u.scheme(), "http" | "https")).map(String::from)
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {
@@ -100,10 +86,7 @@ fn strip_tags(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        let starts_tag = c == '<'
-            && chars
-                .peek()
-                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '!');
+        let starts_tag = c == '<' && chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '!');
         if starts_tag {
             // Skip to the closing '>'; a tag is replaced by a space so words stay apart
             // ("a<br>b"), and the whitespace collapse removes any extra.
@@ -129,10 +112,8 @@ fn decode_entities(text: &str) -> String {
     while let Some(pos) = rest.find('&') {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];
-        let decoded = rest
-            .find(';')
-            .filter(|&end| end <= 10)
-            .and_then(|end| decode_entity(&rest[1..end]).map(|c| (c, end)));
+        let decoded =
+            rest.find(';').filter(|&end| end <= 10).and_then(|end| decode_entity(&rest[1..end]).map(|c| (c, end)));
         match decoded {
             Some((c, end)) => {
                 out.push(c);
@@ -183,20 +164,13 @@ mod tests {
     use super::*;
 
     fn raw(url: &str) -> RawHit {
-        RawHit {
-            url: Some(url.into()),
-            title: Some(url.into()),
-            ..RawHit::default()
-        }
+        RawHit { url: Some(url.into()), title: Some(url.into()), ..RawHit::default() }
     }
 
     #[test]
     fn cleans_markup_and_entities() {
         assert_eq!(
-            clean_text(
-                "  The <strong>Rust</strong>\n\n language &amp; <em>you</em> &#39;x&#x27; ",
-                500
-            ),
+            clean_text("  The <strong>Rust</strong>\n\n language &amp; <em>you</em> &#39;x&#x27; ", 500),
             "The Rust language & you 'x'"
         );
         assert_eq!(clean_text("a < b and c > d", 500), "a < b and c > d");
@@ -220,14 +194,8 @@ mod tests {
                 raw("https://a.example/x?utm_source=1"),
                 raw("https://A.example/x#frag"),
                 raw("javascript:alert(1)"),
-                RawHit {
-                    url: None,
-                    ..RawHit::default()
-                },
-                RawHit {
-                    score: Some(7.5),
-                    ..raw("https://b.example/")
-                },
+                RawHit { url: None, ..RawHit::default() },
+                RawHit { score: Some(7.5), ..raw("https://b.example/") },
                 raw("https://c.example/"),
             ],
             2,
@@ -252,13 +220,7 @@ mod tests {
             }],
             5,
         );
-        assert_eq!(
-            hits[0].image_url.as_deref(),
-            Some("https://cdn.example/i.jpg?sig=abc&utm_source=x")
-        );
-        assert_eq!(
-            hits[0].thumbnail_url.as_deref(),
-            Some("https://cdn.example/t.jpg")
-        );
+        assert_eq!(hits[0].image_url.as_deref(), Some("https://cdn.example/i.jpg?sig=abc&utm_source=x"));
+        assert_eq!(hits[0].thumbnail_url.as_deref(), Some("https://cdn.example/t.jpg"));
     }
 }

@@ -36,9 +36,8 @@ pub(crate) fn endpoint(base: &Url, path: &str) -> Result<Url, WebError> {
     url.set_query(None);
     url.set_fragment(None);
     {
-        let mut segments = url
-            .path_segments_mut()
-            .map_err(|()| WebError::Config("provider URL cannot have a path".into()))?;
+        let mut segments =
+            url.path_segments_mut().map_err(|()| WebError::Config("provider URL cannot have a path".into()))?;
         segments.pop_if_empty();
         segments.extend(path.split('/').filter(|s| !s.is_empty()));
     }
@@ -47,13 +46,9 @@ pub(crate) fn endpoint(base: &Url, path: &str) -> Result<Url, WebError> {
 
 /// Parses and checks a configured provider base URL (http or https only).
 pub(crate) fn parse_base_url(raw: &str) -> Result<Url, WebError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| WebError::Config(format!("provider URL is not a valid URL ({e})")))?;
+    let url = Url::parse(raw.trim()).map_err(|e| WebError::Config(format!("provider URL is not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(WebError::Config(format!(
-            "provider URL scheme must be http or https, not '{}'",
-            url.scheme()
-        )));
+        return Err(WebError::Config(format!("provider URL scheme must be http or https, not '{}'", url.scheme())));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(WebError::Config("provider URL has no host".into()));
@@ -84,9 +79,7 @@ pub(crate) fn number_at(value: &Value, key: &str) -> Option<f64> {
 pub(crate) fn array_at<'a>(value: &'a Value, path: &[&str]) -> Result<&'a [Value], WebError> {
     let mut current = value;
     for key in path {
-        current = current
-            .get(key)
-            .ok_or_else(|| WebError::Malformed(format!("missing '{}'", path.join("."))))?;
+        current = current.get(key).ok_or_else(|| WebError::Malformed(format!("missing '{}'", path.join("."))))?;
     }
     current
         .as_array()
@@ -102,15 +95,9 @@ mod tests {
     #[test]
     fn endpoints_keep_prefixes() {
         let base = Url::parse("http://127.0.0.1:8888").unwrap();
-        assert_eq!(
-            endpoint(&base, "search").unwrap().as_str(),
-            "http://127.0.0.1:8888/search"
-        );
+        assert_eq!(endpoint(&base, "search").unwrap().as_str(), "http://127.0.0.1:8888/search");
         let base = Url::parse("https://h.example/searx/?x=1").unwrap();
-        assert_eq!(
-            endpoint(&base, "search").unwrap().as_str(),
-            "https://h.example/searx/search"
-        );
+        assert_eq!(endpoint(&base, "search").unwrap().as_str(), "https://h.example/searx/search");
         let base = Url::parse("https://api.search.brave.com").unwrap();
         assert_eq!(
             endpoint(&base, "/res/v1/web/search").unwrap().as_str(),

@@ -12,9 +12,7 @@ pub const MAX_QUERY_BYTES: usize = 2048;
 pub const MAX_K: usize = 50;
 
 /// Which kind of results to ask for.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebCategory {
     #[default]
@@ -57,12 +55,7 @@ fn default_k() -> usize {
 impl WebQuery {
     /// A general-category query for `query` asking for `k` results.
     pub fn new(query: impl Into<String>, k: usize) -> Self {
-        WebQuery {
-            query: query.into(),
-            k,
-            category: WebCategory::General,
-            freshness: None,
-        }
+        WebQuery { query: query.into(), k, category: WebCategory::General, freshness: None }
     }
 
     /// The same query in another category.
@@ -83,9 +76,7 @@ impl WebQuery {
             return Err(WebError::InvalidQuery("query is empty".into()));
         }
         if self.query.len() > MAX_QUERY_BYTES {
-            return Err(WebError::InvalidQuery(format!(
-                "query is longer than {MAX_QUERY_BYTES} bytes"
-            )));
+            return Err(WebError::InvalidQuery(format!("query is longer than {MAX_QUERY_BYTES} bytes")));
         }
         Ok(())
     }
@@ -154,20 +145,13 @@ mod tests {
         assert_eq!(q.k, 10);
         let q: WebQuery = serde_json::from_str(r#"{"query":"x","category":"images"}"#).unwrap();
         assert_eq!(q.category, WebCategory::Images);
-        assert_eq!(
-            serde_json::to_string(&WebCategory::News).unwrap(),
-            "\"news\""
-        );
+        assert_eq!(serde_json::to_string(&WebCategory::News).unwrap(), "\"news\"");
     }
 
     #[test]
     fn validation_and_bounds() {
         assert!(WebQuery::new("   ", 3).validate().is_err());
-        assert!(
-            WebQuery::new("x".repeat(MAX_QUERY_BYTES + 1), 3)
-                .validate()
-                .is_err()
-        );
+        assert!(WebQuery::new("x".repeat(MAX_QUERY_BYTES + 1), 3).validate().is_err());
         assert!(WebQuery::new("rust", 3).validate().is_ok());
         assert_eq!(WebQuery::new("a", 0).bounded_k(), 1);
         assert_eq!(WebQuery::new("a", 1000).bounded_k(), MAX_K);
@@ -179,9 +163,6 @@ mod tests {
         assert_eq!(Freshness::parse("PD"), Some(Freshness::Day));
         assert_eq!(Freshness::parse("week"), Some(Freshness::Week));
         assert_eq!(Freshness::parse("fortnight"), None);
-        assert_eq!(
-            WebQuery::new("a", 1).with_freshness("year").freshness(),
-            Some(Freshness::Year)
-        );
+        assert_eq!(WebQuery::new("a", 1).with_freshness("year").freshness(), Some(Freshness::Year));
     }
 }

@@ -27,14 +27,7 @@ impl TokenBucket {
     /// `qps` must be positive and finite; `burst` is at least 1.
     pub fn new(qps: f64, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
-        TokenBucket {
-            qps,
-            burst,
-            state: Mutex::new(Bucket {
-                tokens: burst,
-                refilled_at: Instant::now(),
-            }),
-        }
+        TokenBucket { qps, burst, state: Mutex::new(Bucket { tokens: burst, refilled_at: Instant::now() }) }
     }
 
     /// Takes a token, waiting for one if it arrives before `deadline`; otherwise returns
@@ -43,9 +36,7 @@ impl TokenBucket {
         let wait = {
             let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
-            let elapsed = now
-                .saturating_duration_since(bucket.refilled_at)
-                .as_secs_f64();
+            let elapsed = now.saturating_duration_since(bucket.refilled_at).as_secs_f64();
             bucket.tokens = (bucket.tokens + elapsed * self.qps).min(self.burst);
             bucket.refilled_at = now;
             if bucket.tokens >= 1.0 {
@@ -54,9 +45,7 @@ impl TokenBucket {
             }
             let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.qps);
             if now + wait > deadline {
-                return Err(WebError::RateLimited {
-                    retry_after: Some(wait),
-                });
+                return Err(WebError::RateLimited { retry_after: Some(wait) });
             }
             bucket.tokens -= 1.0;
             wait
@@ -80,18 +69,10 @@ mod tests {
         let start = Instant::now();
         bucket.acquire(far).await.unwrap();
         let waited = start.elapsed();
-        assert!(
-            waited >= Duration::from_millis(490) && waited <= Duration::from_millis(510),
-            "{waited:?}"
-        );
+        assert!(waited >= Duration::from_millis(490) && waited <= Duration::from_millis(510), "{waited:?}");
 
         let near = Instant::now() + Duration::from_millis(100);
         let err = bucket.acquire(near).await.unwrap_err();
-        assert!(matches!(
-            err,
-            WebError::RateLimited {
-                retry_after: Some(_)
-            }
-        ));
+        assert!(matches!(err, WebError::RateLimited { retry_after: Some(_) }));
     }
 }

@@ -76,10 +76,8 @@ pub struct ResilientProvider<P> {
 impl<P: WebProvider> ResilientProvider<P> {
     /// Wraps `inner`; every `search` finishes within `deadline`.
     pub fn new(inner: P, deadline: Duration, config: ResilienceConfig) -> Self {
-        let limiter = config
-            .qps
-            .filter(|qps| qps.is_finite() && *qps > 0.0)
-            .map(|qps| TokenBucket::new(qps, config.burst));
+        let limiter =
+            config.qps.filter(|qps| qps.is_finite() && *qps > 0.0).map(|qps| TokenBucket::new(qps, config.burst));
         ResilientProvider {
             inner,
             deadline,
@@ -105,27 +103,20 @@ impl<P: WebProvider> ResilientProvider<P> {
             return Ok(hits);
         }
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        let hits = self
-            .search_with_retries(q, Instant::now() + self.deadline)
-            .await?;
+        let hits = self.search_with_retries(q, Instant::now() + self.deadline).await?;
         self.cache.insert(key, hits.clone());
         Ok(hits)
     }
 
-    async fn search_with_retries(
-        &self,
-        q: &WebQuery,
-        deadline: Instant,
-    ) -> Result<Vec<WebHit>, WebError> {
+    async fn search_with_retries(&self, q: &WebQuery, deadline: Instant) -> Result<Vec<WebHit>, WebError> {
         let mut retries = 0;
         loop {
             self.breaker.check()?;
             if let Some(limiter) = &self.limiter {
                 limiter.acquire(deadline).await?;
             }
-            let outcome = tokio::time::timeout_at(deadline, self.inner.search(q))
-                .await
-                .unwrap_or(Err(WebError::Timeout));
+            let outcome =
+                tokio::time::timeout_at(deadline, self.inner.search(q)).await.unwrap_or(Err(WebError::Timeout));
             let error = match outcome {
                 Ok(hits) => {
                     self.breaker.record_success();
@@ -143,9 +134,7 @@ impl<P: WebProvider> ResilientProvider<P> {
             }
             retries += 1;
             let delay = match error {
-                WebError::RateLimited {
-                    retry_after: Some(wait),
-                } => wait,
+                WebError::RateLimited { retry_after: Some(wait) } => wait,
                 _ => self.backoff.delay(retries),
             };
             // A retry that cannot finish before the deadline is not worth starting.
@@ -206,11 +195,7 @@ mod tests {
 
     impl Scripted {
         fn new(outcomes: Vec<Result<Vec<WebHit>, WebError>>) -> Self {
-            Scripted {
-                outcomes: Mutex::new(outcomes.into()),
-                calls: AtomicU64::new(0),
-                delay: Duration::ZERO,
-            }
+            Scripted { outcomes: Mutex::new(outcomes.into()), calls: AtomicU64::new(0), delay: Duration::ZERO }
         }
         fn calls(&self) -> u64 {
             self.calls.load(Ordering::SeqCst)
@@ -225,19 +210,12 @@ mod tests {
         async fn search(&self, _q: &WebQuery) -> Result<Vec<WebHit>, WebError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(self.delay).await;
-            self.outcomes
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or(Ok(Vec::new()))
+            self.outcomes.lock().unwrap().pop_front().unwrap_or(Ok(Vec::new()))
         }
     }
 
     fn config() -> ResilienceConfig {
-        ResilienceConfig {
-            qps: None,
-            ..ResilienceConfig::default()
-        }
+        ResilienceConfig { qps: None, ..ResilienceConfig::default() }
     }
 
     #[tokio::test(start_paused = true)]
@@ -248,16 +226,9 @@ mod tests {
         p.search(&q).await.unwrap();
         assert_eq!(p.inner().calls(), 2);
         p.search(&WebQuery::new("  RUST ", 3)).await.unwrap();
-        assert_eq!(
-            p.inner().calls(),
-            2,
-            "second identical query is a cache hit"
-        );
+        assert_eq!(p.inner().calls(), 2, "second identical query is a cache hit");
         let s = p.stats();
-        assert_eq!(
-            (s.requests, s.cache_hits, s.cache_misses, s.failures),
-            (2, 1, 1, 0)
-        );
+        assert_eq!((s.requests, s.cache_hits, s.cache_misses, s.failures), (2, 1, 1, 0));
     }
 
     #[tokio::test(start_paused = true)]
@@ -287,31 +258,19 @@ mod tests {
         inner.delay = Duration::from_secs(10);
         let p = ResilientProvider::new(inner, Duration::from_millis(500), config());
         let start = Instant::now();
-        assert_eq!(
-            p.search(&WebQuery::new("rust", 3)).await.unwrap_err(),
-            WebError::Timeout
-        );
+        assert_eq!(p.search(&WebQuery::new("rust", 3)).await.unwrap_err(), WebError::Timeout);
         assert_eq!(start.elapsed(), Duration::from_millis(500));
     }
 
     #[tokio::test(start_paused = true)]
     async fn circuit_opens_and_fails_fast() {
-        let failures = (0..20)
-            .map(|_| Err(WebError::Http { status: 500 }))
-            .collect();
+        let failures = (0..20).map(|_| Err(WebError::Http { status: 500 })).collect();
         let inner = Scripted::new(failures);
-        let cfg = ResilienceConfig {
-            max_retries: 0,
-            breaker_threshold: 3,
-            ..config()
-        };
+        let cfg = ResilienceConfig { max_retries: 0, breaker_threshold: 3, ..config() };
         let p = ResilientProvider::new(inner, Duration::from_secs(5), cfg);
         for i in 0..3 {
             let q = WebQuery::new(format!("q{i}"), 3);
-            assert_eq!(
-                p.search(&q).await.unwrap_err(),
-                WebError::Http { status: 500 }
-            );
+            assert_eq!(p.search(&q).await.unwrap_err(), WebError::Http { status: 500 });
         }
         assert!(p.stats().circuit_open);
         let err = p.search(&WebQuery::new("q9", 3)).await.unwrap_err();
@@ -322,12 +281,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn local_rate_limit_refuses_beyond_deadline() {
         let inner = Scripted::new(vec![]);
-        let cfg = ResilienceConfig {
-            qps: Some(0.1),
-            burst: 1,
-            cache_capacity: 0,
-            ..config()
-        };
+        let cfg = ResilienceConfig { qps: Some(0.1), burst: 1, cache_capacity: 0, ..config() };
         let p = ResilientProvider::new(inner, Duration::from_secs(1), cfg);
         p.search(&WebQuery::new("a", 1)).await.unwrap();
         let err = p.search(&WebQuery::new("b", 1)).await.unwrap_err();
@@ -337,10 +291,7 @@ mod tests {
     #[tokio::test]
     async fn invalid_queries_never_reach_the_provider() {
         let p = ResilientProvider::new(Scripted::new(vec![]), Duration::from_secs(1), config());
-        assert!(matches!(
-            p.search(&WebQuery::new("  ", 1)).await,
-            Err(WebError::InvalidQuery(_))
-        ));
+        assert!(matches!(p.search(&WebQuery::new("  ", 1)).await, Err(WebError::InvalidQuery(_))));
         assert_eq!(p.inner().calls(), 0);
     }
 }

@@ -64,10 +64,7 @@ fn is_public_v6(ip: &Ipv6Addr) -> bool {
 /// Only the literal host is checked; names are not resolved here.
 pub fn check_public_url(url: &Url) -> Result<(), WebError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(WebError::Blocked(format!(
-            "scheme '{}' is not http(s)",
-            url.scheme()
-        )));
+        return Err(WebError::Blocked(format!("scheme '{}' is not http(s)", url.scheme())));
     }
     match url.host() {
         None => Err(WebError::Blocked("URL has no host".into())),
@@ -85,11 +82,7 @@ pub fn check_public_url(url: &Url) -> Result<(), WebError> {
 }
 
 fn check_ip(ip: IpAddr) -> Result<(), WebError> {
-    if is_public_address(&ip) {
-        Ok(())
-    } else {
-        Err(WebError::Blocked(format!("address {ip} is not public")))
-    }
+    if is_public_address(&ip) { Ok(()) } else { Err(WebError::Blocked(format!("address {ip} is not public"))) }
 }
 
 /// Carries a refused redirect through reqwest's error chain so it can be reported as
@@ -110,9 +103,7 @@ impl std::error::Error for RedirectRefused {}
 pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(RedirectRefused(format!(
-                "more than {MAX_REDIRECTS} redirects"
-            )));
+            return attempt.error(RedirectRefused(format!("more than {MAX_REDIRECTS} redirects")));
         }
         match check_public_url(attempt.url()) {
             Ok(()) => attempt.follow(),
@@ -134,9 +125,7 @@ pub(crate) struct PublicOnlyResolver {
 
 impl PublicOnlyResolver {
     pub(crate) fn new(trusted_host: Option<&str>) -> Self {
-        PublicOnlyResolver {
-            trusted_host: trusted_host.map(|h| h.to_ascii_lowercase()),
-        }
+        PublicOnlyResolver { trusted_host: trusted_host.map(|h| h.to_ascii_lowercase()) }
     }
 }
 
@@ -145,16 +134,9 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
         let host = name.as_str().to_ascii_lowercase();
         let trusted = self.trusted_host.as_deref() == Some(host.as_str());
         Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let usable: Vec<_> = if trusted {
-                addrs
-            } else {
-                addrs
-                    .into_iter()
-                    .filter(|a| is_public_address(&a.ip()))
-                    .collect()
-            };
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<_> =
+                if trusted { addrs } else { addrs.into_iter().filter(|a| is_public_address(&a.ip())).collect() };
             if usable.is_empty() {
                 let refused = RedirectRefused(format!("host '{host}' has no public address"));
                 return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
@@ -197,13 +179,7 @@ mod tests {
         ] {
             assert!(!public(private), "{private} must not be public");
         }
-        for open in [
-            "8.8.8.8",
-            "1.1.1.1",
-            "172.32.0.1",
-            "2606:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
+        for open in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(public(open), "{open} must be public");
         }
     }

@@ -26,10 +26,7 @@ pub struct SearxngProvider {
 impl SearxngProvider {
     /// A provider for the instance at `config.url` (required; loopback is fine).
     pub fn new(config: &ProviderConfig) -> Result<Self, WebError> {
-        let base = config
-            .url
-            .as_deref()
-            .ok_or_else(|| WebError::Config("searxng needs BRAID_WEB_URL".into()))?;
+        let base = config.url.as_deref().ok_or_else(|| WebError::Config("searxng needs BRAID_WEB_URL".into()))?;
         let base = parse_base_url(base)?;
         let search_url = endpoint(&base, "search")?;
         let http = HttpTransport::new(&config.http_limits(), base.host_str(), config.key.clone())?;
@@ -57,11 +54,7 @@ impl WebProvider for SearxngProvider {
                 pairs.append_pair("time_range", freshness.as_word());
             }
         }
-        let request = self
-            .http
-            .client()
-            .get(url)
-            .header(ACCEPT, "application/json");
+        let request = self.http.client().get(url).header(ACCEPT, "application/json");
         let body = self.http.send_json(request).await?;
         let results = array_at(&body, &["results"])?;
         Ok(normalize_hits(results.iter().map(raw_hit), q.bounded_k()))
@@ -71,9 +64,7 @@ impl WebProvider for SearxngProvider {
 fn raw_hit(item: &Value) -> RawHit {
     let is_image = str_at(item, &["template"]).as_deref() == Some("images.html")
         || str_at(item, &["category"]).as_deref() == Some("images");
-    let thumbnail = str_at(item, &["thumbnail_src"])
-        .or_else(|| str_at(item, &["thumbnail"]))
-        .filter(|t| !t.is_empty());
+    let thumbnail = str_at(item, &["thumbnail_src"]).or_else(|| str_at(item, &["thumbnail"])).filter(|t| !t.is_empty());
     let image = str_at(item, &["img_src"]).filter(|t| !t.is_empty());
     let (image_url, thumbnail_url) = if is_image {
         (image, thumbnail)
@@ -87,11 +78,7 @@ fn raw_hit(item: &Value) -> RawHit {
         snippet: str_at(item, &["content"]),
         published: str_at(item, &["publishedDate"]),
         engine: str_at(item, &["engine"]),
-        modality: if is_image {
-            WebModality::Image
-        } else {
-            WebModality::Text
-        },
+        modality: if is_image { WebModality::Image } else { WebModality::Text },
         image_url,
         thumbnail_url,
         score: number_at(item, "score"),

@@ -47,20 +47,13 @@ impl TavilyProvider {
             .as_deref()
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| WebError::Config("tavily needs an API key (BRAID_WEB_KEY)".into()))?;
-        let mut authorization =
-            HeaderValue::from_str(&format!("Bearer {}", key.trim())).map_err(|_| {
-                WebError::Config("API key contains characters not allowed in a header".into())
-            })?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", key.trim()))
+            .map_err(|_| WebError::Config("API key contains characters not allowed in a header".into()))?;
         authorization.set_sensitive(true);
         let base = parse_base_url(config.url.as_deref().unwrap_or(TAVILY_DEFAULT_URL))?;
         let search_url = endpoint(&base, "search")?;
-        let http =
-            HttpTransport::new(&config.http_limits(), base.host_str(), Some(key.to_owned()))?;
-        Ok(TavilyProvider {
-            http,
-            search_url,
-            authorization,
-        })
+        let http = HttpTransport::new(&config.http_limits(), base.host_str(), Some(key.to_owned()))?;
+        Ok(TavilyProvider { http, search_url, authorization })
     }
 }
 
@@ -77,11 +70,7 @@ impl WebProvider for TavilyProvider {
         let body = TavilyRequest {
             query: &text,
             max_results: k.min(MAX_RESULTS),
-            topic: if q.category == WebCategory::News {
-                "news"
-            } else {
-                "general"
-            },
+            topic: if q.category == WebCategory::News { "news" } else { "general" },
             include_images: q.category == WebCategory::Images,
             time_range: q.freshness().map(|f| f.as_word()),
         };

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use braid_web::{
-    Backoff, ProviderConfig, ProviderKind, ResilienceConfig, WebCategory, WebError, WebModality,
-    WebQuery, build_provider, canonicalize_url,
+    Backoff, ProviderConfig, ProviderKind, ResilienceConfig, WebCategory, WebError, WebModality, WebQuery,
+    build_provider, canonicalize_url,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,29 +33,17 @@ struct Recorded {
 
 impl Recorded {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
     fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or_default()
     }
     fn query(&self) -> Vec<(String, String)> {
-        let q = self
-            .target
-            .split_once('?')
-            .map(|(_, q)| q)
-            .unwrap_or_default();
-        url::form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect()
+        let q = self.target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
     }
     fn param(&self, name: &str) -> Option<String> {
-        self.query()
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
@@ -82,18 +70,10 @@ enum Reply {
 
 impl Reply {
     fn status(status: u16, body: &str) -> Reply {
-        Reply::Status {
-            status,
-            headers: Vec::new(),
-            body: body.to_owned(),
-        }
+        Reply::Status { status, headers: Vec::new(), body: body.to_owned() }
     }
     fn redirect(to: &str) -> Reply {
-        Reply::Status {
-            status: 302,
-            headers: vec![("Location", to.to_owned())],
-            body: String::new(),
-        }
+        Reply::Status { status: 302, headers: vec![("Location", to.to_owned())], body: String::new() }
     }
 }
 
@@ -110,12 +90,7 @@ impl TestServer {
         self.hits.load(Ordering::SeqCst)
     }
     fn last(&self) -> Recorded {
-        self.requests
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("a request was received")
+        self.requests.lock().unwrap().last().cloned().expect("a request was received")
     }
 }
 
@@ -138,11 +113,7 @@ async fn serve(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'stat
             });
         }
     });
-    TestServer {
-        base,
-        hits,
-        requests,
-    }
+    TestServer { base, hits, requests }
 }
 
 async fn handle(
@@ -172,11 +143,8 @@ async fn handle(
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let content_length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let content_length: usize =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < content_length {
         let n = stream.read(&mut chunk).await?;
@@ -185,12 +153,7 @@ async fn handle(
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    let recorded = Recorded {
-        method,
-        target,
-        headers,
-        body,
-    };
+    let recorded = Recorded { method, target, headers, body };
     let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
     requests.lock().unwrap().push(recorded.clone());
     let mut reply = handler(&recorded, n);
@@ -215,20 +178,12 @@ async fn handle(
                 )
                 .await;
             }
-            Reply::Status {
-                status,
-                headers,
-                body,
-            } => {
+            Reply::Status { status, headers, body } => {
                 return write_response(&mut stream, status, &headers, body.as_bytes()).await;
             }
-            Reply::Huge {
-                len,
-                content_length,
-            } => {
-                let mut head = String::from(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n",
-                );
+            Reply::Huge { len, content_length } => {
+                let mut head =
+                    String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n");
                 if content_length {
                     head.push_str(&format!("Content-Length: {len}\r\n"));
                 }
@@ -253,10 +208,7 @@ async fn write_response(
     headers: &[(&'static str, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -320,10 +272,7 @@ fn brave_web_answer() -> Value {
 fn fast_resilience() -> ResilienceConfig {
     ResilienceConfig {
         max_retries: 2,
-        backoff: Backoff {
-            base: Duration::from_millis(20),
-            max: Duration::from_millis(100),
-        },
+        backoff: Backoff { base: Duration::from_millis(20), max: Duration::from_millis(100) },
         breaker_threshold: 5,
         breaker_cooldown: Duration::from_secs(30),
         qps: None,
@@ -332,9 +281,7 @@ fn fast_resilience() -> ResilienceConfig {
 }
 
 fn config(kind: ProviderKind, server: &TestServer) -> ProviderConfig {
-    let mut c = ProviderConfig::new(kind)
-        .with_url(server.base.clone())
-        .with_timeout(DEADLINE);
+    let mut c = ProviderConfig::new(kind).with_url(server.base.clone()).with_timeout(DEADLINE);
     if kind != ProviderKind::Searxng {
         c = c.with_key(KEY);
     }
@@ -343,10 +290,7 @@ fn config(kind: ProviderKind, server: &TestServer) -> ProviderConfig {
 }
 
 /// Runs one search through `build_provider` and reports the result and how long it took.
-async fn timed(
-    config: &ProviderConfig,
-    q: &WebQuery,
-) -> (Result<Vec<braid_web::WebHit>, WebError>, Duration) {
+async fn timed(config: &ProviderConfig, q: &WebQuery) -> (Result<Vec<braid_web::WebHit>, WebError>, Duration) {
     let provider = build_provider(config).unwrap();
     let start = Instant::now();
     let result = provider.search(q).await;
@@ -363,10 +307,7 @@ fn q(text: &str) -> WebQuery {
 async fn searxng_request_and_normalisation() {
     let server = serve(|_, _| Reply::Json(searxng_answer())).await;
     let provider = build_provider(&config(ProviderKind::Searxng, &server)).unwrap();
-    let hits = provider
-        .search(&q("  rust   language ").with_freshness("month"))
-        .await
-        .unwrap();
+    let hits = provider.search(&q("  rust   language ").with_freshness("month")).await.unwrap();
 
     let req = server.last();
     assert_eq!(req.method, "GET");
@@ -377,11 +318,7 @@ async fn searxng_request_and_normalisation() {
     assert_eq!(req.param("pageno").as_deref(), Some("1"));
     assert_eq!(req.param("time_range").as_deref(), Some("month"));
 
-    assert_eq!(
-        hits.len(),
-        2,
-        "duplicate, javascript: and URL-less results dropped: {hits:#?}"
-    );
+    assert_eq!(hits.len(), 2, "duplicate, javascript: and URL-less results dropped: {hits:#?}");
     let first = &hits[0];
     assert_eq!(first.rank, 1);
     assert_eq!(first.url, "https://news.example.org/0");
@@ -409,21 +346,12 @@ async fn searxng_images_and_k() {
     })
     .await;
     let provider = build_provider(&config(ProviderKind::Searxng, &server)).unwrap();
-    let images = provider
-        .search(&q("ferris").with_category(WebCategory::Images))
-        .await
-        .unwrap();
+    let images = provider.search(&q("ferris").with_category(WebCategory::Images)).await.unwrap();
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].modality, WebModality::Image);
     assert_eq!(images[0].url, "https://rustacean.net/");
-    assert_eq!(
-        images[0].image_url.as_deref(),
-        Some("https://rustacean.net/assets/rustacean-flat-happy.png")
-    );
-    assert_eq!(
-        images[0].thumbnail_url.as_deref(),
-        Some("https://tse.example/th?id=1")
-    );
+    assert_eq!(images[0].image_url.as_deref(), Some("https://rustacean.net/assets/rustacean-flat-happy.png"));
+    assert_eq!(images[0].thumbnail_url.as_deref(), Some("https://tse.example/th?id=1"));
 
     let one = provider.search(&WebQuery::new("rust", 1)).await.unwrap();
     assert_eq!(one.len(), 1);
@@ -450,10 +378,7 @@ async fn brave_request_shape_and_parsing() {
     let provider = build_provider(&config(ProviderKind::Brave, &server)).unwrap();
     assert_eq!(provider.name(), "brave");
 
-    let hits = provider
-        .search(&WebQuery::new("rust", 5).with_freshness("week"))
-        .await
-        .unwrap();
+    let hits = provider.search(&WebQuery::new("rust", 5).with_freshness("week")).await.unwrap();
     let req = server.last();
     assert_eq!(req.method, "GET");
     assert_eq!(req.path(), "/res/v1/web/search");
@@ -462,10 +387,7 @@ async fn brave_request_shape_and_parsing() {
     assert_eq!(req.param("freshness").as_deref(), Some("pw"));
     assert_eq!(req.header("x-subscription-token"), Some(KEY));
     assert_eq!(req.header("accept"), Some("application/json"));
-    assert!(
-        !req.target.contains(KEY),
-        "the key travels in a header only"
-    );
+    assert!(!req.target.contains(KEY), "the key travels in a header only");
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].title, "Rust Programming Language");
     assert_eq!(hits[0].url, "https://www.rust-lang.org/");
@@ -473,25 +395,13 @@ async fn brave_request_shape_and_parsing() {
     assert_eq!(hits[0].published.as_deref(), Some("2026-11-24T08:00:00"));
     assert_eq!(hits[1].score, 0.5);
 
-    let images = provider
-        .search(&q("ferris").with_category(WebCategory::Images))
-        .await
-        .unwrap();
+    let images = provider.search(&q("ferris").with_category(WebCategory::Images)).await.unwrap();
     assert_eq!(server.last().path(), "/res/v1/images/search");
     assert_eq!(images[0].modality, WebModality::Image);
-    assert_eq!(
-        images[0].image_url.as_deref(),
-        Some("https://rustacean.net/ferris.png")
-    );
-    assert_eq!(
-        images[0].thumbnail_url.as_deref(),
-        Some("https://imgs.search.brave.com/t.png")
-    );
+    assert_eq!(images[0].image_url.as_deref(), Some("https://rustacean.net/ferris.png"));
+    assert_eq!(images[0].thumbnail_url.as_deref(), Some("https://imgs.search.brave.com/t.png"));
 
-    let news = provider
-        .search(&q("rust").with_category(WebCategory::News))
-        .await
-        .unwrap();
+    let news = provider.search(&q("rust").with_category(WebCategory::News)).await.unwrap();
     assert_eq!(server.last().path(), "/res/v1/news/search");
     assert_eq!(news[0].url, "https://blog.example/rust");
     assert_eq!(news[0].published.as_deref(), Some("2026-11-26T07:00:00"));
@@ -499,8 +409,7 @@ async fn brave_request_shape_and_parsing() {
 
 #[tokio::test]
 async fn brave_without_web_section_is_empty() {
-    let server =
-        serve(|_, _| Reply::Json(json!({"type": "search", "query": {"original": "zzz"}}))).await;
+    let server = serve(|_, _| Reply::Json(json!({"type": "search", "query": {"original": "zzz"}}))).await;
     let (result, _) = timed(&config(ProviderKind::Brave, &server), &q("zzz")).await;
     assert!(result.unwrap().is_empty());
 }
@@ -525,54 +434,32 @@ async fn tavily_request_shape_and_parsing() {
     })
     .await;
     let provider = build_provider(&config(ProviderKind::Tavily, &server)).unwrap();
-    let hits = provider
-        .search(&WebQuery::new("rust", 7).with_category(WebCategory::News))
-        .await
-        .unwrap();
+    let hits = provider.search(&WebQuery::new("rust", 7).with_category(WebCategory::News)).await.unwrap();
 
     let req = server.last();
     assert_eq!(req.method, "POST");
     assert_eq!(req.path(), "/search");
-    assert_eq!(
-        req.header("authorization").map(str::to_owned),
-        Some(format!("Bearer {KEY}"))
-    );
-    assert!(
-        req.header("content-type")
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert_eq!(req.header("authorization").map(str::to_owned), Some(format!("Bearer {KEY}")));
+    assert!(req.header("content-type").unwrap().starts_with("application/json"));
     let body = req.json();
     assert_eq!(body["query"], "rust");
     assert_eq!(body["max_results"], 7);
     assert_eq!(body["topic"], "news");
     assert_eq!(body["include_images"], false);
-    assert!(
-        body.get("api_key").is_none(),
-        "the key goes in the header, not the body"
-    );
+    assert!(body.get("api_key").is_none(), "the key goes in the header, not the body");
     assert!(!String::from_utf8_lossy(&req.body).contains(KEY));
 
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].score, 0.91);
     assert_eq!(hits[0].engine.as_deref(), Some("tavily"));
     assert_eq!(hits[1].url, "https://news.example/r");
-    assert_eq!(
-        hits[1].published.as_deref(),
-        Some("Tue, 25 Nov 2026 10:00:00 GMT")
-    );
+    assert_eq!(hits[1].published.as_deref(), Some("Tue, 25 Nov 2026 10:00:00 GMT"));
 
-    let images = provider
-        .search(&q("ferris").with_category(WebCategory::Images))
-        .await
-        .unwrap();
+    let images = provider.search(&q("ferris").with_category(WebCategory::Images)).await.unwrap();
     assert_eq!(server.last().json()["topic"], "general");
     assert_eq!(images.len(), 2);
     assert!(images.iter().all(|h| h.modality == WebModality::Image));
-    assert_eq!(
-        images[1].image_url.as_deref(),
-        Some("https://img.example/b.png")
-    );
+    assert_eq!(images[1].image_url.as_deref(), Some("https://img.example/b.png"));
     assert_eq!(images[1].title, "Ferris the crab");
 }
 
@@ -580,13 +467,7 @@ async fn tavily_request_shape_and_parsing() {
 
 #[tokio::test]
 async fn slow_provider_times_out_within_deadline() {
-    let server = serve(|_, _| {
-        Reply::Slow(
-            Duration::from_secs(5),
-            Box::new(Reply::Json(searxng_answer())),
-        )
-    })
-    .await;
+    let server = serve(|_, _| Reply::Slow(Duration::from_secs(5), Box::new(Reply::Json(searxng_answer())))).await;
     let (result, took) = timed(&config(ProviderKind::Searxng, &server), &q("slow")).await;
     assert_eq!(result.unwrap_err(), WebError::Timeout);
     assert!(took < WITHIN, "took {took:?}");
@@ -604,14 +485,7 @@ async fn server_error_is_retried_then_reported() {
 
 #[tokio::test]
 async fn retry_succeeds_after_one_503() {
-    let server = serve(|_, n| {
-        if n == 1 {
-            Reply::status(503, "busy")
-        } else {
-            Reply::Json(searxng_answer())
-        }
-    })
-    .await;
+    let server = serve(|_, n| if n == 1 { Reply::status(503, "busy") } else { Reply::Json(searxng_answer()) }).await;
     let (result, took) = timed(&config(ProviderKind::Searxng, &server), &q("retry")).await;
     assert_eq!(result.unwrap().len(), 2);
     assert_eq!(server.hits(), 2);
@@ -622,11 +496,7 @@ async fn retry_succeeds_after_one_503() {
 async fn retry_after_is_honoured() {
     let server = serve(|_, n| {
         if n == 1 {
-            Reply::Status {
-                status: 429,
-                headers: vec![("Retry-After", "1".into())],
-                body: String::new(),
-            }
+            Reply::Status { status: 429, headers: vec![("Retry-After", "1".into())], body: String::new() }
         } else {
             Reply::Json(searxng_answer())
         }
@@ -643,19 +513,11 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn retry_after_beyond_deadline_is_reported_at_once() {
-    let server = serve(|_, _| Reply::Status {
-        status: 429,
-        headers: vec![("Retry-After", "30".into())],
-        body: String::new(),
-    })
-    .await;
+    let server =
+        serve(|_, _| Reply::Status { status: 429, headers: vec![("Retry-After", "30".into())], body: String::new() })
+            .await;
     let (result, took) = timed(&config(ProviderKind::Searxng, &server), &q("limited")).await;
-    assert_eq!(
-        result.unwrap_err(),
-        WebError::RateLimited {
-            retry_after: Some(Duration::from_secs(30))
-        }
-    );
+    assert_eq!(result.unwrap_err(), WebError::RateLimited { retry_after: Some(Duration::from_secs(30)) });
     assert_eq!(server.hits(), 1, "no retry that the deadline cannot cover");
     assert!(took < WITHIN, "took {took:?}");
 }
@@ -679,48 +541,28 @@ async fn malformed_json_is_reported() {
     assert!(matches!(result, Err(WebError::Malformed(_))), "{result:?}");
     assert!(took < WITHIN);
     let (result, _) = timed(&cfg, &q("shape")).await;
-    assert!(
-        matches!(result, Err(WebError::Malformed(ref m)) if m.contains("results")),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(WebError::Malformed(ref m)) if m.contains("results")), "{result:?}");
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_cut_off() {
     for content_length in [true, false] {
-        let server = serve(move |_, _| Reply::Huge {
-            len: 1024 * 1024,
-            content_length,
-        })
-        .await;
+        let server = serve(move |_, _| Reply::Huge { len: 1024 * 1024, content_length }).await;
         let mut cfg = config(ProviderKind::Searxng, &server);
         cfg.max_body_bytes = 64 * 1024;
         let (result, took) = timed(&cfg, &q("huge")).await;
-        assert_eq!(
-            result.unwrap_err(),
-            WebError::TooLarge { limit: 64 * 1024 },
-            "content_length={content_length}"
-        );
+        assert_eq!(result.unwrap_err(), WebError::TooLarge { limit: 64 * 1024 }, "content_length={content_length}");
         assert!(took < WITHIN);
     }
 }
 
 #[tokio::test]
 async fn default_body_cap_is_two_mib() {
-    let server = serve(|_, _| Reply::Huge {
-        len: 3 * 1024 * 1024,
-        content_length: false,
-    })
-    .await;
+    let server = serve(|_, _| Reply::Huge { len: 3 * 1024 * 1024, content_length: false }).await;
     let mut cfg = config(ProviderKind::Searxng, &server);
     cfg.timeout = Duration::from_secs(5);
     let (result, _) = timed(&cfg, &q("huge")).await;
-    assert_eq!(
-        result.unwrap_err(),
-        WebError::TooLarge {
-            limit: 2 * 1024 * 1024
-        }
-    );
+    assert_eq!(result.unwrap_err(), WebError::TooLarge { limit: 2 * 1024 * 1024 });
 }
 
 #[tokio::test]
@@ -736,15 +578,8 @@ async fn redirects_to_private_addresses_are_refused_without_connecting() {
         let to = target.to_owned();
         let server = serve(move |_, _| Reply::redirect(&to)).await;
         let (result, took) = timed(&config(ProviderKind::Searxng, &server), &q("redirect")).await;
-        assert!(
-            matches!(result, Err(WebError::Blocked(_))),
-            "{target}: {result:?}"
-        );
-        assert_eq!(
-            server.hits(),
-            1,
-            "{target}: blocked redirects are not retried"
-        );
+        assert!(matches!(result, Err(WebError::Blocked(_))), "{target}: {result:?}");
+        assert_eq!(server.hits(), 1, "{target}: blocked redirects are not retried");
         assert!(took < WITHIN, "{target}: took {took:?}");
     }
 }
@@ -763,14 +598,13 @@ async fn configured_host_may_be_a_local_name() {
 #[tokio::test]
 async fn redirect_back_to_loopback_is_refused() {
     // The configured base may be loopback; a redirect to loopback may not.
-    let server = serve(|req, _| {
-        if req.path() == "/search" {
-            Reply::redirect("/elsewhere")
-        } else {
-            Reply::Json(searxng_answer())
-        }
-    })
-    .await;
+    let server =
+        serve(
+            |req, _| {
+                if req.path() == "/search" { Reply::redirect("/elsewhere") } else { Reply::Json(searxng_answer()) }
+            },
+        )
+        .await;
     let (result, _) = timed(&config(ProviderKind::Searxng, &server), &q("redirect")).await;
     assert!(matches!(result, Err(WebError::Blocked(_))), "{result:?}");
     assert_eq!(server.hits(), 1);
@@ -790,9 +624,7 @@ async fn connection_refused_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let mut cfg = ProviderConfig::new(ProviderKind::Searxng)
-        .with_url(base)
-        .with_timeout(DEADLINE);
+    let mut cfg = ProviderConfig::new(ProviderKind::Searxng).with_url(base).with_timeout(DEADLINE);
     cfg.resilience = fast_resilience();
     let (result, took) = timed(&cfg, &q("refused")).await;
     assert!(matches!(result, Err(WebError::Transport(_))), "{result:?}");
@@ -807,27 +639,12 @@ async fn second_identical_query_is_served_from_cache() {
     let provider = build_provider(&config(ProviderKind::Searxng, &server)).unwrap();
     let first = provider.search(&q("Rust  Language")).await.unwrap();
     let second = provider.search(&q(" rust language")).await.unwrap();
-    assert_eq!(
-        server.hits(),
-        1,
-        "the second call must not reach the server"
-    );
+    assert_eq!(server.hits(), 1, "the second call must not reach the server");
     assert_eq!(first, second);
-    provider
-        .search(&WebQuery::new("rust language", 3))
-        .await
-        .unwrap();
+    provider.search(&WebQuery::new("rust language", 3)).await.unwrap();
     assert_eq!(server.hits(), 2, "a different k is a different search");
     let stats = provider.stats();
-    assert_eq!(
-        (
-            stats.requests,
-            stats.cache_hits,
-            stats.cache_misses,
-            stats.failures
-        ),
-        (3, 1, 2, 0)
-    );
+    assert_eq!((stats.requests, stats.cache_hits, stats.cache_misses, stats.failures), (3, 1, 2, 0));
     assert!(!stats.circuit_open);
 }
 
@@ -845,10 +662,7 @@ async fn circuit_opens_after_repeated_failures_and_fails_fast() {
     let start = Instant::now();
     let err = provider.search(&q("next")).await.unwrap_err();
     assert!(matches!(err, WebError::CircuitOpen { .. }), "{err:?}");
-    assert!(
-        start.elapsed() < DEADLINE,
-        "an open circuit answers at once"
-    );
+    assert!(start.elapsed() < DEADLINE, "an open circuit answers at once");
     assert_eq!(server.hits(), 5, "an open circuit sends nothing");
     assert_eq!(provider.stats().failures, 6);
 }
@@ -867,11 +681,7 @@ async fn local_rate_limit_waits_within_the_deadline() {
         provider.search(&q(&format!("q{i}"))).await.unwrap();
     }
     // Burst of one, then 250 ms per token: at least ~500 ms for three calls.
-    assert!(
-        start.elapsed() >= Duration::from_millis(450),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() >= Duration::from_millis(450), "{:?}", start.elapsed());
     assert_eq!(server.hits(), 3);
 }
 
@@ -883,32 +693,21 @@ async fn api_key_never_appears_in_errors() {
     let server = serve(|req, _| {
         // Brave sends the query in the URL, Tavily in the JSON body.
         let case = req.param("q").or_else(|| {
-            serde_json::from_slice::<Value>(&req.body)
-                .ok()
-                .and_then(|b| b["query"].as_str().map(str::to_owned))
+            serde_json::from_slice::<Value>(&req.body).ok().and_then(|b| b["query"].as_str().map(str::to_owned))
         });
         match case.as_deref() {
             Some("e401") => Reply::status(401, &format!("invalid token {KEY}")),
             Some("e500") => Reply::status(500, KEY),
-            Some("e429") => Reply::Status {
-                status: 429,
-                headers: vec![("Retry-After", "60".into())],
-                body: KEY.into(),
-            },
-            Some("bad") => Reply::Status {
-                status: 200,
-                headers: vec![],
-                body: format!("{{\"web\": {KEY}"),
-            },
+            Some("e429") => {
+                Reply::Status { status: 429, headers: vec![("Retry-After", "60".into())], body: KEY.into() }
+            }
+            Some("bad") => Reply::Status { status: 200, headers: vec![], body: format!("{{\"web\": {KEY}") },
             Some("shape") => Reply::Json(json!({"web": {"results": KEY}})),
             Some("redirect") => Reply::redirect(&format!("http://10.0.0.1/?token={KEY}")),
             Some("scheme") => Reply::redirect(&format!("ftp://{KEY}@example.com/")),
             Some("reset") => Reply::Reset,
             Some("slow") => Reply::Slow(Duration::from_secs(3), Box::new(Reply::status(200, "{}"))),
-            Some("huge") => Reply::Huge {
-                len: 4 * 1024 * 1024,
-                content_length: true,
-            },
+            Some("huge") => Reply::Huge { len: 4 * 1024 * 1024, content_length: true },
             _ => Reply::status(404, KEY),
         }
     })
@@ -919,10 +718,7 @@ async fn api_key_never_appears_in_errors() {
         cfg.resilience.max_retries = 0;
         cfg.resilience.breaker_threshold = 100;
         let provider = build_provider(&cfg).unwrap();
-        for case in [
-            "e401", "e500", "e429", "bad", "shape", "redirect", "scheme", "reset", "slow", "huge",
-            "other",
-        ] {
+        for case in ["e401", "e500", "e429", "bad", "shape", "redirect", "scheme", "reset", "slow", "huge", "other"] {
             let result = provider.search(&q(case)).await;
             let err = result.expect_err(case);
             errors.push(format!("{kind:?}/{case}: {err} | {err:?}"));
@@ -937,9 +733,7 @@ async fn api_key_never_appears_in_errors() {
     }
     // Config errors too.
     for url in ["ftp://x", "::nonsense::"] {
-        let cfg = ProviderConfig::new(ProviderKind::Brave)
-            .with_key(KEY)
-            .with_url(url);
+        let cfg = ProviderConfig::new(ProviderKind::Brave).with_key(KEY).with_url(url);
         if let Err(err) = build_provider(&cfg) {
             errors.push(format!("config: {err} | {err:?}"));
         }
@@ -956,44 +750,21 @@ async fn api_key_never_appears_in_errors() {
 #[test]
 fn canonicalize_url_cases() {
     let cases = [
-        (
-            "https://news.example.org/0?utm_source=x",
-            "https://news.example.org/0",
-        ),
-        (
-            "HTTPS://Example.COM:443/Path/To?b=2&a=1",
-            "https://example.com/Path/To?a=1&b=2",
-        ),
+        ("https://news.example.org/0?utm_source=x", "https://news.example.org/0"),
+        ("HTTPS://Example.COM:443/Path/To?b=2&a=1", "https://example.com/Path/To?a=1&b=2"),
         ("http://example.com:80/", "http://example.com/"),
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         ("https://example.com/x?#frag", "https://example.com/x"),
-        (
-            "https://example.com/x?utm_campaign=a&gclid=b&fbclid=c&msclkid=d",
-            "https://example.com/x",
-        ),
-        (
-            "https://example.com/x?id=7&mc_cid=1&mc_eid=2&ref_src=t&igshid=i&yclid=y&_ga=g",
-            "https://example.com/x?id=7",
-        ),
-        (
-            "https://example.com/CaseKept/ABC",
-            "https://example.com/CaseKept/ABC",
-        ),
-        (
-            "https://example.com/s?q=a+b&lang=en",
-            "https://example.com/s?lang=en&q=a+b",
-        ),
+        ("https://example.com/x?utm_campaign=a&gclid=b&fbclid=c&msclkid=d", "https://example.com/x"),
+        ("https://example.com/x?id=7&mc_cid=1&mc_eid=2&ref_src=t&igshid=i&yclid=y&_ga=g", "https://example.com/x?id=7"),
+        ("https://example.com/CaseKept/ABC", "https://example.com/CaseKept/ABC"),
+        ("https://example.com/s?q=a+b&lang=en", "https://example.com/s?lang=en&q=a+b"),
         ("https://bücher.example/", "https://xn--bcher-kva.example/"),
     ];
     for (input, expected) in cases {
         assert_eq!(canonicalize_url(input).unwrap(), expected, "{input}");
     }
-    for bad in [
-        "mailto:a@b.c",
-        "data:text/plain,hi",
-        "http://",
-        "relative/path",
-    ] {
+    for bad in ["mailto:a@b.c", "data:text/plain,hi", "http://", "relative/path"] {
         assert!(canonicalize_url(bad).is_err(), "{bad}");
     }
 }

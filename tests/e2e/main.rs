@@ -1,0 +1,5 @@
+//! End-to-end tests of the `braid` binary: real servers on loopback, real HTTP, real data.
+//! One test binary for the package (modules below) keeps CI's link time down.
+
+mod foundation;
+mod harness;
