@@ -254,7 +254,9 @@ impl Graph {
                 let Some(surfaces) = index.patterns.get(found.pattern().as_usize()) else {
                     continue;
                 };
-                let span = &tokens[first..last];
+                let Some(span) = tokens.get(first..last) else {
+                    continue;
+                };
                 let written = match (span.first(), span.last()) {
                     (Some(a), Some(b)) => text.get(a.start..b.end).unwrap_or_default(),
                     _ => "",
