@@ -345,21 +345,40 @@ fn vector_hits(
         None if request.query.trim().is_empty() => None,
         None => Some(embedder.embed_text(&request.query).map_err(|e| SourceError::Failed(e.to_string()))?),
     };
-    let search = SearchRequest {
-        text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
-        vector,
-        k: request.k,
-        filter,
-        mode: SearchMode::Hybrid,
-        ..SearchRequest::default()
-    };
-    let found = vectors.search(&search).map_err(|e| match e {
-        braid_vector::VectorError::InvalidInput { field, reason } => {
-            SourceError::InvalidInput { field: field.to_string(), message: reason }
+    // A query that asks for pictures ("pictures of…", "what does X look like") gets the images
+    // that match first, then the rest, unless the caller filtered by modality already.
+    let wants_images =
+        request.filters.modality.is_none() && (!request.features.visual.is_empty() || request.image.is_some());
+    let mut passes = Vec::new();
+    if wants_images {
+        let mut images = filter.clone();
+        images.modality = Some(braid_vector::Modality::Image);
+        passes.push(images);
+    }
+    passes.push(filter);
+    let mut hits: Vec<Hit> = Vec::new();
+    for filter in passes {
+        let search = SearchRequest {
+            text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
+            vector: vector.clone(),
+            k: request.k,
+            filter,
+            mode: SearchMode::Hybrid,
+            ..SearchRequest::default()
+        };
+        let found = vectors.search(&search).map_err(|e| match e {
+            braid_vector::VectorError::InvalidInput { field, reason } => {
+                SourceError::InvalidInput { field: field.to_string(), message: reason }
+            }
+            other => SourceError::Failed(other.to_string()),
+        })?;
+        for h in found {
+            if hits.len() < request.k && !hits.iter().any(|x| x.id == h.id) {
+                hits.extend(item_hit(store, &h.id, h.score));
+            }
         }
-        other => SourceError::Failed(other.to_string()),
-    })?;
-    Ok(found.into_iter().filter_map(|h| item_hit(store, &h.id, h.score)).collect())
+    }
+    Ok(hits)
 }
 
 /// The web route: a configured web search provider, or unavailable with the reason.
