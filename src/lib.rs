@@ -37,10 +37,15 @@ pub mod error;
 pub mod images;
 pub mod ingest;
 pub mod knowledge;
+pub mod mcp;
+pub mod metrics;
+pub mod openapi;
 pub mod records;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod tools;
+pub mod ui;
 
 pub use error::BraidError;
 pub use knowledge::{Braid, BraidOptions, Status};

@@ -39,6 +39,8 @@ pub struct AppState {
 
 /// The REST application.
 pub fn app(state: AppState) -> Router {
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let tools = crate::tools::ToolContext { braid: state.braid.clone(), metrics: Some(metrics.clone()) };
     let v1 = Router::new()
         .route("/status", get(status))
         .route("/query", post(query))
@@ -54,11 +56,25 @@ pub fn app(state: AppState) -> Router {
         .route("/documents/{id}", get(get_document).delete(delete_document))
         .route("/images/{id}", get(get_image).delete(delete_image))
         .route("/images/{id}/content", get(image_content))
+        .merge(crate::tools::routes(metrics.clone()))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    // Keyed like /v1: metrics and MCP over streamable HTTP.
+    let scraped = metrics.clone();
+    let keyed = Router::new()
+        .route(
+            "/metrics",
+            get(move |State(s): State<AppState>| crate::metrics::scrape(scraped.clone(), s.braid.clone())),
+        )
+        .nest_service("/mcp", crate::mcp::http_service(tools, MAX_BODY_BYTES))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .nest("/v1", v1)
+        .merge(keyed)
+        .merge(crate::openapi::routes())
+        .merge(crate::ui::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
@@ -261,7 +277,10 @@ async fn status(State(s): State<AppState>) -> ApiResult<Response> {
 }
 
 async fn query(State(s): State<AppState>, JsonBody(req): JsonBody<QueryRequest>) -> ApiResult<Response> {
-    Ok(Json(s.braid.query(&req).await?).into_response())
+    let answer = s.braid.query(&req).await?;
+    let mut response = Json(&answer).into_response();
+    response.extensions_mut().insert(crate::metrics::QuerySummary::of(&answer));
+    Ok(response)
 }
 
 /// The body of `POST /v1/route`.
