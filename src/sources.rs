@@ -19,6 +19,10 @@ use crate::store::Store;
 const SNIPPET_CHARS: usize = 240;
 /// Facts shown for an entity that was linked but is not itself an answer.
 const SEED_FACTS: usize = 3;
+/// Personalised PageRank on the query path: a coarser tolerance than the library default
+/// bounds the work per query (local push does O(1/(ε·α)) pushes), and only the top of the
+/// ranking is used.
+const QUERY_PPR: PprParams = PprParams { alpha: 0.15, epsilon: 1e-4, max_pushes: 50_000 };
 
 /// The graph's entity linker, seen by the router.
 pub struct GraphLinker {
@@ -180,7 +184,7 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<V
         .map(|e| (e.id.clone(), f64::from(e.confidence)))
         .chain(seeds.iter().filter(|s| !f.entities.iter().any(|e| &e.id == *s)).map(|s| (s.clone(), 1.0)))
         .collect();
-    let ppr = graph.personalized_pagerank(&weighted, &PprParams::default());
+    let ppr = graph.personalized_pagerank(&weighted, &QUERY_PPR);
     let top = ppr.iter().map(|(_, s)| *s).fold(f64::EPSILON, f64::max);
     for (item, score) in graph.rank_items(&ppr, limit) {
         if let Some(h) = item_hit(store, &item, (score / top) as f32 * 0.4) {
