@@ -113,6 +113,8 @@ pub struct Braid {
     /// Serialises writes so that the indexes see them in the store's commit order.
     writer: Mutex<()>,
     data_dir: PathBuf,
+    /// The web provider, kept for its counters (`/metrics`).
+    web: Option<Arc<dyn WebProvider>>,
 }
 
 impl Braid {
@@ -125,7 +127,8 @@ impl Braid {
         let vectors = Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?);
         let graph = Arc::new(RwLock::new(Graph::new()));
 
-        let web_source = WebSource::new(options.web);
+        let web = options.web;
+        let web_source = WebSource::new(web.clone());
         let router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
             .with_config(options.router)
             .with_policy(options.policy)
@@ -134,7 +137,7 @@ impl Braid {
             .with_source(Arc::new(web_source));
 
         let braid =
-            Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir };
+            Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir, web };
         braid.rebuild_indexes()?;
         Ok(braid)
     }
@@ -197,6 +200,11 @@ impl Braid {
     /// The active embedder.
     pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
+    }
+
+    /// The web provider's cache and failure counters, when a provider is configured.
+    pub fn web_stats(&self) -> Option<braid_web::WebStats> {
+        self.web.as_ref().map(|w| w.stats())
     }
 
     /// Counts, embedder and route availability.

@@ -88,6 +88,11 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Serve MCP (Model Context Protocol) over stdin/stdout.
+    Mcp {
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Train or evaluate the routing policy.
     #[command(subcommand)]
     Router(RouterCommand),
@@ -199,6 +204,13 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 print_plan(&plan);
             }
+            Ok(())
+        }
+        Command::Mcp { data } => {
+            let cfg = ConfigFile::load(data.config.as_deref())?;
+            let braid = Arc::new(open(&data.data, &cfg)?);
+            let ctx = braid::tools::ToolContext { braid, metrics: None };
+            runtime()?.block_on(braid::mcp::serve_stdio(ctx))?;
             Ok(())
         }
         Command::Router(cmd) => router_command(cmd),

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `braid` binary: real servers on loopback, real HTTP, real data.
 //! One test binary for the package (modules below) keeps CI's link time down.
 
+mod crash;
 mod foundation;
 mod harness;
+mod interfaces;
 mod web;
