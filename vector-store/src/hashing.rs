@@ -181,169 +181,80 @@ fn features_of(text: &str) -> Vec<(u64, f32)> {
     for word in &content {
         let marked: Vec<char> = std::iter::once('^').chain(word.chars()).chain(std::iter::once('$')).collect();
         for gram in marked.windows(3) {
-            let gram: String = gram.iter().collect();
-            features.push((feature_hash(NS_TRIGRAM, &[&gram]), TRIGRAM_WEIGHT));
+            features.push((char_gram_hash(NS_TRIGRAM, gram), TRIGRAM_WEIGHT));
         }
     }
     if features.is_empty() {
         // Only punctuation or symbols ("?!", "→"): hash the raw characters instead.
         let raw: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
         for gram in raw.windows(3.min(raw.len()).max(1)) {
-            let gram: String = gram.iter().collect();
-            features.push((feature_hash(NS_RAW, &[&gram]), TRIGRAM_WEIGHT));
+            features.push((char_gram_hash(NS_RAW, gram), TRIGRAM_WEIGHT));
         }
     }
     features
 }
 
-/// FNV-1a 64 over the namespace and the parts (separated by a 0 byte), then a
+/// FNV-1a 64 over the namespace and the parts (each preceded by a 0 byte), then a
 /// splitmix64 finaliser so that both the low bits (bucket) and the top bit (sign) mix well.
 fn feature_hash(namespace: u8, parts: &[&str]) -> u64 {
+    let mut hash = Fnv1a::new(namespace);
+    for part in parts {
+        hash.eat(0);
+        part.bytes().for_each(|b| hash.eat(b));
+    }
+    hash.finish()
+}
+
+/// [`feature_hash`] of one part given as characters, without allocating a string.
+fn char_gram_hash(namespace: u8, gram: &[char]) -> u64 {
+    let mut hash = Fnv1a::new(namespace);
+    hash.eat(0);
+    let mut utf8 = [0u8; 4];
+    for c in gram {
+        c.encode_utf8(&mut utf8).bytes().for_each(|b| hash.eat(b));
+    }
+    hash.finish()
+}
+
+struct Fnv1a(u64);
+
+impl Fnv1a {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = OFFSET;
-    let mut eat = |byte: u8| {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(PRIME);
-    };
-    eat(namespace);
-    for part in parts {
-        eat(0);
-        part.bytes().for_each(&mut eat);
+
+    fn new(namespace: u8) -> Self {
+        let mut hash = Fnv1a(Self::OFFSET);
+        hash.eat(namespace);
+        hash
     }
-    let mut z = hash.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+
+    fn eat(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(Self::PRIME);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
 }
 
 /// Sorted, for binary search.
+#[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "after",
-    "again",
-    "against",
-    "all",
-    "am",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "during",
-    "each",
-    "few",
-    "for",
-    "from",
-    "further",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "itself",
-    "just",
-    "me",
-    "more",
-    "most",
-    "my",
-    "myself",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "same",
-    "she",
-    "should",
-    "so",
-    "some",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "very",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "yours",
-    "yourself",
+    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
+    "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for",
+    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
+    "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+    "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on",
+    "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same",
+    "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
     "yourselves",
 ];
 

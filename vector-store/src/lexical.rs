@@ -22,6 +22,9 @@ const ANALYZER: &str = "braid_en";
 const TITLE_BOOST: f32 = 2.0;
 /// Tokens longer than this are noise (base64, URLs) and bloat the term dictionary.
 const MAX_TOKEN_BYTES: usize = 40;
+/// Query terms beyond this are ignored: a pasted document as a query must not build a
+/// boolean query with thousands of clauses.
+const MAX_QUERY_TERMS: usize = 256;
 /// Indexing arena; one writer thread keeps CPU free for queries.
 const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
 
@@ -128,7 +131,7 @@ impl LexicalIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The analyzed, de-duplicated terms of a query text, in order.
+    /// The analyzed, de-duplicated terms of a query text, in order, at most 256.
     pub fn query_terms(&self, text: &str) -> Vec<String> {
         let mut analyzer = self.analyzer.clone();
         let mut stream = analyzer.token_stream(text);
@@ -138,6 +141,9 @@ impl LexicalIndex {
             let term = stream.token().text.clone();
             if seen.insert(term.clone()) {
                 terms.push(term);
+                if terms.len() == MAX_QUERY_TERMS {
+                    break;
+                }
             }
         }
         terms
@@ -207,4 +213,43 @@ impl LexicalIndex {
 
 fn term_query(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::WithFreqs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::Modality;
+
+    #[test]
+    fn query_terms_are_stemmed_without_stop_words_and_capped() {
+        let index = LexicalIndex::in_memory().expect("index");
+        assert_eq!(index.query_terms("The Running Koalas, the koala!"), ["run", "koala"]);
+        let long: String = (0..1_000).map(|i| format!("w{i} ")).collect();
+        assert_eq!(index.query_terms(&long).len(), MAX_QUERY_TERMS);
+    }
+
+    #[test]
+    fn filter_terms_restrict_without_changing_scores() {
+        let index = LexicalIndex::in_memory().expect("index");
+        let item = |id: &str, modality, text: &str| Item {
+            id: id.into(),
+            modality,
+            kind: "k".into(),
+            title: String::new(),
+            text: text.into(),
+            tags: vec![],
+            entities: vec![],
+            source: None,
+        };
+        index.stage_upsert(1, &item("a", Modality::Text, "red fox")).expect("stage");
+        index.stage_upsert(2, &item("b", Modality::Image, "red fox")).expect("stage");
+        index.commit().expect("commit");
+        let all = index.search("fox", &Filter::default(), 10).expect("search");
+        assert_eq!(all.len(), 2);
+        let images = Filter { modality: Some(Modality::Image), ..Filter::default() };
+        let only = index.search("fox", &images, 10).expect("search");
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].0, 2);
+        assert!((only[0].1 - all[0].1).abs() < 1e-6, "the filter adds no score");
+    }
 }

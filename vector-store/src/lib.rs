@@ -45,10 +45,16 @@
 //! # }
 //! ```
 //!
-//! Modules, one concept each: [`item`](Item) and [`filter`](Filter) describe what is
-//! stored and how it is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors;
-//! the dense (usearch) and lexical (tantivy) indexes and the RRF fusion are internal to
-//! [`VectorStore`].
+//! How a search runs: the dense side picks a plan by filter selectivity (an exact scan
+//! of a small matching subset, or HNSW with the filter as a predicate, falling back to
+//! the exact scan when HNSW comes back short), so a filter never returns fewer than `k`
+//! hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
+//! [`VectorStore::search_explained`] reports the plan for explain traces.
+//!
+//! Modules, one concept each: [`Item`] and [`Filter`] describe what is stored and how it
+//! is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors; [`SearchRequest`] and
+//! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
+//! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
 mod config;
 mod dense;

@@ -39,6 +39,14 @@ pub struct IndexCounts {
     pub lexical: usize,
 }
 
+/// The dense side's result: best-first `(key, similarity)`, how it was computed, and how
+/// many items passed the filter (when one was counted).
+struct DenseRanking {
+    hits: Vec<(u64, f32)>,
+    plan: DensePlan,
+    matching: Option<usize>,
+}
+
 struct Record {
     item: Item,
     vector: Vec<f32>,
@@ -276,11 +284,11 @@ impl VectorStore {
         };
         let dense = match vector.filter(|_| use_dense) {
             Some(v) => {
-                let (ranking, dense_plan, matching) = self.dense_ranking(&state, v, candidates, &request.filter)?;
-                plan.dense = Some(dense_plan);
-                plan.matching = matching;
-                plan.dense_hits = ranking.len();
-                ranking
+                let ranking = self.dense_ranking(&state, v, candidates, &request.filter)?;
+                plan.dense = Some(ranking.plan);
+                plan.matching = ranking.matching;
+                plan.dense_hits = ranking.hits.len();
+                ranking.hits
             }
             None => Vec::new(),
         };
@@ -314,16 +322,16 @@ impl VectorStore {
         query: &[f32],
         n: usize,
         filter: &Filter,
-    ) -> Result<(Vec<(u64, f32)>, DensePlan, Option<usize>), VectorError> {
+    ) -> Result<DenseRanking, VectorError> {
         let total = state.records.len();
         if filter.is_empty() {
             let hits = self.known(state, self.dense.search(query, n)?);
             if hits.len() >= n.min(total) {
-                return Ok((hits, DensePlan::Hnsw, None));
+                return Ok(DenseRanking { hits, plan: DensePlan::Hnsw, matching: None });
             }
             let all: Vec<u64> = state.records.keys().copied().collect();
             let hits = self.exact_ranking(state, query, n, &all);
-            return Ok((hits, DensePlan::HnswThenExactScan, None));
+            return Ok(DenseRanking { hits, plan: DensePlan::HnswThenExactScan, matching: None });
         }
         let matching: Vec<u64> =
             state.records.iter().filter(|(_, r)| filter.matches(&r.item.meta())).map(|(&key, _)| key).collect();
@@ -332,15 +340,15 @@ impl VectorStore {
             matching.len() <= EXACT_SCAN_MAX_ITEMS || (matching.len() as f64) <= EXACT_SCAN_MAX_FRACTION * total as f64;
         if selective {
             let hits = self.exact_ranking(state, query, n, &matching);
-            return Ok((hits, DensePlan::ExactScan, count));
+            return Ok(DenseRanking { hits, plan: DensePlan::ExactScan, matching: count });
         }
         let accept = |key: u64| state.records.get(&key).is_some_and(|r| filter.matches(&r.item.meta()));
         let hits = self.known(state, self.dense.filtered_search(query, n, accept)?);
         if hits.len() >= n.min(matching.len()) {
-            return Ok((hits, DensePlan::FilteredHnsw, count));
+            return Ok(DenseRanking { hits, plan: DensePlan::FilteredHnsw, matching: count });
         }
         let hits = self.exact_ranking(state, query, n, &matching);
-        Ok((hits, DensePlan::FilteredHnswThenExactScan, count))
+        Ok(DenseRanking { hits, plan: DensePlan::FilteredHnswThenExactScan, matching: count })
     }
 
     /// Exact similarity over `keys`, best first, ties by key.

@@ -128,12 +128,19 @@ fn atlas() -> &'static Atlas {
             source: i.source,
         }));
         assert_eq!(items.len(), 4_567 + 602);
+        let started = std::time::Instant::now();
         let store = VectorStore::in_memory(VectorConfig::default()).expect("store");
         // Two batches, to exercise capacity growth across batches.
         let batch: Vec<(Item, Vec<f32>)> = items.iter().map(|it| (it.clone(), embed_item(&embedder, it))).collect();
+        let embedded = started.elapsed();
         let (first, second) = batch.split_at(1_000);
         store.upsert_batch(first.to_vec()).expect("first batch");
         store.upsert_batch(second.to_vec()).expect("second batch");
+        eprintln!(
+            "atlas: {} items embedded in {embedded:?}, indexed in {:?}",
+            items.len(),
+            started.elapsed() - embedded
+        );
         Atlas { store, embedder, items }
     })
 }
@@ -588,7 +595,7 @@ fn many_concurrent_dense_searches_do_not_exhaust_usearch() {
                 barrier.wait();
                 for _ in 0..5 {
                     let hits = atlas.store.search(&SearchRequest::dense(query.clone(), 1_000)).expect("search");
-                    assert_eq!(hits.len(), 10);
+                    assert_eq!(hits.len(), 1_000);
                 }
             });
         }
