@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
 use braid_graph::{Direction, NeighborQuery};
 use braid_router::{Filters, QueryRequest, Route};
-use rmcp::handler::server::common::schema_for_type;
+use rmcp::handler::server::common::{schema_for_input, schema_for_type};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -160,8 +160,13 @@ pub struct ToolSpec {
     pub parameters: fn() -> serde_json::Map<String, Value>,
 }
 
+/// The schema rmcp publishes as the MCP `inputSchema` (top-level title and description
+/// stripped), so `/v1/tools` and MCP agree byte for byte.
 fn params<T: JsonSchema + 'static>() -> serde_json::Map<String, Value> {
-    (*schema_for_type::<T>()).clone()
+    match schema_for_input::<T>() {
+        Ok(s) => (*s).clone(),
+        Err(_) => (*schema_for_type::<T>()).clone(),
+    }
 }
 
 /// Every tool, in the order they are listed.
