@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::{Direction, Graph, NeighborQuery, Neighborhood};
 use braid_router::{QueryRequest, QueryResponse, Route, RoutePolicy, Router, RouterConfig, SourceRequest};
-use braid_vector::{Embedder, Item, Modality as VectorModality, VectorConfig, VectorStore};
+use braid_vector::{Embedder, Item, Modality as VectorModality, VectorBackend, VectorConfig, VectorStore};
 use braid_web::WebProvider;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -37,6 +37,8 @@ pub struct BraidOptions {
     pub router: RouterConfig,
     /// The routing policy.
     pub policy: RoutePolicy,
+    /// The vector backend; `None` means the embedded usearch + tantivy store.
+    pub vectors: Option<Arc<dyn VectorBackend>>,
 }
 
 /// What `/v1/status` reports.
@@ -107,7 +109,7 @@ pub struct EntityView {
 pub struct Braid {
     store: Arc<Store>,
     graph: Arc<RwLock<Graph>>,
-    vectors: Arc<VectorStore>,
+    vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     router: Router,
     /// Serialises writes so that the indexes see them in the store's commit order.
@@ -124,7 +126,21 @@ impl Braid {
             .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
         let store = Arc::new(Store::open(&options.data_dir)?);
         let embedder = options.embedder;
-        let vectors = Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?);
+        let vectors: Arc<dyn VectorBackend> = match options.vectors {
+            Some(backend) => backend,
+            None => Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?),
+        };
+        if vectors.dimension() != embedder.dimension() {
+            return Err(BraidError::invalid(
+                "embedder",
+                format!(
+                    "the vector backend has dimension {} but the embedder '{}' gives {}",
+                    vectors.dimension(),
+                    embedder.name(),
+                    embedder.dimension()
+                ),
+            ));
+        }
         let graph = Arc::new(RwLock::new(Graph::new()));
 
         let web = options.web;
@@ -213,13 +229,13 @@ impl Braid {
         Ok(Status {
             version: env!("CARGO_PKG_VERSION").to_string(),
             counts: self.store.counts()?,
-            indexed_items: self.vectors.len(),
+            indexed_items: self.vectors.len()?,
             embedder: EmbedderStatus {
                 name: self.embedder.name().to_string(),
                 dimension: self.embedder.dimension(),
                 multimodal: self.embedder.is_multimodal(),
             },
-            vector_backend: "usearch".into(),
+            vector_backend: self.vectors.name().to_string(),
             routes: Route::ALL
                 .iter()
                 .map(|&route| RouteStatus {

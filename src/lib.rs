@@ -19,6 +19,7 @@
 //!     web: None,
 //!     router: RouterConfig::default(),
 //!     policy: RoutePolicy::default(),
+//!     vectors: None,
 //! }).unwrap();
 //! braid.put_entities(vec![
 //!     Entity::new("country:FRA", "France", "country"),

@@ -10,7 +10,7 @@ use braid_router::{
     CueDirection, EntityLinker, Filters, Hit, HitKind, LinkedEntity, Modality, Route, Source, SourceError,
     SourceRequest,
 };
-use braid_vector::{Embedder, Filter, SearchMode, SearchRequest, VectorStore};
+use braid_vector::{Embedder, Filter, SearchMode, SearchRequest, VectorBackend};
 use braid_web::{WebCategory, WebModality, WebProvider, WebQuery};
 
 use crate::store::Store;
@@ -290,14 +290,14 @@ pub fn snippet(text: &str) -> String {
 
 /// The vector route: hybrid dense + BM25 search over documents and images.
 pub struct VectorSource {
-    vectors: Arc<VectorStore>,
+    vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     store: Arc<Store>,
 }
 
 impl VectorSource {
     /// A vector source over `vectors`, embedding queries with `embedder`.
-    pub fn new(vectors: Arc<VectorStore>, embedder: Arc<dyn Embedder>, store: Arc<Store>) -> Self {
+    pub fn new(vectors: Arc<dyn VectorBackend>, embedder: Arc<dyn Embedder>, store: Arc<Store>) -> Self {
         VectorSource { vectors, embedder, store }
     }
 }
@@ -313,14 +313,14 @@ impl Source for VectorSource {
         let embedder = self.embedder.clone();
         let store = self.store.clone();
         let request = request.clone();
-        tokio::task::spawn_blocking(move || vector_hits(&vectors, embedder.as_ref(), &store, &request))
+        tokio::task::spawn_blocking(move || vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request))
             .await
             .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
     }
 }
 
 fn vector_hits(
-    vectors: &VectorStore,
+    vectors: &dyn VectorBackend,
     embedder: &dyn Embedder,
     store: &Store,
     request: &SourceRequest,
