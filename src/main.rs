@@ -229,6 +229,7 @@ fn open(data: &Path, cfg: &ConfigFile) -> Result<Braid> {
         web: config::web_provider(cfg)?,
         router: config::router_config(cfg),
         policy,
+        vectors: None,
     };
     Braid::open(options).with_context(|| format!("opening data directory {}", data.display()))
 }
