@@ -83,6 +83,28 @@ pub struct QueryFeatures {
     pub lead: Option<String>,
     /// Capitalised or quoted names that link to no entity (out-of-knowledge-base signal).
     pub unlinked_names: Vec<String>,
+    /// Office or role words ("president", "ceo", "mayor"): who holds an office changes over
+    /// time and is not in the graph.
+    #[serde(default)]
+    pub office_roles: Vec<String>,
+    /// Whether the question is in the present tense about now ("who is", "current", "now"),
+    /// as opposed to the past ("who was", "did").
+    #[serde(default)]
+    pub present_tense: bool,
+    /// Whether the question is in the past tense ("was", "were", "did").
+    #[serde(default)]
+    pub past_tense: bool,
+    /// Technical or scientific vocabulary (aerodynamics, structures, physics): passages answer it.
+    #[serde(default)]
+    pub technical: Vec<String>,
+    /// Whether the query describes an unnamed thing with a relative clause ("an animal that
+    /// climbs trees", "a toy with three wheels").
+    #[serde(default)]
+    pub describes_unnamed: bool,
+    /// Numbers that are not recent years ("iphone 17", "ba 117", "python 3.14"): versions,
+    /// models and flight numbers, usually outside the knowledge base.
+    #[serde(default)]
+    pub numbers: Vec<String>,
 }
 
 impl QueryFeatures {

@@ -26,11 +26,13 @@ pub fn normalize(text: &str) -> String {
 /// Whether `phrase` (already normalised) occurs in `padded` (normalised text wrapped in
 /// single spaces) as whole words.
 pub fn contains_phrase(padded: &str, phrase: &str) -> bool {
-    let mut needle = String::with_capacity(phrase.len() + 2);
-    needle.push(' ');
-    needle.push_str(phrase);
-    needle.push(' ');
-    padded.contains(&needle)
+    // Match the phrase, then check the spaces around it: no needle string is built, since
+    // introspection calls this for every cue of every lexicon (planning latency).
+    let bytes = padded.as_bytes();
+    padded.match_indices(phrase).any(|(start, _)| {
+        let end = start + phrase.len();
+        start > 0 && bytes[start - 1] == b' ' && bytes.get(end) == Some(&b' ')
+    })
 }
 
 #[cfg(test)]

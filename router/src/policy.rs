@@ -1,71 +1,115 @@
 //! The routing policy: a multinomial logistic model over [`QueryFeatures`] that gives a
 //! calibrated probability per route, and the selection rule on top of it.
 //!
-//! The model is deliberately small and transparent: a dozen named features, one weight per
+//! The model is deliberately small and transparent: a few dozen named features, one weight per
 //! (route, feature), softmax. Its weights ship as JSON (`weights/default.json`) and can be
 //! retrained with [`crate::train::fit`].
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::features::{QueryFeatures, QuestionShape};
+use crate::features::{LinkedEntity, PATH_RELATION, QueryFeatures, QuestionShape};
 use crate::plan::{RouteDecision, RoutePlan};
 use crate::route::Route;
 
 /// Names of the policy's input features, in order.
-pub const FEATURE_NAMES: [&str; 17] = [
+pub const FEATURE_NAMES: [&str; 29] = [
     "bias",
-    "linked",
     "linked_geo",
-    "linked_concept",
+    "weak_geo_link",
+    "linked_specific_concept",
+    "linked_generic_concept",
     "relation_cue",
-    "relation_and_link",
+    "geo_relation_cue",
+    "relation_and_geo",
+    "is_a_and_concept",
     "path_cue",
+    "multi_entity",
+    "no_confident_link",
     "freshness",
+    "recent_year",
+    "office_role",
+    "office_role_now",
+    "past_tense",
     "visual",
     "image_attached",
     "explanatory",
+    "describes_unnamed",
+    "technical_vocabulary",
+    "has_number",
     "wh_question",
+    "when_question",
     "yes_no_question",
     "keywords",
     "unlinked_names",
     "length",
-    "multi_entity",
 ];
 
 /// Number of policy features.
 pub const N_FEATURES: usize = FEATURE_NAMES.len();
 
+/// Entity types that relations of the graph are about (places, languages, currencies).
 const GEO_KINDS: &[&str] = &["country", "city", "region", "subregion", "language", "currency"];
+
+/// Links at least this confident are exact or alias matches of a specific name; below it
+/// are generic words ("animal", "currency") and typo matches, weak evidence for the graph.
+const CONFIDENT_LINK: f32 = 0.7;
 
 /// The numeric feature vector the policy scores.
 pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
-    let best_of = |pred: &dyn Fn(&str) -> bool| {
-        f.entities.iter().filter(|e| pred(&e.kind)).map(|e| e.confidence).fold(0.0, f32::max)
+    let best_of = |pred: &dyn Fn(&LinkedEntity) -> bool| {
+        f.entities.iter().filter(|e| pred(e)).map(|e| e.confidence).fold(0.0, f32::max)
     };
-    let linked = f.best_link();
-    let relation = if f.relations.iter().any(|r| r.relation != crate::features::PATH_RELATION) { 1.0 } else { 0.0 };
-    let multi = if f.entity_ids().len() >= 2 { 1.0 } else { 0.0 };
-    let path = if f.wants_path() { multi } else { 0.0 };
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let frac = |n: usize, cap: usize| (n.min(cap) as f32) / cap as f32;
+
+    let linked_geo = best_of(&|e| GEO_KINDS.contains(&e.kind.as_str()));
+    let specific_concept = best_of(&|e| e.kind == "concept" && e.confidence >= CONFIDENT_LINK);
+    let generic_concept = f.entities.iter().any(|e| e.kind == "concept" && e.confidence < CONFIDENT_LINK);
+    let confident_ids = {
+        let mut ids: Vec<&str> =
+            f.entities.iter().filter(|e| e.confidence >= CONFIDENT_LINK).map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
+    let relation = f.relations.iter().any(|r| r.relation != PATH_RELATION);
+    let geo_relation = f.relations.iter().any(|r| r.relation != PATH_RELATION && r.relation != "is_a");
+    let is_a = f.relations.iter().any(|r| r.relation == "is_a");
+    let multi = confident_ids >= 2;
+    let recent_year = f.freshness.iter().any(|c| c.chars().all(|ch| ch.is_ascii_digit()));
+    let role = !f.office_roles.is_empty();
     [
         1.0,
-        linked,
-        best_of(&|k| GEO_KINDS.contains(&k)),
-        best_of(&|k| k == "concept"),
-        relation,
-        relation * linked,
-        path,
+        linked_geo,
+        // "african wildlife", "australian animals": adjectives link to places only weakly.
+        flag(linked_geo > 0.0 && linked_geo < CONFIDENT_LINK),
+        specific_concept,
+        flag(generic_concept),
+        flag(relation),
+        flag(geo_relation),
+        flag(relation) * linked_geo,
+        flag(is_a) * specific_concept,
+        flag(f.wants_path() && multi),
+        flag(multi),
+        flag(confident_ids == 0),
         frac(f.freshness.len(), 2),
+        flag(recent_year),
+        flag(role),
+        flag(role && f.present_tense && !f.past_tense),
+        flag(f.past_tense),
         frac(f.visual.len(), 1),
-        if f.has_image { 1.0 } else { 0.0 },
+        flag(f.has_image),
         frac(f.explanatory.len(), 1),
-        if f.shape == QuestionShape::Wh { 1.0 } else { 0.0 },
-        if f.shape == QuestionShape::YesNo { 1.0 } else { 0.0 },
-        if f.shape == QuestionShape::Keywords { 1.0 } else { 0.0 },
+        flag(f.describes_unnamed),
+        frac(f.technical.len(), 3),
+        flag(!f.numbers.is_empty()),
+        flag(f.shape == QuestionShape::Wh),
+        flag(f.lead.as_deref() == Some("when")),
+        flag(f.shape == QuestionShape::YesNo),
+        flag(f.shape == QuestionShape::Keywords),
         frac(f.unlinked_names.len(), 2),
         frac(f.tokens, 12),
-        multi,
     ]
 }
 
@@ -261,7 +305,7 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
                 out.push(format!("entity '{}' linked to {} ({}, {:.2})", e.mention, e.id, e.method, e.confidence));
             }
             for r in &f.relations {
-                if r.relation == crate::features::PATH_RELATION {
+                if r.relation == PATH_RELATION {
                     out.push(format!("path cue '{}'", r.cue));
                 } else {
                     out.push(format!("relation cue '{}' → {}", r.cue, r.relation));
@@ -281,6 +325,12 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
             for e in &f.explanatory {
                 out.push(format!("descriptive cue '{e}'"));
             }
+            if !f.technical.is_empty() {
+                out.push(format!("technical vocabulary: {}", f.technical.join(", ")));
+            }
+            if f.describes_unnamed {
+                out.push("describes something without naming it".into());
+            }
             if f.relations.is_empty() && f.visual.is_empty() && f.explanatory.is_empty() {
                 out.push("no relation cue: passages may describe it".into());
             }
@@ -288,6 +338,9 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
         Route::Web => {
             for c in &f.freshness {
                 out.push(format!("freshness cue '{c}'"));
+            }
+            for r in &f.office_roles {
+                out.push(format!("office '{r}': holders change and are not in the graph"));
             }
             for n in &f.unlinked_names {
                 out.push(format!("'{n}' is not in the knowledge base"));
@@ -303,6 +356,7 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::introspect::{EntityLinker, Introspector};
 
     #[test]
     fn shipped_weights_load_and_softmax_is_a_distribution() {
@@ -310,6 +364,123 @@ mod tests {
         let p = w.probabilities(&[0.5; N_FEATURES]);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert!(p.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    /// A stand-in for the graph's linker with a handful of atlas entities, linked by whole
+    /// words, with the linker's confidence scale (generic words like "animal" link weakly).
+    struct FewAtlasEntities;
+
+    const FEW_ENTITIES: &[(&str, &str, &str, f32)] = &[
+        ("france", "country:FRA", "country", 1.0),
+        ("germany", "country:DEU", "country", 1.0),
+        ("japan", "country:JPN", "country", 1.0),
+        ("brazil", "country:BRA", "country", 1.0),
+        ("kenya", "country:KEN", "country", 1.0),
+        ("paris", "city:2988507", "city", 1.0),
+        ("euro", "currency:EUR", "currency", 1.0),
+        ("spanish", "language:spa", "language", 1.0),
+        ("koalas", "concept:koala", "concept", 0.95),
+        ("whale", "concept:whale.n.02", "concept", 1.0),
+        ("whales", "concept:whale.n.02", "concept", 0.95),
+        ("mammal", "concept:mammal", "concept", 1.0),
+        ("violin", "concept:violin", "concept", 1.0),
+        ("instrument", "concept:instrument", "concept", 0.85),
+        ("animal", "concept:animal", "concept", 0.4),
+        ("trees", "concept:tree", "concept", 0.95),
+    ];
+
+    impl EntityLinker for FewAtlasEntities {
+        fn link(&self, text: &str) -> Vec<LinkedEntity> {
+            let normalized = crate::normalize::normalize(text);
+            normalized
+                .split(' ')
+                .filter_map(|w| FEW_ENTITIES.iter().find(|(name, ..)| *name == w))
+                .map(|(name, id, kind, confidence)| LinkedEntity {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    mention: (*name).into(),
+                    confidence: *confidence,
+                    method: "exact".into(),
+                })
+                .collect()
+        }
+    }
+
+    /// Queries written for this test (not taken from the training or held-out files).
+    const ROUTED: &[(&str, Route)] = &[
+        ("what is the capital of kenya", Route::Graph),
+        ("which countries border france", Route::Graph),
+        ("currency of japan", Route::Graph),
+        ("is a whale a mammal", Route::Graph),
+        ("what kind of instrument is a violin", Route::Graph),
+        ("how are france and germany connected", Route::Graph),
+        ("countries that use the euro", Route::Graph),
+        ("where is paris", Route::Graph),
+        ("which countries speak spanish", Route::Graph),
+        ("pictures of koalas", Route::Vector),
+        ("why do whales sing", Route::Vector),
+        ("a small animal that lives in trees", Route::Vector),
+        ("history of the violin", Route::Vector),
+        ("what does the flag of brazil look like", Route::Vector),
+        ("boundary layer transition at supersonic mach numbers", Route::Vector),
+        ("weather in paris tomorrow", Route::Web),
+        ("who is the president of france", Route::Web),
+        ("brazil election results", Route::Web),
+        ("euro to dollar exchange rate today", Route::Web),
+        ("latest iphone release date", Route::Web),
+        ("who won the match last night", Route::Web),
+    ];
+
+    #[test]
+    fn shipped_weights_route_typical_queries() {
+        let policy = RoutePolicy::default();
+        let introspector = Introspector::new();
+        let misses: Vec<_> = ROUTED
+            .iter()
+            .filter_map(|(query, label)| {
+                let plan =
+                    policy.plan(&introspector.introspect(query, &FewAtlasEntities, false), &Availability::all(), None);
+                (plan.primary != Some(*label)).then(|| format!("{query}: {label} → {:?}", plan.primary))
+            })
+            .collect();
+        let accuracy = 1.0 - misses.len() as f32 / ROUTED.len() as f32;
+        assert!(accuracy >= 0.85, "accuracy {accuracy:.2}, misses: {misses:?}");
+    }
+
+    #[test]
+    fn planning_is_deterministic() {
+        let policy = RoutePolicy::default();
+        let introspector = Introspector::new();
+        for (query, _) in ROUTED {
+            let a = policy.plan(&introspector.introspect(query, &FewAtlasEntities, false), &Availability::all(), None);
+            let b = RoutePolicy::new(PolicyWeights::shipped()).plan(
+                &Introspector::new().introspect(query, &FewAtlasEntities, false),
+                &Availability::all(),
+                None,
+            );
+            assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok(), "{query}");
+        }
+    }
+
+    #[test]
+    fn probabilities_are_calibrated_enough_to_mean_something() {
+        // A confident graph question and a confident web question, each well above the
+        // selection threshold for its own route and below it for the other.
+        let policy = RoutePolicy::default();
+        let introspector = Introspector::new();
+        let graph = policy.plan(
+            &introspector.introspect("which countries border france", &FewAtlasEntities, false),
+            &Availability::all(),
+            None,
+        );
+        let web = policy.plan(
+            &introspector.introspect("weather in paris tomorrow", &FewAtlasEntities, false),
+            &Availability::all(),
+            None,
+        );
+        assert!(graph.routes[0].route == Route::Graph && graph.routes[0].score > 0.8);
+        assert!(web.routes[0].route == Route::Web && web.routes[0].score > 0.8);
     }
 
     #[test]

@@ -115,10 +115,10 @@ impl QueryRequest {
     pub fn validate(&self) -> Result<(), InvalidRequest> {
         validate_query_text(&self.query, self.image.is_some())?;
         validate_k(self.k)?;
-        if let Some(routes) = &self.routes {
-            if routes.is_empty() {
-                return Err(InvalidRequest::new("routes", "must name at least one route when given"));
-            }
+        if let Some(routes) = &self.routes
+            && routes.is_empty()
+        {
+            return Err(InvalidRequest::new("routes", "must name at least one route when given"));
         }
         if let Some(img) = &self.image {
             match (&img.url, &img.base64) {

@@ -163,19 +163,19 @@ impl Router {
 
         let mut outcomes = self.run(&plan.selected(), &source_request).await;
         let mut escalation = None;
-        if self.config.escalate && req.routes.is_none() {
-            if let Some(why) = weak_evidence(&features, &plan, &outcomes) {
-                let availability = self.availability();
-                let next =
-                    plan.routes.iter().find(|d| !d.selected && availability.is_available(d.route)).map(|d| d.route);
-                if let Some(route) = next {
-                    if let Some(d) = plan.decision_mut(route) {
-                        d.selected = true;
-                        d.reasons.push(format!("escalated: {why}"));
-                    }
-                    outcomes.extend(self.run(&[route], &source_request).await);
-                    escalation = Some(Escalation { route, reason: why });
+        if self.config.escalate
+            && req.routes.is_none()
+            && let Some(why) = weak_evidence(&features, &plan, &outcomes)
+        {
+            let availability = self.availability();
+            let next = plan.routes.iter().find(|d| !d.selected && availability.is_available(d.route)).map(|d| d.route);
+            if let Some(route) = next {
+                if let Some(d) = plan.decision_mut(route) {
+                    d.selected = true;
+                    d.reasons.push(format!("escalated: {why}"));
                 }
+                outcomes.extend(self.run(&[route], &source_request).await);
+                escalation = Some(Escalation { route, reason: why });
             }
         }
 

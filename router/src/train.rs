@@ -37,32 +37,106 @@ pub struct Example {
 /// Settings of [`fit`].
 #[derive(Debug, Clone)]
 pub struct FitOptions {
-    /// L2 penalty on non-bias weights.
-    pub l2: f32,
+    /// Candidate L2 penalties on non-bias weights; the one with the lowest validation loss is used.
+    pub l2: Vec<f32>,
     /// Gradient steps.
     pub iterations: usize,
     /// Step size.
     pub learning_rate: f32,
+    /// Every `validation_every`-th example is held out to choose the L2 penalty and the
+    /// softmax temperature (calibration); 0 fits on everything with the first penalty.
+    pub validation_every: usize,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { l2: 0.01, iterations: 3000, learning_rate: 0.5 }
+        FitOptions { l2: vec![0.0003, 0.001, 0.003, 0.01], iterations: 3000, learning_rate: 0.5, validation_every: 5 }
     }
 }
 
+/// How [`fit`] chose its settings, for the provenance line and the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSummary {
+    /// The L2 penalty used.
+    pub l2: f32,
+    /// The softmax temperature folded into the weights (1 = none).
+    pub temperature: f32,
+    /// Mean negative log-likelihood on the validation split at that penalty and temperature.
+    pub validation_loss: Option<f32>,
+}
+
 /// Trains policy weights on `examples`, keeping the thresholds of `base`.
+///
+/// With a validation split, the L2 penalty is chosen by validation loss, then a temperature
+/// is fitted on the same split (temperature scaling, which reduces calibration error without
+/// changing any decision), the model is refitted on all examples and the temperature folded
+/// into its weights, so the shipped file stays a plain logistic model.
 pub fn fit(examples: &[Example], base: &PolicyWeights, options: &FitOptions, provenance: String) -> PolicyWeights {
-    let mut w = [[0f32; N_FEATURES]; 3];
+    fit_with_summary(examples, base, options, provenance).0
+}
+
+/// [`fit`], also saying which penalty and temperature it chose.
+pub fn fit_with_summary(
+    examples: &[Example],
+    base: &PolicyWeights,
+    options: &FitOptions,
+    provenance: String,
+) -> (PolicyWeights, FitSummary) {
+    let first_l2 = options.l2.first().copied().unwrap_or(0.01);
+    let k = options.validation_every;
+    let (train, validation): (Vec<&Example>, Vec<&Example>) = if k >= 2 && examples.len() >= 2 * k {
+        let (t, v): (Vec<_>, Vec<_>) = examples.iter().enumerate().partition(|(i, _)| i % k != k - 1);
+        (t.into_iter().map(|(_, e)| e).collect(), v.into_iter().map(|(_, e)| e).collect())
+    } else {
+        (examples.iter().collect(), Vec::new())
+    };
+
+    let mut summary = FitSummary { l2: first_l2, temperature: 1.0, validation_loss: None };
+    if !validation.is_empty() {
+        let mut best: Option<(f32, f32, f32)> = None; // (loss, l2, temperature)
+        for &l2 in &options.l2 {
+            let w = gradient_descent(&train, l2, options);
+            let (t, loss) = best_temperature(&w, &validation);
+            if best.is_none_or(|(b, _, _)| loss < b) {
+                best = Some((loss, l2, t));
+            }
+        }
+        if let Some((loss, l2, t)) = best {
+            summary = FitSummary { l2, temperature: t, validation_loss: Some(loss) };
+        }
+    }
+    let all: Vec<&Example> = examples.iter().collect();
+    let w = gradient_descent(&all, summary.l2, options);
+    let scale = 1.0 / summary.temperature;
+    let round = |row: [f32; N_FEATURES]| row.iter().map(|v| (v * scale * 1e4).round() / 1e4).collect::<Vec<_>>();
+    let weights = PolicyWeights {
+        features: FEATURE_NAMES.iter().map(|s| (*s).to_string()).collect(),
+        graph: round(w[0]),
+        vector: round(w[1]),
+        web: round(w[2]),
+        select_threshold: base.select_threshold,
+        web_threshold: base.web_threshold,
+        provenance: format!("{provenance}; L2 {}, temperature {:.2}", summary.l2, summary.temperature),
+    };
+    (weights, summary)
+}
+
+type Rows = [[f32; N_FEATURES]; 3];
+
+fn logits(w: &Rows, x: &[f32; N_FEATURES]) -> [f32; 3] {
+    [0, 1, 2].map(|r| w[r].iter().zip(x).map(|(a, b)| a * b).sum::<f32>())
+}
+
+/// Full-batch gradient descent on the L2-penalised softmax loss (the bias is not penalised).
+fn gradient_descent(examples: &[&Example], l2: f32, options: &FitOptions) -> Rows {
+    let mut w: Rows = [[0f32; N_FEATURES]; 3];
     let n = examples.len().max(1) as f32;
     for _ in 0..options.iterations {
-        let mut grad = [[0f32; N_FEATURES]; 3];
+        let mut grad: Rows = [[0f32; N_FEATURES]; 3];
         for ex in examples {
-            let logits = [0, 1, 2].map(|r| w[r].iter().zip(&ex.x).map(|(a, b)| a * b).sum::<f32>());
-            let p = softmax(logits);
+            let p = softmax(logits(&w, &ex.x));
             for r in 0..3 {
-                let target = if r == ex.route.index() { 1.0 } else { 0.0 };
-                let err = p[r] - target;
+                let err = p[r] - if r == ex.route.index() { 1.0 } else { 0.0 };
                 for (g, x) in grad[r].iter_mut().zip(&ex.x) {
                     *g += err * x / n;
                 }
@@ -70,21 +144,31 @@ pub fn fit(examples: &[Example], base: &PolicyWeights, options: &FitOptions, pro
         }
         for r in 0..3 {
             for j in 0..N_FEATURES {
-                let penalty = if j == 0 { 0.0 } else { options.l2 * w[r][j] };
+                let penalty = if j == 0 { 0.0 } else { l2 * w[r][j] };
                 w[r][j] -= options.learning_rate * (grad[r][j] + penalty);
             }
         }
     }
-    let round = |row: [f32; N_FEATURES]| row.iter().map(|v| (v * 1e4).round() / 1e4).collect::<Vec<_>>();
-    PolicyWeights {
-        features: FEATURE_NAMES.iter().map(|s| (*s).to_string()).collect(),
-        graph: round(w[0]),
-        vector: round(w[1]),
-        web: round(w[2]),
-        select_threshold: base.select_threshold,
-        web_threshold: base.web_threshold,
-        provenance,
-    }
+    w
+}
+
+/// The temperature in [0.2, 4] (step 0.05) with the lowest mean negative log-likelihood on
+/// `validation`, and that loss.
+fn best_temperature(w: &Rows, validation: &[&Example]) -> (f32, f32) {
+    let loss = |t: f32| {
+        validation
+            .iter()
+            .map(|ex| {
+                let p = softmax(logits(w, &ex.x).map(|l| l / t));
+                -p[ex.route.index()].max(1e-7).ln()
+            })
+            .sum::<f32>()
+            / validation.len().max(1) as f32
+    };
+    (4..=80)
+        .map(|i| i as f32 * 0.05)
+        .map(|t| (t, loss(t)))
+        .fold((1.0, f32::INFINITY), |best, cur| if cur.1 < best.1 { cur } else { best })
 }
 
 /// Routing quality on a labelled set.
