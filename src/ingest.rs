@@ -221,6 +221,14 @@ fn image_bytes(img: &ImageRecord, base: &Path) -> Result<Option<Vec<u8>>, String
         return crate::knowledge::decode_base64("base64", b64).map(Some).map_err(|e| e.to_string());
     }
     let Some(path) = &img.path else { return Ok(None) };
-    let full = base.join(path);
+    // A JSON Lines file may only name images inside its own folder.
+    let relative = Path::new(path);
+    if relative.is_absolute() || relative.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        return Err(format!(
+            "image {}: path '{path}' must be relative to the JSON Lines file and stay inside its folder",
+            img.id
+        ));
+    }
+    let full = base.join(relative);
     std::fs::read(&full).map(Some).map_err(|e| format!("image {}: cannot read {}: {e}", img.id, full.display()))
 }

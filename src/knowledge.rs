@@ -611,10 +611,10 @@ fn validate_image(img: &ImageRecord, bytes: Option<&[u8]>) -> Result<(), BraidEr
     if img.caption.trim().is_empty() && img.tags.is_empty() && img.depicts.is_empty() && bytes.is_none() {
         return Err(BraidError::invalid("caption", "an image needs a caption, tags, depicted entities or its bytes"));
     }
-    if let Some(b) = bytes {
-        if b.len() > MAX_IMAGE_BYTES {
-            return Err(BraidError::invalid("image", format!("is {} bytes; the limit is {MAX_IMAGE_BYTES}", b.len())));
-        }
+    if let Some(b) = bytes
+        && b.len() > MAX_IMAGE_BYTES
+    {
+        return Err(BraidError::invalid("image", format!("is {} bytes; the limit is {MAX_IMAGE_BYTES}", b.len())));
     }
     if let Some(url) = &img.url {
         let parsed = url::Url::parse(url).map_err(|e| BraidError::invalid("url", format!("not a URL: {e}")))?;

@@ -117,21 +117,22 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<V
     let mut seen: HashSet<String> = HashSet::new();
 
     // 1. Paths: "how are Kenya and Ethiopia connected".
-    if f.wants_path() && seeds.len() >= 2 {
-        if let Ok(Some(path)) = graph.shortest_path(&seeds[0], &seeds[1], None) {
-            let facts: Vec<String> = path.iter().map(|p| p.text()).collect();
-            let mut ids: Vec<String> = Vec::new();
-            for fact in &path {
-                for id in [&fact.source, &fact.target] {
-                    if !ids.contains(id) {
-                        ids.push(id.clone());
-                    }
+    if f.wants_path()
+        && seeds.len() >= 2
+        && let Ok(Some(path)) = graph.shortest_path(&seeds[0], &seeds[1], None)
+    {
+        let facts: Vec<String> = path.iter().map(|p| p.text()).collect();
+        let mut ids: Vec<String> = Vec::new();
+        for fact in &path {
+            for id in [&fact.source, &fact.target] {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
                 }
             }
-            for (i, id) in ids.iter().enumerate() {
-                if let Some(h) = entity_hit(graph, id, 1.0 / (1.0 + i as f32), facts.clone()) {
-                    push(&mut hits, &mut seen, h);
-                }
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(h) = entity_hit(graph, id, 1.0 / (1.0 + i as f32), facts.clone()) {
+                push(&mut hits, &mut seen, h);
             }
         }
     }
@@ -210,8 +211,21 @@ fn push(hits: &mut Vec<Hit>, seen: &mut HashSet<String>, hit: Hit) {
 }
 
 fn passes(hit: &Hit, graph: &Graph, filters: &Filters) -> bool {
-    if let Some(m) = filters.modality {
-        if hit.modality != m {
+    if let Some(m) = filters.modality
+        && hit.modality != m
+    {
+        return false;
+    }
+    // `entities`: an entity passes when it is one of them, an item when it is linked to one.
+    if !filters.entities.is_empty() {
+        let ok = match hit.kind {
+            HitKind::Entity => filters.entities.contains(&hit.id),
+            HitKind::Document | HitKind::Image => {
+                graph.entities_of_item(&hit.id).iter().any(|e| filters.entities.contains(e))
+            }
+            HitKind::Web => false,
+        };
+        if !ok {
             return false;
         }
     }

@@ -276,8 +276,14 @@ impl RoutePolicy {
                             self.weights.select_threshold
                         };
                         let chosen = available && (Some(route) == primary || score >= threshold);
-                        if Some(route) == primary {
+                        if Some(route) == primary && route == order[0] {
                             reasons.push(format!("primary: highest probability ({score:.2})"));
+                        } else if Some(route) == primary {
+                            reasons.push(format!(
+                                "primary: highest probability among available routes ({score:.2}); {} ({:.2}) is unavailable",
+                                order[0],
+                                probs[order[0].index()]
+                            ));
                         } else if chosen {
                             reasons.push(format!("probability {score:.2} ≥ threshold {threshold:.2}"));
                         } else if available {

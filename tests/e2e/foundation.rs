@@ -237,3 +237,74 @@ fn cli_ingests_jsonl_reports_bad_lines_and_answers_queries() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("k"));
 }
+
+/// A 1×1 PNG.
+const TINY_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+#[test]
+fn images_are_checked_at_the_edge() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = Server::start(&["serve"], data.path(), &[]);
+    let cases = [
+        ("private url", json!({"id": "img:a", "caption": "x", "url": "http://10.0.0.7/cat.png"}), "items[0].url"),
+        ("loopback url", json!({"id": "img:a", "caption": "x", "url": "http://127.0.0.1/cat.png"}), "items[0].url"),
+        ("not a url", json!({"id": "img:a", "caption": "x", "url": "cat.png"}), "items[0].url"),
+        ("file path over REST", json!({"id": "img:a", "caption": "x", "path": "../../etc/passwd"}), "items[0].path"),
+        (
+            "bytes that are no image",
+            json!({"id": "img:a", "caption": "x", "base64": "aGVsbG8gd29ybGQ="}),
+            "items[0].image",
+        ),
+        ("invalid base64", json!({"id": "img:a", "caption": "x", "base64": "%%%"}), "items[0].base64"),
+        ("empty id", json!({"id": "", "caption": "x", "base64": TINY_PNG}), "items[0].id"),
+        ("nothing to index", json!({"id": "img:a"}), "items[0].caption"),
+    ];
+    for (name, body, field) in cases {
+        let (code, r) = s.post("/v1/images", body);
+        assert_eq!(code, 400, "{name}: {r}");
+        assert_eq!(r["error"]["field"].as_str(), Some(field), "{name}: {r}");
+    }
+    assert_eq!(s.get("/v1/status").1["counts"]["images"], 0, "a rejected image must not be stored");
+
+    let (code, r) = s.post(
+        "/v1/images",
+        json!({"id": "img:dot", "caption": "a single red dot", "tags": ["dot"], "base64": TINY_PNG}),
+    );
+    assert_eq!(code, 200, "{r}");
+    let (code, r) = s.get("/v1/images/img:dot");
+    assert_eq!((code, r["media_type"].as_str()), (200, Some("image/png")));
+    let (code, _) = s.get("/v1/images/img:dot/content");
+    assert_eq!(code, 200);
+    let (_, r) = s.post("/v1/query", json!({"query": "red dot", "routes": ["vector"]}));
+    assert_eq!(ids(&r["results"]).first().map(String::as_str), Some("img:dot"));
+    assert_eq!(s.request("DELETE", "/v1/images/img:dot", None).0, 200);
+    assert_eq!(s.get("/v1/images/img:dot/content").0, 404);
+}
+
+#[test]
+fn ingest_refuses_image_paths_outside_the_jsonl_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("images.jsonl");
+    std::fs::write(
+        &file,
+        [
+            json!({"id": "img:escape", "caption": "x", "path": "../secret.png"}).to_string(),
+            json!({"id": "img:abs", "caption": "x", "path": "/etc/hostname"}).to_string(),
+            json!({"id": "img:missing", "caption": "x", "path": "nope.png"}).to_string(),
+            json!({"id": "img:junk", "caption": "x", "path": "junk.png"}).to_string(),
+            json!({"id": "img:url", "caption": "a remote cat", "url": "https://example.org/cat.png"}).to_string(),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("junk.png"), b"not really a png").expect("write");
+    let out =
+        Command::new(BIN).arg("ingest").arg("--data").arg(dir.path().join("data")).arg(&file).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for line in [":1:", ":2:", ":3:", ":4:"] {
+        assert!(stderr.contains(&format!("images.jsonl{line}")), "line {line} not reported: {stderr}");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 images"), "the good record is kept");
+}
