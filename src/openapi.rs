@@ -73,7 +73,7 @@ fn error_description(code: u16) -> &'static str {
         404 => "Unknown id",
         413 => "Request body too large",
         415 => "Content-Type is not application/json",
-        503 => "The route or feature is unavailable here (e.g. no web provider)",
+        422 => "The route or feature is unavailable here (e.g. no web provider is configured)",
         _ => "Error",
     }
 }
@@ -81,14 +81,16 @@ fn error_description(code: u16) -> &'static str {
 const BODY_ERRORS: &[u16] = &[400, 401, 413, 415];
 const ID_ERRORS: &[u16] = &[400, 401, 404];
 
-fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
+/// `g` generates request schemas (what the server reads), `o` response schemas (what it
+/// writes: fields skipped when empty are optional, defaulted fields always present).
+fn operations(g: &mut SchemaGenerator, o: &mut SchemaGenerator) -> Vec<Op> {
     let id = |what: &str| path_param("id", &format!("The {what} id"), json!({"type": "string", "minLength": 1}));
     let deleted = json!({"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "string"}}});
     let results = {
-        let hit = schema::<Hit>(g);
+        let hit = schema::<Hit>(o);
         json!({"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": hit}}})
     };
-    let write = schema::<WriteSummary>(g);
+    let write = schema::<WriteSummary>(o);
     vec![
         Op {
             method: "get",
@@ -112,7 +114,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             tag: "service",
             params: vec![],
             body: None,
-            ok: (200, "The status", schema::<Status>(g)),
+            ok: (200, "The status", schema::<Status>(o)),
             errors: &[401],
             auth: Some(KEYED),
         },
@@ -123,8 +125,8 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             tag: "query",
             params: vec![],
             body: Some(schema::<QueryRequest>(g)),
-            ok: (200, "Fused results with the plan and per-source reports", schema::<QueryResponse>(g)),
-            errors: BODY_ERRORS,
+            ok: (200, "Fused results with the plan and per-source reports", schema::<QueryResponse>(o)),
+            errors: &[400, 401, 413, 415, 422],
             auth: Some(KEYED),
         },
         Op {
@@ -135,7 +137,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             params: vec![],
             body: Some(schema::<RouteRequest>(g)),
             ok: (200, "The routing plan", {
-                let plan = schema::<RoutePlan>(g);
+                let plan = schema::<RoutePlan>(o);
                 json!({"type": "object", "required": ["plan"], "properties": {"plan": plan}})
             }),
             errors: BODY_ERRORS,
@@ -149,7 +151,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             params: vec![path_param("route", "The route to run", schema::<Route>(g))],
             body: Some(schema::<SearchBody>(g)),
             ok: (200, "That source's ranked hits", results.clone()),
-            errors: &[400, 401, 413, 415, 503],
+            errors: &[400, 401, 413, 415, 422],
             auth: Some(KEYED),
         },
         Op {
@@ -203,7 +205,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             tag: "read",
             params: vec![id("entity")],
             body: None,
-            ok: (200, "The entity", schema::<EntityView>(g)),
+            ok: (200, "The entity", schema::<EntityView>(o)),
             errors: ID_ERRORS,
             auth: Some(KEYED),
         },
@@ -241,7 +243,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 ),
             ],
             body: None,
-            ok: (200, "The neighbourhood", schema::<Neighborhood>(g)),
+            ok: (200, "The neighbourhood", schema::<Neighborhood>(o)),
             errors: ID_ERRORS,
             auth: Some(KEYED),
         },
@@ -257,7 +259,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             ],
             body: None,
             ok: (200, "The path (`found` is false when there is none)", {
-                let fact = schema::<braid_graph::Fact>(g);
+                let fact = schema::<braid_graph::Fact>(o);
                 json!({"type": "object", "required": ["from", "to", "found", "steps"], "properties": {
                     "from": {"type": "string"}, "to": {"type": "string"}, "found": {"type": "boolean"},
                     "steps": {"type": "array", "items": fact}}})
@@ -272,7 +274,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             tag: "read",
             params: vec![id("document")],
             body: None,
-            ok: (200, "The document", schema::<DocumentRecord>(g)),
+            ok: (200, "The document", schema::<DocumentRecord>(o)),
             errors: ID_ERRORS,
             auth: Some(KEYED),
         },
@@ -294,7 +296,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             tag: "read",
             params: vec![id("image")],
             body: None,
-            ok: (200, "The image record", schema::<ImageRecord>(g)),
+            ok: (200, "The image record", schema::<ImageRecord>(o)),
             errors: ID_ERRORS,
             auth: Some(KEYED),
         },
@@ -348,7 +350,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             )],
             body: Some(json!({"type": "object"})),
             ok: (200, "The tool's JSON result", json!({})),
-            errors: &[400, 401, 404, 413, 415, 503],
+            errors: &[400, 401, 404, 413, 415, 422],
             auth: Some(KEYED),
         },
         Op {
@@ -417,6 +419,29 @@ struct ImageUpload {
     license: Option<String>,
 }
 
+/// Suffix of output schemas that differ from their input form (e.g. `FusedHitOutput`).
+const OUTPUT_SUFFIX: &str = "Output";
+
+/// Points `$ref`s at the renamed output schemas.
+fn rename_refs(v: &mut Value, renamed: &[String]) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if k == "$ref" {
+                    let target = child.as_str().and_then(|r| r.strip_prefix("#/components/schemas/"));
+                    if let Some(name) = target.filter(|n| renamed.iter().any(|r| r == n)) {
+                        *child = Value::String(format!("#/components/schemas/{name}{OUTPUT_SUFFIX}"));
+                    }
+                } else {
+                    rename_refs(child, renamed);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| rename_refs(c, renamed)),
+        _ => {}
+    }
+}
+
 fn media_for(path: &str) -> &'static str {
     match path {
         "/v1/images/{id}/content" => "image/*",
@@ -428,9 +453,24 @@ fn media_for(path: &str) -> &'static str {
 
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
-    let mut g =
-        SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into()).into_generator();
-    let ops = operations(&mut g);
+    let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
+    let mut g = settings.clone().for_deserialize().into_generator();
+    let mut o = settings.for_serialize().into_generator();
+    let mut ops = operations(&mut g, &mut o);
+    let mut schemas = g.take_definitions(true);
+    // Output schemas that differ from the input schema of the same name get their own name.
+    let outputs = o.take_definitions(true);
+    let renamed: Vec<String> =
+        outputs.iter().filter(|(k, v)| schemas.get(*k).is_some_and(|w| w != *v)).map(|(k, _)| k.clone()).collect();
+    let rename = |v: &mut Value| rename_refs(v, &renamed);
+    for (name, mut def) in outputs {
+        rename(&mut def);
+        let name = if renamed.contains(&name) { format!("{name}{OUTPUT_SUFFIX}") } else { name };
+        schemas.entry(name).or_insert(def);
+    }
+    for op in &mut ops {
+        rename(&mut op.ok.2);
+    }
     let error = json!({"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string", "description": "Machine-readable code, e.g. invalid_request, not_found"},
@@ -469,7 +509,6 @@ pub fn document() -> Value {
         let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
         entry[op.method] = operation;
     }
-    let mut schemas = g.take_definitions(true);
     schemas.insert("Error".into(), error);
     json!({
         "openapi": "3.1.0",

@@ -131,7 +131,9 @@ impl From<BraidError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("{field}: {message}"), Some(field))
             }
             e @ BraidError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string(), None),
-            BraidError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m, None),
+            // A route or feature this deployment does not have (e.g. no web provider): the request
+            // cannot be served as asked, which is not a fault of the server.
+            BraidError::Unavailable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unavailable", m, None),
             e => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None)
