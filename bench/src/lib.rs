@@ -22,6 +22,8 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
+pub mod fuzz;
+
 /// SplitMix64: tiny, fast, deterministic for a given seed, good enough to pick samples.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -148,6 +150,40 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
         records.push(record);
     }
     Ok(records)
+}
+
+/// Opens a Braid on `data` the way `braid serve` does with no config file: the embedder
+/// from `BRAID_EMBEDDER` (hashing by default), the shipped routing weights, no web
+/// provider, the embedded usearch + tantivy vector store.
+pub fn open_braid(data: &Path) -> Result<braid::Braid, String> {
+    let cfg = braid::config::ConfigFile::load(None).map_err(|e| format!("config: {e:#}"))?;
+    let embedder = braid::config::embedder(&cfg).map_err(|e| format!("embedder: {e:#}"))?;
+    let weights = braid::config::policy_weights(&cfg).map_err(|e| format!("weights: {e:#}"))?;
+    braid::Braid::open(braid::BraidOptions {
+        data_dir: data.to_path_buf(),
+        embedder,
+        web: None,
+        router: braid::config::router_config(&cfg),
+        policy: braid_router::RoutePolicy::new(weights),
+        vectors: None,
+    })
+    .map_err(|e| format!("opening {}: {e}", data.display()))
+}
+
+/// The value after `--name` in `args`, parsed; `default` when absent.
+pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => {
+            let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
+            v.parse().map_err(|_| format!("{name}: cannot parse '{v}'"))
+        }
+    }
+}
+
+/// Formats microseconds for a table: `µs` below 10 ms, else `ms`.
+pub fn fmt_us(us: f64) -> String {
+    if us < 10_000.0 { format!("{us:.0} µs") } else { format!("{:.1} ms", us / 1000.0) }
 }
 
 /// A Markdown table built row by row.

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `braid` binary: real servers on loopback, real HTTP, real data.
 //! One test binary for the package (modules below) keeps CI's link time down.
 
+mod bad_input;
 mod crash;
 mod foundation;
 mod harness;

@@ -1,0 +1,231 @@
+//! Ingest throughput and resident memory of Braid through the library (issue 9).
+//!
+//! ```text
+//! ingest-bench ingest --atlas examples/data/atlas [--wordnet target/bench-data/wordnet]
+//! ingest-bench memory-vectors --n 100000        # N synthetic documents through Braid::put_documents
+//! ingest-bench memory-store --n 100000          # N synthetic items straight into braid_vector::VectorStore
+//! ingest-bench memory-relations --n 1000000     # N/5 entities, then N random relations
+//! ```
+//!
+//! `ingest` times `braid::ingest::ingest_paths` (what `braid ingest` runs) per file on a fresh
+//! data directory: entities, relations, documents, images, in that order, so images can be
+//! enriched from the graph as they are in `braid demo`. The memory modes print the resident
+//! set (`VmRSS`) before and after the load and the delta extrapolated linearly to one million
+//! items; run one process per mode so the deltas are not blurred by an earlier load.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use braid::records::{DocumentRecord, Entity, Relation};
+use braid_bench::{Rng, Table, arg, open_braid, peak_rss_mib, rss_mib};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ingest-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().cloned().unwrap_or_default();
+    let n: usize = arg(&args, "--n", 100_000)?;
+    match mode.as_str() {
+        "ingest" => {
+            let atlas: PathBuf = arg(&args, "--atlas", PathBuf::from("examples/data/atlas"))?;
+            let wordnet: String = arg(&args, "--wordnet", String::new())?;
+            ingest(&atlas, (!wordnet.is_empty()).then(|| PathBuf::from(wordnet)).as_deref())
+        }
+        "memory-vectors" => memory_vectors(n),
+        "memory-store" => memory_store(n),
+        "memory-relations" => memory_relations(n),
+        _ => Err("usage: ingest-bench ingest|memory-vectors|memory-store|memory-relations [--n N]".into()),
+    }
+}
+
+fn timed_ingest(braid: &braid::Braid, path: &Path) -> Result<(braid::ingest::IngestReport, f64), String> {
+    let start = Instant::now();
+    let report = braid::ingest::ingest_paths(braid, &[path.to_path_buf()], false).map_err(|e| e.to_string())?;
+    if !report.rejected.is_empty() {
+        return Err(format!("{}: {} rejected, first: {}", path.display(), report.rejected.len(), report.rejected[0]));
+    }
+    Ok((report, start.elapsed().as_secs_f64()))
+}
+
+fn ingest(atlas: &Path, wordnet: Option<&Path>) -> Result<(), String> {
+    let mut table = Table::new(["dataset", "file", "records", "seconds", "records/s"]);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let braid = open_braid(dir.path())?;
+    for file in ["entities", "relations", "documents", "images"] {
+        let (r, secs) = timed_ingest(&braid, &atlas.join(format!("{file}.jsonl")))?;
+        let count = r.entities + r.relations + r.documents + r.images;
+        table.row([
+            "atlas".to_string(),
+            format!("{file}.jsonl"),
+            count.to_string(),
+            format!("{secs:.2}"),
+            format!("{:.0}", count as f64 / secs),
+        ]);
+    }
+    drop(braid);
+    if let Some(wn) = wordnet {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let braid = open_braid(dir.path())?;
+        for file in ["entities", "relations"] {
+            let (r, secs) = timed_ingest(&braid, &wn.join(format!("{file}.jsonl")))?;
+            let count = r.entities + r.relations;
+            table.row([
+                "wordnet".to_string(),
+                format!("{file}.jsonl"),
+                count.to_string(),
+                format!("{secs:.2}"),
+                format!("{:.0}", count as f64 / secs),
+            ]);
+        }
+        println!("WordNet resident after import: {:.0} MiB (peak {:.0} MiB)\n", rss_mib(), peak_rss_mib());
+    }
+    print!("{}", table.to_markdown());
+    Ok(())
+}
+
+/// A vocabulary of pseudo-words so that the lexical index sees realistic term counts.
+fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
+    const SYL: &[&str] =
+        &["ka", "lo", "mi", "ren", "tu", "sa", "vor", "el", "dan", "qui", "po", "ber", "ni", "ax", "ul"];
+    (0..size).map(|_| (0..2 + rng.below(3)).map(|_| *rng.pick(SYL)).collect::<String>()).collect()
+}
+
+fn sentence(rng: &mut Rng, vocab: &[String], words: usize) -> String {
+    (0..words).map(|_| rng.pick(vocab).as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn report_memory(what: &str, n: usize, before: f64, after: f64, secs: f64) {
+    let delta = after - before;
+    let mut t = Table::new([
+        "what",
+        "n",
+        "RSS before",
+        "RSS after",
+        "delta",
+        "per item",
+        "per million (extrapolated)",
+        "items/s",
+    ]);
+    t.row([
+        what.to_string(),
+        n.to_string(),
+        format!("{before:.0} MiB"),
+        format!("{after:.0} MiB"),
+        format!("{delta:.0} MiB"),
+        format!("{:.0} B", delta * 1024.0 * 1024.0 / n as f64),
+        format!("{:.2} GiB", delta / n as f64 * 1e6 / 1024.0),
+        format!("{:.0}", n as f64 / secs),
+    ]);
+    print!("{}", t.to_markdown());
+    println!("(peak RSS {:.0} MiB)", peak_rss_mib());
+}
+
+fn memory_vectors(n: usize) -> Result<(), String> {
+    let mut rng = Rng::new(9);
+    let vocab = vocabulary(&mut rng, 20_000);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let braid = open_braid(dir.path())?;
+    let before = rss_mib();
+    let start = Instant::now();
+    for batch in 0..n.div_ceil(1000) {
+        let docs: Vec<DocumentRecord> = (batch * 1000..((batch + 1) * 1000).min(n))
+            .map(|i| DocumentRecord {
+                id: format!("doc:synthetic:{i}"),
+                title: sentence(&mut rng, &vocab, 3),
+                text: sentence(&mut rng, &vocab, 40),
+                entities: Vec::new(),
+                source: None,
+                license: None,
+            })
+            .collect();
+        braid.put_documents(docs).map_err(|e| e.to_string())?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "Braid::put_documents, embedder `{}` (dimension {}), {n} synthetic documents of 3 + 40 words:\n",
+        braid.embedder().name(),
+        braid.embedder().dimension()
+    );
+    report_memory("documents (vector + lexical index + store)", n, before, rss_mib(), secs);
+    Ok(())
+}
+
+fn memory_store(n: usize) -> Result<(), String> {
+    use braid_vector::{Embedder, HashingEmbedder, Item, Modality, VectorConfig, VectorStore};
+    let mut rng = Rng::new(9);
+    let vocab = vocabulary(&mut rng, 20_000);
+    let embedder = HashingEmbedder::new(braid_vector::DEFAULT_HASHING_DIMENSION);
+    let store =
+        VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension())).map_err(|e| e.to_string())?;
+    let before = rss_mib();
+    let start = Instant::now();
+    for batch in 0..n.div_ceil(1000) {
+        let mut items = Vec::new();
+        for i in batch * 1000..((batch + 1) * 1000).min(n) {
+            let text = sentence(&mut rng, &vocab, 40);
+            let vector = embedder.embed_text(&text).map_err(|e| e.to_string())?;
+            let item = Item {
+                id: format!("doc:synthetic:{i}"),
+                modality: Modality::Text,
+                kind: "document".into(),
+                title: sentence(&mut rng, &vocab, 3),
+                text,
+                tags: Vec::new(),
+                entities: Vec::new(),
+                source: None,
+            };
+            items.push((item, vector));
+        }
+        store.upsert_batch(items).map_err(|e| e.to_string())?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "braid_vector::VectorStore::upsert_batch (usearch HNSW + tantivy, in memory), dimension {}, {n} synthetic items:\n",
+        embedder.dimension()
+    );
+    report_memory("vector store items", n, before, rss_mib(), secs);
+    Ok(())
+}
+
+fn memory_relations(n: usize) -> Result<(), String> {
+    let mut rng = Rng::new(9);
+    let entities = (n / 5).max(2);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let braid = open_braid(dir.path())?;
+    for batch in 0..entities.div_ceil(5000) {
+        let es: Vec<Entity> = (batch * 5000..((batch + 1) * 5000).min(entities))
+            .map(|i| Entity::new(format!("e:{i}"), format!("entity {i}"), "thing"))
+            .collect();
+        braid.put_entities(es).map_err(|e| e.to_string())?;
+    }
+    const RELATIONS: &[&str] = &["is_a", "part_of", "borders", "related_to", "located_in"];
+    let before = rss_mib();
+    let start = Instant::now();
+    let mut written = 0;
+    while written < n {
+        let rs: Vec<Relation> = (0..5000.min(n - written))
+            .map(|_| {
+                Relation::new(
+                    format!("e:{}", rng.below(entities)),
+                    *rng.pick(RELATIONS),
+                    format!("e:{}", rng.below(entities)),
+                )
+            })
+            .collect();
+        written += rs.len();
+        braid.put_relations(rs).map_err(|e| e.to_string())?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("Braid::put_relations: {entities} entities loaded first (not counted), then {n} random relations:\n");
+    report_memory("relations (graph + store)", n, before, rss_mib(), secs);
+    Ok(())
+}
