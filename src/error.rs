@@ -80,6 +80,11 @@ impl From<braid_vector::EmbedError> for BraidError {
     fn from(e: braid_vector::EmbedError) -> Self {
         match e {
             braid_vector::EmbedError::Unsupported(m) => BraidError::Unavailable(m),
+            // Empty or undecodable input is the caller's to fix, not a server fault.
+            braid_vector::EmbedError::Empty { .. } => {
+                BraidError::invalid("text", "nothing to embed: the input is empty")
+            }
+            braid_vector::EmbedError::InvalidInput(m) => BraidError::invalid("input", m),
             other => BraidError::Internal(format!("embedder: {other}")),
         }
     }

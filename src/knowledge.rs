@@ -534,6 +534,18 @@ impl Braid {
                 .ok_or_else(|| BraidError::Internal("embedder returned no vector".into()))?),
             _ => {
                 let text = if img.indexed_text.is_empty() { &img.caption } else { &img.indexed_text };
+                if text.trim().is_empty() {
+                    // Depicted ids that are not (yet) in the graph add no text.
+                    let why = if bytes.is_some() {
+                        format!(
+                            "the embedder {} cannot embed image bytes; give a caption, tags or known depicted entities",
+                            self.embedder.name()
+                        )
+                    } else {
+                        "an image needs a caption, tags, known depicted entities or its bytes".to_string()
+                    };
+                    return Err(BraidError::invalid("caption", why));
+                }
                 Ok(self.embedder.embed_text(text)?)
             }
         }
@@ -608,8 +620,12 @@ fn validate_document(d: &DocumentRecord) -> Result<(), BraidError> {
 
 fn validate_image(img: &ImageRecord, bytes: Option<&[u8]>) -> Result<(), BraidError> {
     validate_id(&img.id)?;
-    if img.caption.trim().is_empty() && img.tags.is_empty() && img.depicts.is_empty() && bytes.is_none() {
+    let blank = |v: &[String]| v.iter().all(|s| s.trim().is_empty());
+    if img.caption.trim().is_empty() && blank(&img.tags) && blank(&img.depicts) && bytes.is_none() {
         return Err(BraidError::invalid("caption", "an image needs a caption, tags, depicted entities or its bytes"));
+    }
+    if let Some(i) = img.depicts.iter().position(|d| d.trim().is_empty()) {
+        return Err(BraidError::invalid(format!("depicts[{i}]"), "must not be empty"));
     }
     if let Some(b) = bytes
         && b.len() > MAX_IMAGE_BYTES

@@ -128,6 +128,14 @@ fn every_class_of_bad_input_gets_a_4xx_and_the_server_stays_up() {
             "/v1/images",
             json!({"id": "img:a", "caption": "x", "base64": "iVBORw0KGgo="}),
         ),
+        // Found by schemathesis: blank depicted ids used to reach the embedder and fail with a 500.
+        ("image: blank depicted ids", "/v1/images", json!({"id": "img:a", "caption": "", "depicts": ["", ""]})),
+        ("image: only unknown depicted ids", "/v1/images", json!({"id": "img:a", "depicts": ["concept:nowhere"]})),
+        (
+            "image: bytes only, text-only embedder",
+            "/v1/images",
+            json!({"id": "img:a", "base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="}),
+        ),
     ];
     for (name, path, body) in typed {
         check(&s, name, "POST", path, Some(body.to_string().as_bytes()), 400..401);
