@@ -3,13 +3,14 @@
 //! provenance of items (documents, images) that mention entities.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use petgraph::Direction as PetDirection;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
 use crate::GraphError;
+use crate::adjacency::Adjacency;
 use crate::linker::LinkIndex;
 use crate::model::{
     Direction, Entity, Fact, ImportReport, NeighborEntity, NeighborQuery, Neighborhood, Props, Relation,
@@ -41,6 +42,9 @@ pub struct Graph {
     pub(crate) entity_items: HashMap<NodeIndex, BTreeSet<String>>,
     /// Entity-linking index, built on first use after a write, shared by readers.
     pub(crate) link_index: RwLock<Option<Arc<LinkIndex>>>,
+    /// Compact adjacency snapshot, built on first use after a write that changed nodes or
+    /// edges (see [`crate::adjacency`]).
+    adjacency: OnceLock<Adjacency>,
 }
 
 impl Clone for Graph {
@@ -54,6 +58,7 @@ impl Clone for Graph {
             item_entities: self.item_entities.clone(),
             entity_items: self.entity_items.clone(),
             link_index: RwLock::new(None),
+            adjacency: OnceLock::new(),
         }
     }
 }
@@ -111,6 +116,14 @@ impl Graph {
         self.ids.get(id).map_or(0, |&node| self.node_degree(node))
     }
 
+    /// Builds the compact adjacency snapshot that PageRank and path searches walk now,
+    /// rather than on the first such query after a write (e.g. after a bulk import).
+    /// The snapshot is dropped by the next write that adds or removes an entity or a
+    /// relation, and rebuilt on demand.
+    pub fn prepare_adjacency(&self) {
+        self.adjacency();
+    }
+
     /// Inserts an entity, or replaces the one with the same id (its relations are kept).
     pub fn upsert_entity(&mut self, entity: Entity) -> Result<(), GraphError> {
         validate_entity(&entity)?;
@@ -118,6 +131,7 @@ impl Graph {
         match self.ids.get(&entity.id) {
             Some(&node) => self.graph[node] = entity,
             None => {
+                self.invalidate_adjacency();
                 let id = entity.id.clone();
                 let node = self.graph.add_node(entity);
                 self.ids.insert(id, node);
@@ -139,6 +153,7 @@ impl Graph {
             return Ok(false);
         }
         self.graph.add_edge(source, target, EdgeData { relation: relation_type, props: relation.props });
+        self.invalidate_adjacency();
         // Degrees feed the linker's prominence prior.
         self.invalidate_link_index();
         Ok(true)
@@ -162,6 +177,7 @@ impl Graph {
         if let Some(edge) = edge {
             self.graph.remove_edge(edge);
         }
+        self.invalidate_adjacency();
         self.invalidate_link_index();
         true
     }
@@ -189,6 +205,7 @@ impl Graph {
                 }
             }
         }
+        self.invalidate_adjacency();
         self.invalidate_link_index();
         self.graph.remove_node(node)
     }
@@ -378,16 +395,31 @@ impl Graph {
     }
 
     pub(crate) fn node_degree(&self, node: NodeIndex) -> usize {
+        if let Some(adjacency) = self.adjacency.get() {
+            return adjacency.degree(node.index());
+        }
         self.graph.edges_directed(node, PetDirection::Outgoing).count()
             + self.graph.edges_directed(node, PetDirection::Incoming).count()
     }
 
-    /// `(edge, the other endpoint, relation type)` of the edges at `node` in `direction`.
+    /// `(edge, the other endpoint, relation type)` of the edges at `node` in `direction`:
+    /// outgoing first, then incoming, each in petgraph's order. Read from the adjacency
+    /// snapshot when one is current (same edges, same order), else from petgraph.
     pub(crate) fn incident_edges(
         &self,
         node: NodeIndex,
         direction: Direction,
     ) -> impl Iterator<Item = (EdgeIndex, NodeIndex, RelationTypeId)> + '_ {
+        if let Some(adjacency) = self.adjacency.get() {
+            let slots = adjacency.slots(node.index(), direction);
+            return Incident::Snapshot(slots.map(move |slot| {
+                (
+                    EdgeIndex::new(adjacency.edge(slot) as usize),
+                    NodeIndex::new(adjacency.target(slot)),
+                    adjacency.relation(slot),
+                )
+            }));
+        }
         let outgoing = matches!(direction, Direction::Out | Direction::Both)
             .then(|| self.graph.edges_directed(node, PetDirection::Outgoing))
             .into_iter()
@@ -398,7 +430,13 @@ impl Graph {
             .into_iter()
             .flatten()
             .map(|edge| (edge.id(), edge.source(), edge.weight().relation));
-        outgoing.chain(incoming)
+        Incident::Petgraph(outgoing.chain(incoming))
+    }
+
+    /// The adjacency snapshot of the current graph version, built now if a write
+    /// invalidated it. Concurrent readers wait for one build.
+    pub(crate) fn adjacency(&self) -> &Adjacency {
+        self.adjacency.get_or_init(|| Adjacency::build(&self.graph))
     }
 
     /// The edge as a fact, in its stored direction.
@@ -440,8 +478,34 @@ impl Graph {
         id
     }
 
+    fn invalidate_adjacency(&mut self) {
+        self.adjacency.take();
+    }
+
     fn invalidate_link_index(&mut self) {
         *self.link_index.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// The edges at a node, from the snapshot or from petgraph.
+enum Incident<S, P> {
+    Snapshot(S),
+    Petgraph(P),
+}
+
+impl<S, P, T> Iterator for Incident<S, P>
+where
+    S: Iterator<Item = T>,
+    P: Iterator<Item = T>,
+{
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Self::Snapshot(slots) => slots.next(),
+            Self::Petgraph(edges) => edges.next(),
+        }
     }
 }
 

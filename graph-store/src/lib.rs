@@ -37,9 +37,11 @@
 //! ```
 //!
 //! Modules, one concept each: `model` (records and query values), `graph` (the store),
+//! `adjacency` (the compact adjacency snapshot that traversals walk),
 //! `normalize` (text normalisation), `fuzzy` (edit distance and deletion index), `linker`
 //! (entity linking), `paths`, `pagerank`, `answer`, `error`.
 
+mod adjacency;
 mod answer;
 mod error;
 mod fuzzy;

@@ -163,7 +163,32 @@ fn pattern_key(tokens: &[Token]) -> String {
 }
 
 fn join_raw(tokens: &[Token]) -> String {
-    tokens.iter().map(|t| t.raw.as_str()).collect::<Vec<_>>().join(" ")
+    let mut joined = String::with_capacity(tokens.iter().map(|t| t.raw.len() + 1).sum());
+    for (i, token) in tokens.iter().enumerate() {
+        if i > 0 {
+            joined.push(' ');
+        }
+        joined.push_str(&token.raw);
+    }
+    joined
+}
+
+/// Whether `joined` is `join_raw(tokens)`, without building it.
+fn equals_joined(joined: &str, tokens: &[Token]) -> bool {
+    let mut rest = joined;
+    for (i, token) in tokens.iter().enumerate() {
+        if i > 0 {
+            let Some(after) = rest.strip_prefix(' ') else {
+                return false;
+            };
+            rest = after;
+        }
+        let Some(after) = rest.strip_prefix(token.raw.as_str()) else {
+            return false;
+        };
+        rest = after;
+    }
+    rest.is_empty()
 }
 
 /// Lower is better: name, alias, one typo, two typos.
@@ -196,9 +221,10 @@ struct Candidate<'a> {
 }
 
 /// Typo-tolerant candidates for a window of query words, or `None`.
-fn fuzzy_candidates<'a>(index: &'a LinkIndex, span: &[Token]) -> Option<Vec<Candidate<'a>>> {
-    let stop = |t: &Token| is_stop_word(&t.raw) || is_stop_word(&t.stem);
-    if span.first().is_none_or(stop) || span.last().is_none_or(stop) {
+///
+/// `stop` tells, per word of `span`, whether it is a stop word (computed once per query).
+fn fuzzy_candidates<'a>(index: &'a LinkIndex, span: &[Token], stop: &[bool]) -> Option<Vec<Candidate<'a>>> {
+    if stop.first().is_none_or(|&s| s) || stop.last().is_none_or(|&s| s) {
         return None;
     }
     let chars: Vec<char> = join_raw(span).chars().collect();
@@ -261,7 +287,6 @@ impl Graph {
                     (Some(a), Some(b)) => text.get(a.start..b.end).unwrap_or_default(),
                     _ => "",
                 };
-                let raw = join_raw(span);
                 let candidates: Vec<Candidate<'_>> = surfaces
                     .iter()
                     .filter(|s| s.short_code.as_deref().is_none_or(|code| code_matches(code, written)))
@@ -269,7 +294,7 @@ impl Graph {
                         surface,
                         method: surface.method,
                         distance: 0,
-                        verbatim: surface.raw == raw,
+                        verbatim: equals_joined(&surface.raw, span),
                     })
                     .collect();
                 if candidates.is_empty() {
@@ -281,6 +306,7 @@ impl Graph {
         }
 
         if options.fuzzy && index.fuzzy.len() > 0 {
+            let stop: Vec<bool> = tokens.iter().map(|t| is_stop_word(&t.raw) || is_stop_word(&t.stem)).collect();
             // Longer windows first, so "New Zeland" links as one name, not as "New".
             for size in (1..=MAX_FUZZY_WORDS.min(tokens.len())).rev() {
                 for first in 0..=tokens.len() - size {
@@ -288,7 +314,7 @@ impl Graph {
                     if covered[first..first + size].iter().any(|&c| c) {
                         continue;
                     }
-                    let Some(candidates) = fuzzy_candidates(&index, span) else {
+                    let Some(candidates) = fuzzy_candidates(&index, span, &stop[first..first + size]) else {
                         continue;
                     };
                     covered[first..first + size].iter_mut().for_each(|c| *c = true);

@@ -25,7 +25,8 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Splits `text` into normalised word tokens.
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    // Sized for typical words, so short queries allocate once per token string.
+    let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
     let mut current: Option<Token> = None;
     let mut has_lower = false;
     let mut prev_was_apostrophe = false;
@@ -46,17 +47,24 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
 
     for (offset, c) in text.char_indices() {
         folded.clear();
-        decompose_compatible(c, |d| {
-            if !is_combining_mark(d) {
-                folded.extend(d.to_lowercase());
+        if c.is_ascii() {
+            // ASCII has no decompositions or combining marks: skip the Unicode tables.
+            if c.is_ascii_alphanumeric() {
+                folded.push(c.to_ascii_lowercase());
             }
-        });
+        } else {
+            decompose_compatible(c, |d| {
+                if !is_combining_mark(d) {
+                    folded.extend(d.to_lowercase());
+                }
+            });
+        }
         let is_word = !folded.is_empty() && folded.chars().all(char::is_alphanumeric);
         if is_word {
             let token = current.get_or_insert_with(|| {
                 token_after_apostrophe = prev_was_apostrophe;
                 has_lower = false;
-                Token { raw: String::new(), stem: String::new(), start: offset, end: offset, upper: false }
+                Token { raw: String::with_capacity(16), stem: String::new(), start: offset, end: offset, upper: false }
             });
             if c.is_uppercase() {
                 token.upper = true;

@@ -1,8 +1,16 @@
-//! Paths between entities: breadth-first shortest path and Yen's k shortest simple paths.
-//! Edges are walked in either direction (a path explains how two entities are connected,
-//! whatever way each relation points) but reported in their stored direction.
+//! Paths between entities: shortest path by bidirectional breadth-first search and Yen's
+//! k shortest simple paths. Edges are walked in either direction (a path explains how two
+//! entities are connected, whatever way each relation points) but reported in their
+//! stored direction.
+//!
+//! The searches walk the compact adjacency snapshot ([`crate::adjacency`]) from both ends
+//! at once, always expanding the smaller frontier by a whole level, so they meet after
+//! visiting roughly the square root of what a one-sided search visits on a graph like
+//! WordNet. Their per-node marks live in per-thread arrays stamped with a search number,
+//! so nothing is cleared between searches.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cell::RefCell;
+use std::collections::HashSet;
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
@@ -19,8 +27,56 @@ struct Path {
     edges: Vec<EdgeIndex>,
 }
 
-/// `None` = every relation type; otherwise only these.
-type RelationFilter = Option<HashSet<RelationTypeId>>;
+/// `None` = every relation type; otherwise, per relation type id, whether it is walked.
+type RelationFilter = Option<Vec<bool>>;
+
+/// One side of a bidirectional search.
+#[derive(Default)]
+struct Side {
+    /// Per row, the search number that reached it (0: never).
+    seen: Vec<u32>,
+    /// Per row reached, the row it was reached from and the edge walked.
+    parent: Vec<u32>,
+    via: Vec<u32>,
+    frontier: Vec<u32>,
+}
+
+impl Side {
+    fn start(&mut self, rows: usize, stamp: u32, row: usize) {
+        if self.seen.len() < rows {
+            self.seen.resize(rows, 0);
+            self.parent.resize(rows, 0);
+            self.via.resize(rows, 0);
+        }
+        self.seen[row] = stamp;
+        self.frontier.clear();
+        self.frontier.push(row as u32);
+    }
+}
+
+/// Per-thread working memory of the path searches.
+#[derive(Default)]
+struct Scratch {
+    stamp: u32,
+    sides: [Side; 2],
+    next: Vec<u32>,
+}
+
+impl Scratch {
+    /// A fresh search number; on wrap-around the marks are cleared.
+    fn next_stamp(&mut self) -> u32 {
+        if self.stamp == u32::MAX {
+            self.stamp = 0;
+            self.sides.iter_mut().for_each(|side| side.seen.fill(0));
+        }
+        self.stamp += 1;
+        self.stamp
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
 
 impl Graph {
     /// A shortest path from `from` to `to` as facts (empty when `from == to`), `None` when
@@ -106,9 +162,22 @@ impl Graph {
     }
 
     fn relation_filter(&self, names: Option<&[String]>) -> RelationFilter {
-        names.map(|names| names.iter().filter_map(|name| self.relation_id(name)).collect())
+        names.map(|names| {
+            let ids: Vec<RelationTypeId> = names.iter().filter_map(|name| self.relation_id(name)).collect();
+            let mut mask = vec![false; ids.iter().map(|&id| id as usize + 1).max().unwrap_or(0)];
+            ids.into_iter().for_each(|id| mask[id as usize] = true);
+            mask
+        })
     }
 
+    /// A shortest path from `source` to `target` avoiding the banned nodes and edges, by
+    /// bidirectional breadth-first search over the adjacency snapshot.
+    ///
+    /// Each step expands every node of the smaller frontier (one whole level), and the
+    /// search stops at the first edge joining the two searched regions. That path is a
+    /// shortest one: before a level at forward depth `f` and backward depth `b` is
+    /// expanded the regions are disjoint, so every path is longer than `f + b`, and the
+    /// edge found has length at most `f + 1 + b`.
     fn bfs_path(
         &self,
         source: NodeIndex,
@@ -120,42 +189,78 @@ impl Graph {
         if source == target {
             return Some(Path { nodes: vec![source], edges: Vec::new() });
         }
-        let mut came_from: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::new();
-        let mut queue = VecDeque::from([source]);
-        'search: while let Some(node) = queue.pop_front() {
-            for (edge, next, relation) in self.incident_edges(node, Direction::Both) {
-                if next == source
-                    || came_from.contains_key(&next)
-                    || banned_nodes.contains(&next)
-                    || banned_edges.contains(&edge)
-                    || filter.as_ref().is_some_and(|f| !f.contains(&relation))
-                {
-                    continue;
+        let adjacency = self.adjacency();
+        let walkable = |slot: usize| {
+            filter.as_ref().is_none_or(|mask| mask.get(adjacency.relation(slot) as usize).copied().unwrap_or(false))
+                && (banned_edges.is_empty() || !banned_edges.contains(&EdgeIndex::new(adjacency.edge(slot) as usize)))
+        };
+        let allowed = |row: usize| banned_nodes.is_empty() || !banned_nodes.contains(&NodeIndex::new(row));
+        SCRATCH.with_borrow_mut(|scratch| {
+            let stamp = scratch.next_stamp();
+            let rows = adjacency.rows();
+            let Scratch { sides, next, .. } = scratch;
+            sides[0].start(rows, stamp, source.index());
+            sides[1].start(rows, stamp, target.index());
+            loop {
+                let (forward, backward) = (&sides[0].frontier, &sides[1].frontier);
+                if forward.is_empty() || backward.is_empty() {
+                    return None;
                 }
-                came_from.insert(next, (node, edge));
-                if next == target {
-                    break 'search;
+                // Expand the side whose next level is cheaper: fewer edges to walk.
+                let cost = |frontier: &[u32]| frontier.iter().map(|&r| adjacency.degree(r as usize)).sum::<usize>();
+                let expand = usize::from(cost(backward) < cost(forward));
+                let [first, second] = &mut *sides;
+                let (this, other) = if expand == 0 { (first, &*second) } else { (second, &*first) };
+                next.clear();
+                for &row in &this.frontier {
+                    let row = row as usize;
+                    for slot in adjacency.slots(row, Direction::Both) {
+                        let to = adjacency.target(slot);
+                        if this.seen[to] == stamp || !walkable(slot) || !allowed(to) {
+                            continue;
+                        }
+                        this.seen[to] = stamp;
+                        this.parent[to] = row as u32;
+                        this.via[to] = adjacency.edge(slot);
+                        if other.seen[to] == stamp {
+                            let (from_source, from_target) =
+                                if expand == 0 { (&*this, other) } else { (other, &*this) };
+                            return Some(join(from_source, from_target, source, target, to));
+                        }
+                        next.push(to as u32);
+                    }
                 }
-                queue.push_back(next);
+                std::mem::swap(&mut this.frontier, next);
             }
-        }
-        let mut nodes = vec![target];
-        let mut edges = Vec::new();
-        let mut at = target;
-        while at != source {
-            let &(previous, edge) = came_from.get(&at)?;
-            nodes.push(previous);
-            edges.push(edge);
-            at = previous;
-        }
-        nodes.reverse();
-        edges.reverse();
-        Some(Path { nodes, edges })
+        })
     }
 
     fn path_facts(&self, path: &Path) -> Vec<Fact> {
         path.edges.iter().map(|&edge| self.fact(edge)).collect()
     }
+}
+
+/// The path through `meeting`: its chain back to `source` on the forward side, then its
+/// chain on to `target` on the backward side.
+fn join(forward: &Side, backward: &Side, source: NodeIndex, target: NodeIndex, meeting: usize) -> Path {
+    let (source, target) = (source.index(), target.index());
+    let mut nodes = vec![NodeIndex::new(meeting)];
+    let mut edges = Vec::new();
+    let mut at = meeting;
+    while at != source {
+        edges.push(EdgeIndex::new(forward.via[at] as usize));
+        at = forward.parent[at] as usize;
+        nodes.push(NodeIndex::new(at));
+    }
+    nodes.reverse();
+    edges.reverse();
+    let mut at = meeting;
+    while at != target {
+        edges.push(EdgeIndex::new(backward.via[at] as usize));
+        at = backward.parent[at] as usize;
+        nodes.push(NodeIndex::new(at));
+    }
+    Path { nodes, edges }
 }
 
 #[cfg(test)]

@@ -526,6 +526,136 @@ fn pagerank_agrees_with_power_iteration() {
     assert!(top_coarse.intersection(&top3).count() >= 2);
 }
 
+fn path_ids(path: &[braid_graph::Fact], from: &str) -> Vec<String> {
+    let mut at = from.to_string();
+    let mut ids = vec![at.clone()];
+    for fact in path {
+        at = if fact.source == at { fact.target.clone() } else { fact.source.clone() };
+        ids.push(at.clone());
+    }
+    ids
+}
+
+fn ppr_ids(graph: &Graph, seed: &str) -> Vec<String> {
+    graph.personalized_pagerank(&[(seed.into(), 1.0)], &PprParams::default()).into_iter().map(|(id, _)| id).collect()
+}
+
+/// PageRank and paths walk an adjacency snapshot; every kind of write must make the next
+/// query see the change, including writes that reuse the index of a removed entity.
+#[test]
+fn traversals_see_every_write() {
+    let mut graph = Graph::new();
+    for id in ["a", "b", "c", "d"] {
+        graph.upsert_entity(Entity::new(id, id.to_uppercase(), "node")).unwrap();
+    }
+    graph.add_relation(Relation::new("a", "r", "b")).unwrap();
+    graph.add_relation(Relation::new("b", "r", "c")).unwrap();
+    graph.prepare_adjacency();
+    assert_eq!(graph.shortest_path("a", "d", None).unwrap(), None);
+    assert!(!ppr_ids(&graph, "a").contains(&"d".to_string()));
+    assert_eq!(graph.shortest_path("a", "c", None).unwrap().unwrap().len(), 2);
+
+    // A new relation: d becomes reachable, and a shortcut shortens a → c.
+    graph.add_relation(Relation::new("c", "s", "d")).unwrap();
+    assert_eq!(path_ids(&graph.shortest_path("a", "d", None).unwrap().unwrap(), "a"), ["a", "b", "c", "d"]);
+    assert!(ppr_ids(&graph, "a").contains(&"d".to_string()));
+    assert_eq!(graph.degree("d"), 1);
+    graph.add_relation(Relation::new("c", "r", "a")).unwrap();
+    assert_eq!(graph.shortest_path("a", "c", None).unwrap().unwrap().len(), 1);
+    assert_eq!(graph.k_shortest_paths("a", "c", 5, None).unwrap().len(), 2);
+    // Relation filters are honoured on the snapshot.
+    assert_eq!(graph.shortest_path("a", "d", Some(&["r".into()])).unwrap(), None);
+    assert_eq!(graph.shortest_path("a", "d", Some(&["r".into(), "s".into()])).unwrap().unwrap().len(), 2);
+
+    // A new entity and its relation.
+    graph.upsert_entity(Entity::new("e", "E", "node")).unwrap();
+    assert_eq!(graph.shortest_path("a", "e", None).unwrap(), None);
+    graph.add_relation(Relation::new("e", "r", "a")).unwrap();
+    assert_eq!(graph.shortest_path("e", "d", None).unwrap().unwrap().len(), 3);
+    let hood = graph.neighbors("a", &NeighborQuery::default()).unwrap();
+    let mut around: Vec<&str> = hood.entities.iter().map(|e| e.id.as_str()).collect();
+    around.sort_unstable();
+    assert_eq!(around, ["b", "c", "e"]);
+
+    // A removed relation.
+    assert!(graph.remove_relation("c", "r", "a"));
+    assert_eq!(graph.shortest_path("a", "c", None).unwrap().unwrap().len(), 2);
+    assert_eq!(graph.k_shortest_paths("a", "c", 5, None).unwrap().len(), 1);
+    assert!(graph.remove_relation("c", "s", "d"));
+    assert_eq!(graph.shortest_path("a", "d", None).unwrap(), None);
+    assert_eq!(ppr_ids(&graph, "d"), ["d"]);
+
+    // A removed entity takes its relations along; the graph keeps a hole there.
+    graph.prepare_adjacency();
+    assert!(graph.remove_entity("b").is_some());
+    assert_eq!(graph.shortest_path("a", "c", None).unwrap(), None);
+    assert_eq!(ppr_ids(&graph, "a"), ["a", "e"]);
+    assert_eq!(graph.degree("a"), 1);
+    // A new entity may reuse the removed one's index; it starts without relations.
+    graph.upsert_entity(Entity::new("f", "F", "node")).unwrap();
+    assert_eq!(graph.shortest_path("a", "f", None).unwrap(), None);
+    assert_eq!(ppr_ids(&graph, "f"), ["f"]);
+    graph.add_relation(Relation::new("f", "r", "c")).unwrap();
+    graph.add_relation(Relation::new("a", "r", "f")).unwrap();
+    assert_eq!(path_ids(&graph.shortest_path("a", "c", None).unwrap().unwrap(), "a"), ["a", "f", "c"]);
+    let ranked = ppr_ids(&graph, "c");
+    assert!(["a", "c", "e", "f"].iter().all(|id| ranked.contains(&id.to_string())), "{ranked:?}");
+    assert!(!ranked.contains(&"b".to_string()));
+
+    // Replacing an entity keeps its relations, and the snapshot stays in step.
+    graph.upsert_entity(Entity::new("f", "F again", "node")).unwrap();
+    assert_eq!(graph.shortest_path("a", "c", None).unwrap().unwrap()[0].target_name, "F again");
+
+    // A clone answers like the original.
+    let copy = graph.clone();
+    assert_eq!(copy.shortest_path("e", "c", None).unwrap(), graph.shortest_path("e", "c", None).unwrap());
+    assert_eq!(ppr_ids(&copy, "e"), ppr_ids(&graph, "e"));
+}
+
+/// Shortest paths from both ends are as short as a one-sided search, on the atlas.
+#[test]
+fn bidirectional_paths_are_shortest() {
+    let graph = atlas();
+    let mut ids: Vec<&str> = graph.entities().filter(|e| graph.degree(&e.id) > 0).map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    let hops = |from: &str, relation: Option<&str>| -> HashMap<String, usize> {
+        // One-sided breadth-first search over `neighbors`, depth by depth.
+        let mut depth = HashMap::from([(from.to_string(), 0)]);
+        let mut frontier = vec![from.to_string()];
+        let query =
+            NeighborQuery { relation: relation.map(String::from), limit: usize::MAX, ..NeighborQuery::default() };
+        let mut level = 0;
+        while !frontier.is_empty() {
+            level += 1;
+            let mut next = Vec::new();
+            for id in &frontier {
+                for entity in graph.neighbors(id, &query).unwrap().entities {
+                    if !depth.contains_key(&entity.id) {
+                        depth.insert(entity.id.clone(), level);
+                        next.push(entity.id);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        depth
+    };
+    for (step, relation) in [(97, None), (211, Some("borders"))] {
+        for from in ids.iter().step_by(step) {
+            let depth = hops(from, relation);
+            let filter = relation.map(|r| vec![r.to_string()]);
+            for to in ids.iter().step_by(step / 2) {
+                let path = graph.shortest_path(from, to, filter.as_deref()).unwrap();
+                assert_eq!(path.as_ref().map(Vec::len), depth.get(*to).copied(), "{from} → {to} via {relation:?}");
+                if let Some(path) = path {
+                    assert_eq!(path_ids(&path, from).last().map(String::as_str), Some(*to));
+                    assert!(path.iter().all(|f| relation.is_none_or(|r| f.relation == r)));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn items_are_ranked_by_the_mass_of_their_entities() {
     let mut graph = load_atlas();
