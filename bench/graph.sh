@@ -42,7 +42,7 @@ fi
 # 3. The benchmark binary.
 log "building graph-bench (release)"
 cargo build --release -p braid-bench --bin graph-bench >&2
-BIN=$ROOT/target/release/graph-bench
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/graph-bench
 
 # 4. Run.
 OUT=$DATA/graph-bench.md

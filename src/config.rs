@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use braid_router::{PolicyWeights, RouterConfig};
-use braid_vector::{Embedder, HashingEmbedder};
+use braid_vector::{
+    CLIP_HUB_REPO, ClipEmbedder, Embedder, HashingEmbedder, HttpEmbedder, HttpEmbedderConfig, MINILM_HUB_REPO,
+    MiniLmEmbedder,
+};
 use braid_web::{ProviderConfig, WebProvider};
 use serde::Deserialize;
 
@@ -29,6 +32,65 @@ pub struct ConfigFile {
     /// Router settings.
     #[serde(default)]
     pub router: RouterSection,
+    /// Vector backend settings.
+    #[serde(default)]
+    pub vectors: VectorsSection,
+    /// Keys, limits and CORS of the HTTP server.
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// `[server]`: API keys with scopes, limits and CORS (see [`crate::access`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Keys, each `{name, key | key_env, scope = "read" | "write"}`.
+    #[serde(default)]
+    pub keys: Vec<KeyEntry>,
+    /// Requests per minute per key (per client address without keys); `BRAID_RATE_LIMIT`.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Bucket size (burst); default: one minute's worth.
+    pub rate_limit_burst: Option<u32>,
+    /// Requests handled at once; `BRAID_MAX_CONCURRENCY`.
+    pub max_concurrency: Option<usize>,
+    /// Seconds to produce a response; `BRAID_REQUEST_TIMEOUT`.
+    pub request_timeout_secs: Option<f64>,
+    /// Origins allowed by CORS (`"*"` for any); `BRAID_CORS_ORIGINS` (comma-separated).
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+/// One `[[server.keys]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// A label for logs and rate limits.
+    pub name: String,
+    /// The secret itself (prefer `key_env`, so the file holds no secret).
+    pub key: Option<String>,
+    /// The environment variable holding the secret.
+    pub key_env: Option<String>,
+    /// `read` or `write`.
+    pub scope: String,
+}
+
+/// `[vectors]`: which engine holds the vectors (see docs/MILVUS.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorsSection {
+    /// `usearch` (default, embedded) or `milvus` (needs a build with `--features milvus`).
+    pub backend: Option<String>,
+    /// Milvus gRPC endpoint (default `http://127.0.0.1:19530`).
+    pub milvus_uri: Option<String>,
+    /// Milvus token (`user:password` or an API key); prefer `BRAID_MILVUS_TOKEN`.
+    pub milvus_token: Option<String>,
+    /// Milvus database (default: `default`).
+    pub milvus_database: Option<String>,
+    /// The collection is `{prefix}_items` (default `braid`).
+    pub collection_prefix: Option<String>,
+    /// Who fuses hybrid results: `braid` (default, matches the embedded store) or `milvus`
+    /// (one `hybrid_search` with Milvus' RRF ranker).
+    pub milvus_fusion: Option<String>,
 }
 
 /// `[embedder]`.
@@ -97,8 +159,34 @@ pub fn embedder(cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
             }
             Ok(Arc::new(HashingEmbedder::new(dim)))
         }
-        "minilm" | "clip" | "http" => {
-            bail!("BRAID_EMBEDDER={kind} is not available in this build yet; use BRAID_EMBEDDER=hash (the default)")
+        // Local models: BRAID_MODEL_DIR, else the Hugging Face hub cache (never downloads).
+        "minilm" => Ok(Arc::new(match env("BRAID_MODEL_DIR").map(PathBuf::from) {
+            Some(dir) => MiniLmEmbedder::from_dir(&dir)
+                .with_context(|| format!("BRAID_EMBEDDER=minilm with BRAID_MODEL_DIR={}", dir.display()))?,
+            None => MiniLmEmbedder::from_hub_cache(MINILM_HUB_REPO)
+                .context("BRAID_EMBEDDER=minilm without BRAID_MODEL_DIR looks in the Hugging Face hub cache")?,
+        })),
+        "clip" => Ok(Arc::new(match env("BRAID_MODEL_DIR").map(PathBuf::from) {
+            Some(dir) => ClipEmbedder::from_dir(&dir)
+                .with_context(|| format!("BRAID_EMBEDDER=clip with BRAID_MODEL_DIR={}", dir.display()))?,
+            None => ClipEmbedder::from_hub_cache(CLIP_HUB_REPO)
+                .context("BRAID_EMBEDDER=clip without BRAID_MODEL_DIR looks in the Hugging Face hub cache")?,
+        })),
+        // Any OpenAI-compatible /v1/embeddings endpoint; the dimension is probed at start-up
+        // unless embedder.dimension is set.
+        "http" => {
+            let Some(url) = env("BRAID_EMBED_URL") else {
+                bail!("BRAID_EMBEDDER=http needs BRAID_EMBED_URL, e.g. http://127.0.0.1:8000/v1")
+            };
+            let Some(model) = env("BRAID_EMBED_MODEL") else {
+                bail!("BRAID_EMBEDDER=http needs BRAID_EMBED_MODEL, the model name the server expects")
+            };
+            let mut http = HttpEmbedderConfig::new(url.clone(), model);
+            http.api_key = env("BRAID_EMBED_KEY");
+            http.dimension = cfg.embedder.dimension;
+            let embedder =
+                HttpEmbedder::new(http).with_context(|| format!("BRAID_EMBEDDER=http with BRAID_EMBED_URL={url}"))?;
+            Ok(Arc::new(embedder))
         }
         other => bail!("unknown BRAID_EMBEDDER '{other}': expected hash, minilm, clip or http"),
     }
@@ -161,4 +249,166 @@ pub fn policy_weights(cfg: &ConfigFile) -> Result<PolicyWeights> {
         w.web_threshold = t;
     }
     Ok(w)
+}
+
+/// The vector backend chosen by `BRAID_VECTOR_BACKEND` or `[vectors] backend`: `None` for
+/// the embedded usearch store (the default), or a Milvus backend for `milvus`.
+pub fn vector_backend(cfg: &ConfigFile, dimension: usize) -> Result<Option<Arc<dyn braid_vector::VectorBackend>>> {
+    let kind = env("BRAID_VECTOR_BACKEND").or(cfg.vectors.backend.clone()).unwrap_or_else(|| "usearch".into());
+    vector_backend_named(&kind, cfg, dimension)
+}
+
+/// Like [`vector_backend`] with the backend named explicitly (`braid index rebuild --backend`).
+pub fn vector_backend_named(
+    kind: &str,
+    cfg: &ConfigFile,
+    dimension: usize,
+) -> Result<Option<Arc<dyn braid_vector::VectorBackend>>> {
+    match kind {
+        "usearch" | "embedded" => Ok(None),
+        "milvus" => milvus_backend(cfg, dimension),
+        other => bail!("unknown BRAID_VECTOR_BACKEND '{other}': expected usearch or milvus"),
+    }
+}
+
+/// The Milvus settings from `BRAID_MILVUS_*` and `[vectors]`.
+#[cfg(feature = "milvus")]
+pub fn milvus_config(cfg: &ConfigFile, dimension: usize) -> Result<braid_vector::MilvusConfig> {
+    let v = &cfg.vectors;
+    let uri =
+        env("BRAID_MILVUS_URI").or(v.milvus_uri.clone()).unwrap_or_else(|| braid_vector::DEFAULT_MILVUS_URI.into());
+    let mut mc = braid_vector::MilvusConfig::new(uri, dimension);
+    mc.token = env("BRAID_MILVUS_TOKEN").or(v.milvus_token.clone());
+    mc.database = env("BRAID_MILVUS_DATABASE").or(v.milvus_database.clone());
+    if let Some(prefix) = env("BRAID_MILVUS_COLLECTION").or(v.collection_prefix.clone()) {
+        mc.collection_prefix = prefix;
+    }
+    mc.server_fusion = match env("BRAID_MILVUS_FUSION").or(v.milvus_fusion.clone()).as_deref() {
+        None | Some("braid") => false,
+        Some("milvus") => true,
+        Some(other) => bail!("unknown BRAID_MILVUS_FUSION '{other}': expected braid or milvus"),
+    };
+    Ok(mc)
+}
+
+#[cfg(feature = "milvus")]
+fn milvus_backend(cfg: &ConfigFile, dimension: usize) -> Result<Option<Arc<dyn braid_vector::VectorBackend>>> {
+    let mc = milvus_config(cfg, dimension)?;
+    let uri = mc.uri.clone();
+    // Connects lazily, so Braid starts (and reports the vector route's error) while Milvus is down.
+    let backend = braid_vector::MilvusBackend::new(mc).with_context(|| format!("BRAID_MILVUS_URI={uri}"))?;
+    Ok(Some(Arc::new(backend)))
+}
+
+#[cfg(not(feature = "milvus"))]
+fn milvus_backend(_: &ConfigFile, _: usize) -> Result<Option<Arc<dyn braid_vector::VectorBackend>>> {
+    bail!(
+        "BRAID_VECTOR_BACKEND=milvus needs a braid built with the Milvus backend: \
+         cargo build --release -p braid --features milvus"
+    )
+}
+
+/// Keys and limits of the HTTP server: `BRAID_API_KEY` (write scope), `BRAID_READ_KEY`
+/// (read scope), the top-level `api_key` and `[[server.keys]]` of the file, and the limits
+/// from `BRAID_RATE_LIMIT`, `BRAID_MAX_CONCURRENCY`, `BRAID_REQUEST_TIMEOUT`,
+/// `BRAID_CORS_ORIGINS` or `[server]`.
+pub fn access(cfg: &ConfigFile) -> Result<crate::access::Access> {
+    use crate::access::{AccessConfig, ApiKey, Scope};
+    let mut config = AccessConfig::default();
+    if let Some(key) = env("BRAID_API_KEY").or(cfg.api_key.clone()) {
+        config.keys.push(ApiKey::new("api_key", key, Scope::Write));
+    }
+    if let Some(key) = env("BRAID_READ_KEY") {
+        config.keys.push(ApiKey::new("read_key", key, Scope::Read));
+    }
+    let server = &cfg.server;
+    for (i, entry) in server.keys.iter().enumerate() {
+        let scope: Scope =
+            entry.scope.parse().with_context(|| format!("[[server.keys]] #{} ({})", i + 1, entry.name))?;
+        let secret = match (&entry.key, &entry.key_env) {
+            (Some(key), None) => key.clone(),
+            (None, Some(var)) => env(var).with_context(|| {
+                format!("[[server.keys]] {}: the environment variable {var} is not set", entry.name)
+            })?,
+            _ => bail!("[[server.keys]] {}: give exactly one of key and key_env", entry.name),
+        };
+        config.keys.push(ApiKey::new(entry.name.clone(), secret, scope));
+    }
+    let number = |var: &str| -> Result<Option<f64>> {
+        env(var).map(|v| v.trim().parse::<f64>().with_context(|| format!("{var}={v} is not a number"))).transpose()
+    };
+    config.rate_per_minute = match number("BRAID_RATE_LIMIT")? {
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
+        Some(n) => bail!("BRAID_RATE_LIMIT={n} must be a whole number of requests per minute, at least 1"),
+        None => server.rate_limit_per_minute,
+    };
+    config.rate_burst = server.rate_limit_burst;
+    if let Some(n) = number("BRAID_MAX_CONCURRENCY")? {
+        if n < 1.0 || n.fract() != 0.0 {
+            bail!("BRAID_MAX_CONCURRENCY={n} must be a whole number, at least 1");
+        }
+        config.max_concurrency = n as usize;
+    } else if let Some(n) = server.max_concurrency {
+        config.max_concurrency = n;
+    }
+    if let Some(secs) = number("BRAID_REQUEST_TIMEOUT")?.or(server.request_timeout_secs) {
+        if !(secs > 0.0 && secs <= 86_400.0) {
+            bail!("the request timeout must be more than 0 and at most 86400 seconds, not {secs}");
+        }
+        config.request_timeout = Duration::from_secs_f64(secs);
+    }
+    config.cors_origins = match env("BRAID_CORS_ORIGINS") {
+        Some(list) => list.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect(),
+        None => server.cors_origins.clone(),
+    };
+    crate::access::cors_layer(&config).context("CORS settings")?;
+    crate::access::Access::new(config).context("server access settings")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ConfigFile {
+        toml::from_str(text).expect("valid TOML")
+    }
+
+    #[test]
+    fn server_section_gives_scoped_keys_and_limits() {
+        let cfg = parse(
+            r#"
+            [server]
+            rate_limit_per_minute = 120
+            max_concurrency = 8
+            request_timeout_secs = 2.5
+            cors_origins = ["http://localhost:8888"]
+            [[server.keys]]
+            name = "notebooks"
+            key = "notebook-read-key"
+            scope = "read"
+            "#,
+        );
+        let access = access(&cfg).expect("valid settings");
+        let c = access.config();
+        assert_eq!((c.rate_per_minute, c.max_concurrency), (Some(120), 8));
+        assert_eq!(c.request_timeout, Duration::from_millis(2500));
+        assert!(access.keys_required());
+    }
+
+    #[test]
+    fn bad_server_settings_are_refused_with_the_reason() {
+        let cases = [
+            ("[[server.keys]]\nname = \"a\"\nkey = \"abcdefghijkl\"\nscope = \"admin\"", "admin"),
+            ("[[server.keys]]\nname = \"a\"\nscope = \"read\"", "exactly one of key and key_env"),
+            ("[[server.keys]]\nname = \"a\"\nkey_env = \"BRAID_TEST_SURELY_UNSET_7\"\nscope = \"read\"", "not set"),
+            ("[server]\nrequest_timeout_secs = 0", "request timeout"),
+            ("[server]\nrate_limit_per_minute = 0", "rate_limit"),
+            ("[server]\ncors_origins = [\"http://x.org/path\"]", "CORS"),
+        ];
+        for (text, needle) in cases {
+            let e = access(&parse(text)).expect_err(text);
+            assert!(format!("{e:#}").contains(needle), "{text}: {e:#}");
+        }
+        assert!(toml::from_str::<ConfigFile>("[server]\nrate_limt = 5").is_err(), "typos are refused");
+    }
 }

@@ -26,6 +26,9 @@ pub enum BraidError {
     /// A route or feature that cannot run here, and why.
     #[error("{0}")]
     Unavailable(String),
+    /// The caller's key may not do this (e.g. a write with a read key).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The store of record failed.
     #[error(transparent)]
     Store(#[from] StoreError),

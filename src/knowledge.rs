@@ -3,11 +3,12 @@
 //! the only place writes go through: validate → commit to the store → apply to the indexes.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::{Direction, Graph, NeighborQuery, Neighborhood};
 use braid_router::{QueryRequest, QueryResponse, Route, RoutePolicy, Router, RouterConfig, SourceRequest};
-use braid_vector::{Embedder, Item, Modality as VectorModality, VectorBackend, VectorConfig, VectorStore};
+use braid_vector::{Embedder, Item, Modality as VectorModality, VectorBackend, VectorConfig, VectorError, VectorStore};
 use braid_web::WebProvider;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -54,6 +55,9 @@ pub struct Status {
     pub embedder: EmbedderStatus,
     /// The vector backend.
     pub vector_backend: String,
+    /// Vector-index updates that failed after the store of record had committed (e.g. Milvus
+    /// was down); repaired by the start-up reconciliation or `braid index rebuild`.
+    pub vector_apply_failures: u64,
     /// Each route, whether it is available and why not.
     pub routes: Vec<RouteStatus>,
     /// The data directory.
@@ -117,6 +121,8 @@ pub struct Braid {
     data_dir: PathBuf,
     /// The web provider, kept for its counters (`/metrics`).
     web: Option<Arc<dyn WebProvider>>,
+    /// See [`Status::vector_apply_failures`].
+    vector_apply_failures: AtomicU64,
 }
 
 impl Braid {
@@ -150,10 +156,20 @@ impl Braid {
             .with_policy(options.policy)
             .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
             .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
-            .with_source(Arc::new(web_source));
+            .with_source(Arc::new(web_source))
+            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone())))));
 
-        let braid =
-            Braid { store, graph, vectors, embedder, router, writer: Mutex::new(()), data_dir: options.data_dir, web };
+        let braid = Braid {
+            store,
+            graph,
+            vectors,
+            embedder,
+            router,
+            writer: Mutex::new(()),
+            data_dir: options.data_dir,
+            web,
+            vector_apply_failures: AtomicU64::new(0),
+        };
         braid.rebuild_indexes()?;
         Ok(braid)
     }
@@ -169,15 +185,17 @@ impl Braid {
         let mut restore = WriteBatch::default();
         let mut items = Vec::new();
         for (doc, vector) in self.store.documents()? {
-            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
+            // One vector per passage, concatenated (see crate::passages).
+            let passages = crate::passages::split(&doc.text).len();
+            let vector = if same_embedder && vector.len() == passages * self.embedder.dimension() {
                 vector
             } else {
-                let v = self.embedder.embed_text(&document_text(&doc))?;
+                let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
                 restore.documents.push((doc.clone(), v.clone()));
                 v
             };
             graph.link_item(&doc.id, &doc.entities);
-            items.push((document_item(&doc), vector));
+            items.extend(document_items(&doc, &vector, self.embedder.dimension()));
         }
         for (img, vector) in self.store.images()? {
             let vector = if same_embedder && vector.len() == self.embedder.dimension() {
@@ -191,8 +209,18 @@ impl Braid {
             graph.link_item(&img.id, &img.depicts);
             items.push((image_item(&img), vector));
         }
-        for chunk in items.chunks(4096) {
-            self.vectors.upsert_batch(chunk.to_vec())?;
+        // Reconcile the vector index with the store: upsert every item, then drop ids the
+        // store no longer has (a persistent backend may have missed deletes). An unreachable
+        // remote backend (Milvus down) does not stop start-up: the vector route reports the
+        // outage and `braid index rebuild` (or the next start) catches up.
+        let keep: std::collections::HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
+        let synced = items
+            .chunks(4096)
+            .try_for_each(|chunk| self.vectors.upsert_batch(chunk.to_vec()).map(drop))
+            .and_then(|()| self.vectors.reconcile(&keep).map(drop));
+        match synced {
+            Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
+            other => other?,
         }
         if !restore.is_empty() {
             self.store.write(&restore)?;
@@ -229,13 +257,18 @@ impl Braid {
         Ok(Status {
             version: env!("CARGO_PKG_VERSION").to_string(),
             counts: self.store.counts()?,
-            indexed_items: self.vectors.len()?,
+            // 0 while a remote backend is unreachable (the vector route reports the error).
+            indexed_items: self.vectors.len().unwrap_or_else(|e| {
+                tracing::warn!("vector index size unknown: {e}");
+                0
+            }),
             embedder: EmbedderStatus {
                 name: self.embedder.name().to_string(),
                 dimension: self.embedder.dimension(),
                 multimodal: self.embedder.is_multimodal(),
             },
             vector_backend: self.vectors.name().to_string(),
+            vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),
             routes: Route::ALL
                 .iter()
                 .map(|&route| RouteStatus {
@@ -330,9 +363,10 @@ impl Braid {
         relations: Option<&[String]>,
     ) -> Result<Option<Vec<braid_graph::Fact>>, BraidError> {
         let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-        for (field, id) in [("from", from), ("to", to)] {
+        // "entity (from) 'x' not found": which end is unknown, and its id as given.
+        for (what, id) in [("entity (from)", from), ("entity (to)", to)] {
             if !graph.contains(id) {
-                return Err(BraidError::NotFound { what: "entity", id: format!("{id}' (field '{field}") });
+                return Err(BraidError::NotFound { what, id: id.into() });
             }
         }
         Ok(graph.shortest_path(from, to, relations)?)
@@ -360,6 +394,43 @@ impl Braid {
     }
 
     // ----- writes -----
+
+    /// Called when the derived vector index failed AFTER the store of record committed (e.g.
+    /// Milvus is down). The write is acknowledged — the store is the source of truth and the
+    /// record is durable — so the failure is logged and counted instead of returned, and the
+    /// start-up reconciliation or `braid index rebuild` brings the index back in line.
+    fn vector_index_lagged(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.vector_apply_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(backend = self.vectors.name(), "vector index not updated ({what}): {error}");
+    }
+
+    /// Loads every stored document and image (with its stored vector) into `target`, in
+    /// batches, calling `progress(done, total)`, then removes ids the store does not have.
+    /// Used by `braid index rebuild --backend milvus` to backfill a backend from this data dir.
+    pub fn sync_vectors(
+        &self,
+        target: &dyn VectorBackend,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize, BraidError> {
+        let mut items: Vec<(Item, Vec<f32>)> = Vec::new();
+        for (doc, vector) in self.store.documents()? {
+            items.extend(document_items(&doc, &vector, self.embedder.dimension()));
+        }
+        for (img, vector) in self.store.images()? {
+            items.push((image_item(&img), vector));
+        }
+        let total = items.len();
+        let keep: std::collections::HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
+        progress(0, total);
+        let mut done = 0;
+        for chunk in items.chunks(512) {
+            target.upsert_batch(chunk.to_vec())?;
+            done += chunk.len();
+            progress(done, total);
+        }
+        target.reconcile(&keep)?;
+        Ok(total)
+    }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
@@ -406,11 +477,17 @@ impl Braid {
         for (i, d) in documents.iter().enumerate() {
             validate_document(d).map_err(|err| err.in_item(i))?;
         }
-        let texts: Vec<String> = documents.iter().map(document_text).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vectors = self.embedder.embed_texts(&refs)?;
+        let vectors = self.embed_documents(&documents)?;
         let batch: Vec<(DocumentRecord, Vec<f32>)> = documents.into_iter().zip(vectors).collect();
         let _w = self.lock_writer();
+        // Passages of a replaced version that the new version no longer has.
+        let mut stale: Vec<String> = Vec::new();
+        for (d, _) in &batch {
+            if let Some(old) = self.store.document(&d.id)? {
+                let new_ids = item_ids(d);
+                stale.extend(item_ids(&old).into_iter().filter(|id| !new_ids.contains(id)));
+            }
+        }
         self.store.write(&WriteBatch { documents: batch.clone(), ..Default::default() })?;
         let ids: Vec<String> = batch.iter().map(|(d, _)| d.id.clone()).collect();
         {
@@ -421,7 +498,16 @@ impl Braid {
             }
         }
         let written = batch.len();
-        self.vectors.upsert_batch(batch.into_iter().map(|(d, v)| (document_item(&d), v)).collect())?;
+        let dimension = self.embedder.dimension();
+        let items = batch.iter().flat_map(|(d, v)| document_items(d, v, dimension)).collect();
+        if let Err(e) = self.vectors.upsert_batch(items) {
+            self.vector_index_lagged("upsert documents", &e);
+        }
+        for id in stale {
+            if let Err(e) = self.vectors.remove(&id) {
+                self.vector_index_lagged("remove stale passages", &e);
+            }
+        }
         Ok(WriteSummary { ids, written, unchanged: 0 })
     }
 
@@ -452,18 +538,26 @@ impl Braid {
             }
         }
         let written = prepared.len();
-        self.vectors.upsert_batch(prepared.into_iter().map(|(img, _, v)| (image_item(&img), v)).collect())?;
+        if let Err(e) =
+            self.vectors.upsert_batch(prepared.into_iter().map(|(img, _, v)| (image_item(&img), v)).collect())
+        {
+            self.vector_index_lagged("upsert images", &e);
+        }
         Ok(WriteSummary { ids, written, unchanged: 0 })
     }
 
     /// Deletes a document from the store, the vector index and the graph's provenance.
     pub fn delete_document(&self, id: &str) -> Result<(), BraidError> {
         let _w = self.lock_writer();
-        if self.store.document(id)?.is_none() {
+        let Some(doc) = self.store.document(id)? else {
             return Err(BraidError::NotFound { what: "document", id: id.into() });
-        }
+        };
         self.store.write(&WriteBatch { delete_documents: vec![id.into()], ..Default::default() })?;
-        self.vectors.remove(id)?;
+        for item in item_ids(&doc) {
+            if let Err(e) = self.vectors.remove(&item) {
+                self.vector_index_lagged("delete document", &e);
+            }
+        }
         self.graph.write().unwrap_or_else(|e| e.into_inner()).unlink_item(id);
         Ok(())
     }
@@ -475,7 +569,9 @@ impl Braid {
             return Err(BraidError::NotFound { what: "image", id: id.into() });
         }
         self.store.write(&WriteBatch { delete_images: vec![id.into()], ..Default::default() })?;
-        self.vectors.remove(id)?;
+        if let Err(e) = self.vectors.remove(id) {
+            self.vector_index_lagged("delete image", &e);
+        }
         self.graph.write().unwrap_or_else(|e| e.into_inner()).unlink_item(id);
         Ok(())
     }
@@ -525,6 +621,14 @@ impl Braid {
         parts.join(". ")
     }
 
+    /// One concatenation of passage vectors per document, embedded in one batch.
+    fn embed_documents(&self, documents: &[DocumentRecord]) -> Result<Vec<Vec<f32>>, BraidError> {
+        let texts: Vec<Vec<String>> = documents.iter().map(passage_texts).collect();
+        let flat: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
+        let mut vectors = self.embedder.embed_texts(&flat)?.into_iter();
+        Ok(texts.iter().map(|t| vectors.by_ref().take(t.len()).flatten().collect()).collect())
+    }
+
     fn embed_image(&self, img: &ImageRecord, bytes: Option<&[u8]>) -> Result<Vec<f32>, BraidError> {
         match bytes {
             Some(b) if self.embedder.is_multimodal() => Ok(self
@@ -552,9 +656,52 @@ impl Braid {
     }
 }
 
-/// The text a document is embedded by.
-fn document_text(d: &DocumentRecord) -> String {
-    if d.title.is_empty() { d.text.clone() } else { format!("{}\n{}", d.title, d.text) }
+/// The active embedder as the router's [`braid_router::QueryEmbedder`], for exemplar similarity.
+struct EmbedQueries(Arc<dyn Embedder>);
+
+impl braid_router::QueryEmbedder for EmbedQueries {
+    fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        self.0.embed_text(text).ok()
+    }
+}
+
+/// The texts a document is embedded by: each passage with the title before it.
+fn passage_texts(d: &DocumentRecord) -> Vec<String> {
+    crate::passages::split(&d.text)
+        .into_iter()
+        .map(|p| if d.title.is_empty() { p } else { format!("{}\n{}", d.title, p) })
+        .collect()
+}
+
+/// The vector-index ids of a document: its id, or one per passage.
+fn item_ids(d: &DocumentRecord) -> Vec<String> {
+    match crate::passages::split(&d.text).len() {
+        1 => vec![d.id.clone()],
+        n => (1..=n).map(|i| crate::passages::passage_id(&d.id, i)).collect(),
+    }
+}
+
+/// The vector-index items of a document and their vectors, cut from the concatenation
+/// of its passage vectors.
+fn document_items(d: &DocumentRecord, vectors: &[f32], dimension: usize) -> Vec<(Item, Vec<f32>)> {
+    let passages = crate::passages::split(&d.text);
+    if passages.len() == 1 {
+        return vec![(document_item(d), vectors.to_vec())];
+    }
+    passages
+        .into_iter()
+        .zip(vectors.chunks(dimension.max(1)))
+        .enumerate()
+        .map(|(i, (text, v))| {
+            let item = Item {
+                id: crate::passages::passage_id(&d.id, i + 1),
+                kind: crate::passages::PASSAGE_KIND.into(),
+                text,
+                ..document_item(d)
+            };
+            (item, v.to_vec())
+        })
+        .collect()
 }
 
 fn document_item(d: &DocumentRecord) -> Item {

@@ -33,6 +33,7 @@
 //! # });
 //! ```
 
+pub mod access;
 pub mod config;
 pub mod error;
 pub mod images;
@@ -41,6 +42,7 @@ pub mod knowledge;
 pub mod mcp;
 pub mod metrics;
 pub mod openapi;
+pub mod passages;
 pub mod records;
 pub mod server;
 pub mod sources;

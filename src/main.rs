@@ -96,6 +96,25 @@ enum Command {
     /// Train or evaluate the routing policy.
     #[command(subcommand)]
     Router(RouterCommand),
+    /// Manage the vector index.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Load every document and image of a data directory into a vector backend (e.g. to
+    /// move an existing data directory to Milvus), with progress; removes ids the store lacks.
+    Rebuild {
+        #[command(flatten)]
+        data: DataArg,
+        /// The backend to fill: milvus (or usearch, which only checks the store).
+        #[arg(long, default_value = "milvus")]
+        backend: String,
+        /// Drop the backend's collections first (Milvus), e.g. after changing the embedder.
+        #[arg(long)]
+        fresh: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,7 +233,69 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Router(cmd) => router_command(cmd),
+        Command::Index(IndexCommand::Rebuild { data, backend, fresh }) => index_rebuild(&data, &backend, fresh),
     }
+}
+
+/// `braid index rebuild --backend milvus`: the store of record stays the source of truth;
+/// this copies it into the backend. The data directory is opened with the embedded index
+/// (which also re-embeds records if the embedder changed), then streamed to the target.
+fn index_rebuild(data: &DataArg, backend: &str, fresh: bool) -> Result<()> {
+    let cfg = ConfigFile::load(data.config.as_deref())?;
+    let embedder = config::embedder(&cfg)?;
+    if fresh {
+        drop_backend_collections(backend, &cfg, embedder.dimension())?;
+    }
+    let Some(target) = config::vector_backend_named(backend, &cfg, embedder.dimension())? else {
+        println!("the usearch index is rebuilt from the store at every start-up; nothing to do");
+        return Ok(());
+    };
+    let options = BraidOptions {
+        data_dir: data.data.clone(),
+        embedder,
+        web: None,
+        router: config::router_config(&cfg),
+        policy: RoutePolicy::new(config::policy_weights(&cfg)?),
+        vectors: None,
+    };
+    let braid = Braid::open(options).with_context(|| format!("opening data directory {}", data.data.display()))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} items ({per_sec}, eta {eta})")
+            .context("progress bar template")?
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("{} ←", target.name()));
+    let started = std::time::Instant::now();
+    let total = braid
+        .sync_vectors(target.as_ref(), &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .with_context(|| format!("loading {} into {}", data.data.display(), target.name()))?;
+    bar.finish();
+    println!(
+        "{}: {total} items loaded in {:.1}s; the backend now holds {}",
+        target.name(),
+        started.elapsed().as_secs_f64(),
+        target.len()?
+    );
+    Ok(())
+}
+
+#[cfg(feature = "milvus")]
+fn drop_backend_collections(kind: &str, cfg: &ConfigFile, dimension: usize) -> Result<()> {
+    if kind == "milvus" {
+        let backend = braid_vector::MilvusBackend::new(config::milvus_config(cfg, dimension)?)?;
+        backend.drop_collections().context("dropping the Milvus collections")?;
+        eprintln!("dropped the Milvus collections; they are recreated empty");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "milvus"))]
+fn drop_backend_collections(_: &str, _: &ConfigFile, _: usize) -> Result<()> {
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -223,13 +304,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn open(data: &Path, cfg: &ConfigFile) -> Result<Braid> {
     let policy = RoutePolicy::new(config::policy_weights(cfg)?);
+    let embedder = config::embedder(cfg)?;
+    let vectors = config::vector_backend(cfg, embedder.dimension())?;
     let options = BraidOptions {
         data_dir: data.to_path_buf(),
-        embedder: config::embedder(cfg)?,
+        embedder,
         web: config::web_provider(cfg)?,
         router: config::router_config(cfg),
         policy,
-        vectors: None,
+        vectors,
     };
     Braid::open(options).with_context(|| format!("opening data directory {}", data.display()))
 }
@@ -261,8 +344,11 @@ fn demo(args: ServeArgs) -> Result<()> {
 fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
     let addr = args.addr.clone().or(cfg.addr.clone()).unwrap_or_else(|| "127.0.0.1:7878".into());
     let addr: SocketAddr = addr.parse().with_context(|| format!("--addr {addr} is not host:port"))?;
-    let api_key = std::env::var("BRAID_API_KEY").ok().filter(|k| !k.is_empty()).or(cfg.api_key.clone());
-    let state = AppState { braid: Arc::new(braid), api_key: api_key.map(Arc::new) };
+    let access = config::access(cfg)?;
+    if !access.keys_required() && !addr.ip().is_loopback() {
+        eprintln!("warning: serving on {addr} without an API key; set BRAID_API_KEY to require one");
+    }
+    let state = AppState { braid: Arc::new(braid), access: Arc::new(access) };
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let status = state.braid.status()?;
@@ -275,7 +361,11 @@ fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
             status.counts.images,
             status.embedder.name
         );
-        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving")
+        // Connection info gives the rate limit a client address when no keys are set.
+        axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")
     })
 }
 

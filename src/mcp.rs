@@ -52,6 +52,7 @@ fn error_result(e: &BraidError) -> CallToolResult {
         BraidError::Invalid { .. } => "invalid_request",
         BraidError::NotFound { .. } => "not_found",
         BraidError::Unavailable(_) => "unavailable",
+        BraidError::Forbidden(_) => "forbidden",
         _ => "internal",
     };
     let mut error = json!({"code": code, "message": e.to_string()});
@@ -139,6 +140,16 @@ impl ServerHandler for BraidMcp {
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.clone().map(Value::Object).unwrap_or(Value::Null);
         if let Err(e) = tools::check_args(&request.name, args) {
+            return Ok(error_result(&e).into());
+        }
+        // Over HTTP the key's scope rides in the request extensions; stdio is the local user.
+        let scope = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::access::Caller>())
+            .map(|caller| caller.scope);
+        if scope == Some(crate::access::Scope::Read) && tools::is_write_tool(&request.name) {
+            let e = BraidError::Forbidden(format!("{} writes; this API key has read scope", request.name));
             return Ok(error_result(&e).into());
         }
         let tcc = ToolCallContext::new(self, request, context);

@@ -69,7 +69,11 @@ fn one_or_many<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
 fn error_description(code: u16) -> &'static str {
     match code {
         400 => "Bad input; `error.field` names the offending field",
-        401 => "Missing or invalid API key (when BRAID_API_KEY is set)",
+        401 => "Missing or invalid API key (when keys are configured)",
+        403 => "The API key has read scope; writes need a write key",
+        429 => "Rate limit reached; `Retry-After` says when to retry",
+        503 => "Every request slot is busy; `Retry-After` says when to retry",
+        504 => "No response within the request timeout",
         404 => "Unknown id",
         413 => "Request body too large",
         415 => "Content-Type is not application/json",
@@ -483,7 +487,16 @@ pub fn document() -> Value {
             op.ok.0.to_string(),
             json!({"description": op.ok.1, "content": {media_for(op.path): {"schema": op.ok.2}}}),
         );
-        for code in op.errors {
+        // Every keyed operation can meet the limits of crate::access; writes also 403.
+        let mut codes: Vec<u16> = op.errors.to_vec();
+        if op.auth.is_some() {
+            let method = op.method.to_uppercase().parse::<axum::http::Method>().unwrap_or_default();
+            if crate::access::is_write(&method, op.path) || op.path == "/v1/tools/{name}" {
+                codes.push(403);
+            }
+            codes.extend([429, 503, 504]);
+        }
+        for code in &codes {
             responses.insert(
                 code.to_string(),
                 json!({"description": error_description(*code),

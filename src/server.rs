@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,12 +33,25 @@ pub const MAX_BODY_BYTES: usize = 24 << 20;
 pub struct AppState {
     /// The knowledge base.
     pub braid: Arc<Braid>,
-    /// When set, every `/v1` call needs `Authorization: Bearer <key>`.
-    pub api_key: Option<Arc<String>>,
+    /// Keys, scopes and limits of `/v1`, `/metrics` and `/mcp` (see [`crate::access`]).
+    pub access: Arc<crate::access::Access>,
+}
+
+impl AppState {
+    /// Open access (no keys) with the default limits.
+    pub fn open(braid: Arc<Braid>) -> Self {
+        AppState { braid, access: Arc::new(crate::access::Access::open()) }
+    }
 }
 
 /// The REST application.
 pub fn app(state: AppState) -> Router {
+    // Checked when the settings were read (`Access::new` callers go through config), so
+    // an unparsable origin here is a bug; it is logged and CORS stays off.
+    let cors = crate::access::cors_layer(state.access.config()).unwrap_or_else(|e| {
+        tracing::error!("CORS disabled: {e}");
+        None
+    });
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let tools = crate::tools::ToolContext { braid: state.braid.clone(), metrics: Some(metrics.clone()) };
     let v1 = Router::new()
@@ -57,7 +70,7 @@ pub fn app(state: AppState) -> Router {
         .route("/images/{id}", get(get_image).delete(delete_image))
         .route("/images/{id}/content", get(image_content))
         .merge(crate::tools::routes(metrics.clone()))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(middleware::from_fn_with_state(state.access.clone(), crate::access::authorize));
     // Keyed like /v1: metrics and MCP over streamable HTTP.
     let scraped = metrics.clone();
     let keyed = Router::new()
@@ -66,7 +79,7 @@ pub fn app(state: AppState) -> Router {
             get(move |State(s): State<AppState>| crate::metrics::scrape(scraped.clone(), s.braid.clone())),
         )
         .nest_service("/mcp", crate::mcp::http_service(tools, MAX_BODY_BYTES))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(middleware::from_fn_with_state(state.access.clone(), crate::access::authorize));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .nest("/v1", v1)
@@ -79,6 +92,8 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+        // Outermost, so preflight requests are answered before any key is asked for.
+        .layer(tower::util::option_layer(cors))
         .with_state(state)
 }
 
@@ -105,7 +120,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        field: Option<String>,
+    ) -> Self {
         ApiError { status, code, message: message.into(), field }
     }
 
@@ -134,6 +154,7 @@ impl From<BraidError> for ApiError {
             // A route or feature this deployment does not have (e.g. no web provider): the request
             // cannot be served as asked, which is not a fault of the server.
             BraidError::Unavailable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unavailable", m, None),
+            BraidError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m, None),
             e => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None)
@@ -230,38 +251,6 @@ fn one_or_many<T: DeserializeOwned>(value: serde_json::Value) -> Result<Vec<T>, 
         v @ serde_json::Value::Object(_) => Ok(vec![parse(v, String::new())?]),
         _ => Err(ApiError::invalid("body", "expected a JSON object or {\"items\": [...]}")),
     }
-}
-
-// ----- auth -----
-
-async fn require_key(State(state): State<AppState>, headers: HeaderMap, req: Request, next: Next) -> Response {
-    if let Some(key) = &state.api_key {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-            let mut r = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "missing or invalid API key: send Authorization: Bearer <key>",
-                None,
-            )
-            .into_response();
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
-        }
-    }
-    next.run(req).await
-}
-
-/// Compares secrets in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 // ----- handlers -----

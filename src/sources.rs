@@ -188,7 +188,7 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<V
     let ppr = graph.personalized_pagerank(&weighted, &QUERY_PPR);
     let top = ppr.iter().map(|(_, s)| *s).fold(f64::EPSILON, f64::max);
     for (item, score) in graph.rank_items(&ppr, limit) {
-        if let Some(h) = item_hit(store, &item, (score / top) as f32 * 0.4) {
+        if let Some(h) = item_hit(store, &item, (score / top) as f32 * 0.4, None) {
             push(&mut hits, &mut seen, h);
         }
     }
@@ -259,14 +259,22 @@ fn entity_hit(graph: &Graph, id: &str, score: f32, facts: Vec<String>) -> Option
 }
 
 /// A document or image hit, looked up in the store of record.
-fn item_hit(store: &Store, id: &str, score: f32) -> Option<Hit> {
+/// The hit for item `id`; for passage `n` (from 1) of a document, the snippet is that
+/// passage's, from the sentence that shares most words with `query`.
+fn item_hit(store: &Store, id: &str, score: f32, passage: Option<(usize, &str)>) -> Option<Hit> {
     if let Ok(Some(d)) = store.document(id) {
+        let text = passage
+            .and_then(|(n, query)| {
+                let text = crate::passages::split(&d.text).into_iter().nth(n.saturating_sub(1))?;
+                Some(crate::passages::from_best_sentence(&text, query).to_string())
+            })
+            .unwrap_or_else(|| d.text.clone());
         return Some(Hit {
             id: d.id,
             kind: HitKind::Document,
             modality: Modality::Text,
             title: d.title,
-            snippet: snippet(&d.text),
+            snippet: snippet(&text),
             uri: None,
             thumbnail: None,
             score,
@@ -351,7 +359,9 @@ fn vector_hits(
     };
     if let Some(kind) = &request.filters.kind {
         match kind.as_str() {
-            "document" | "image" => filter.kinds = vec![kind.clone()],
+            // Passages of long documents are documents too.
+            "document" => filter.kinds = vec![kind.clone(), crate::passages::PASSAGE_KIND.into()],
+            "image" => filter.kinds = vec![kind.clone()],
             // Items are documents and images; an entity type matches none of them.
             _ => return Ok(Vec::new()),
         }
@@ -361,7 +371,11 @@ fn vector_hits(
             embedder.embed_images(&[bytes.as_slice()]).map_err(|e| SourceError::Failed(e.to_string()))?.pop()
         }
         None if request.query.trim().is_empty() => None,
-        None => Some(embedder.embed_text(&request.query).map_err(|e| SourceError::Failed(e.to_string()))?),
+        // Introspection embedded the query already (for exemplar similarity) with this embedder.
+        None => match &request.features.embedding {
+            Some(v) if v.len() == embedder.dimension() => Some(v.as_ref().clone()),
+            _ => Some(embedder.embed_text(&request.query).map_err(|e| SourceError::Failed(e.to_string()))?),
+        },
     };
     // A query that asks for pictures ("pictures of…", "what does X look like") gets the images
     // that match first, then the rest, unless the caller filtered by modality already.
@@ -376,24 +390,43 @@ fn vector_hits(
     passes.push(filter);
     let mut hits: Vec<Hit> = Vec::new();
     for filter in passes {
-        let search = SearchRequest {
-            text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
-            vector: vector.clone(),
-            k: request.k,
-            filter,
-            mode: SearchMode::Hybrid,
-            ..SearchRequest::default()
-        };
-        let found = vectors.search(&search).map_err(|e| match e {
-            braid_vector::VectorError::InvalidInput { field, reason } => {
-                SourceError::InvalidInput { field: field.to_string(), message: reason }
+        let before = hits.len();
+        let mut depth = request.k;
+        loop {
+            let search = SearchRequest {
+                text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
+                vector: vector.clone(),
+                k: depth,
+                filter: filter.clone(),
+                mode: SearchMode::Hybrid,
+                ..SearchRequest::default()
+            };
+            let found = vectors.search(&search).map_err(|e| match e {
+                braid_vector::VectorError::InvalidInput { field, reason } => {
+                    SourceError::InvalidInput { field: field.to_string(), message: reason }
+                }
+                other => SourceError::Failed(other.to_string()),
+            })?;
+            let saturated = found.len() == depth;
+            hits.truncate(before);
+            for h in found {
+                // A passage stands for its document; the best passage of a document counts.
+                let (id, passage) = if h.kind == crate::passages::PASSAGE_KIND {
+                    let n = h.id.rsplit_once('#').and_then(|(_, n)| n.parse().ok());
+                    (crate::passages::document_of(&h.id), n.map(|n| (n, request.query.as_str())))
+                } else {
+                    (h.id.as_str(), None)
+                };
+                if hits.len() < request.k && !hits.iter().any(|x| x.id == id) {
+                    hits.extend(item_hit(store, id, h.score, passage));
+                }
             }
-            other => SourceError::Failed(other.to_string()),
-        })?;
-        for h in found {
-            if hits.len() < request.k && !hits.iter().any(|x| x.id == h.id) {
-                hits.extend(item_hit(store, &h.id, h.score));
+            // Passages of one document fill several places: look deeper until k distinct
+            // results are found or the index has no more.
+            if hits.len() >= request.k || !saturated || depth >= braid_vector::MAX_K {
+                break;
             }
+            depth = (depth * 2).min(braid_vector::MAX_K);
         }
     }
     Ok(hits)

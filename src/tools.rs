@@ -232,6 +232,11 @@ pub fn check_args(name: &str, args: Value) -> Result<bool, BraidError> {
     }
 }
 
+/// Whether the tool changes data (needs a write key).
+pub fn is_write_tool(name: &str) -> bool {
+    name.starts_with("add_")
+}
+
 /// Runs tool `name` with JSON `args`. Unknown tools are `NotFound`.
 pub async fn call(ctx: &ToolContext, name: &str, args: Value) -> Result<Value, BraidError> {
     match name {

@@ -1,5 +1,6 @@
-//! Planning latency: `Introspector::introspect` + `RoutePolicy::plan`, without embedding,
-//! with no linker and with the atlas graph's real linker.
+//! Planning latency: `Introspector::introspect` + `RoutePolicy::plan`, without embedding
+//! (no linker, the atlas graph's real linker), then with exemplar similarity, which embeds
+//! the query: the hashing embedder, and MiniLM when `BRAID_MODEL_DIR` names its folder.
 //! Run with `cargo bench -p braid-router --bench plan` (release); prints a markdown table.
 
 #[path = "../examples/common/atlas_linker.rs"]
@@ -8,8 +9,20 @@ mod atlas_linker;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use braid_router::train::LabelledQuery;
-use braid_router::{Availability, EntityLinker, Introspector, NoLinker, RoutePolicy};
+use braid_router::{Availability, EntityLinker, Exemplars, Introspector, NoLinker, QueryEmbedder, RoutePolicy};
+use braid_vector::Embedder;
+
+/// A braid-vector embedder as the router's query embedder.
+struct Embed(Box<dyn Embedder>);
+
+impl QueryEmbedder for Embed {
+    fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        self.0.embed_text(text).ok()
+    }
+}
 
 /// Timed passes over the query set (after one warm-up pass).
 const PASSES: usize = 20;
@@ -21,12 +34,26 @@ fn main() {
     let policy = RoutePolicy::default();
     let availability = Availability::all();
 
-    println!("Planning latency over {} queries × {PASSES} passes (introspect + plan, no embedding)\n", queries.len());
+    println!("Planning latency over {} queries × {PASSES} passes (introspect + plan)\n", queries.len());
     println!("| linker | p50 | p90 | p99 | p50 best-of-{PASSES} | p99 best-of-{PASSES} |");
     println!("|---|---:|---:|---:|---:|---:|");
-    let linkers: [(&str, &dyn EntityLinker); 2] =
-        [("none (NoLinker)", &NoLinker), ("atlas graph (2,278 entities)", &atlas)];
-    for (name, linker) in linkers {
+    let mut embedders: Vec<(&str, Box<dyn Embedder>)> =
+        vec![("atlas + hashing-embedder exemplars", Box::new(braid_vector::HashingEmbedder::new(384)))];
+    match std::env::var_os("BRAID_MODEL_DIR").map(braid_vector::MiniLmEmbedder::from_dir) {
+        Some(Ok(m)) => embedders.push(("atlas + MiniLM exemplars", Box::new(m))),
+        Some(Err(e)) => eprintln!("MiniLM row skipped: {e}"),
+        None => eprintln!("MiniLM row skipped: set BRAID_MODEL_DIR"),
+    }
+    let mut rows: Vec<(&str, &dyn EntityLinker, Introspector)> = vec![
+        ("none (NoLinker)", &NoLinker, introspector.clone()),
+        ("atlas graph (2,278 entities)", &atlas, introspector.clone()),
+    ];
+    for (name, embedder) in embedders {
+        let exemplars = Arc::new(Exemplars::shipped(Arc::new(Embed(embedder))));
+        rows.push((name, &atlas, Introspector::new().with_exemplars(exemplars)));
+    }
+    for (name, linker, introspector) in &rows {
+        let (name, linker) = (*name, *linker);
         // per_query[q][pass]: on a shared machine single samples include time the thread was
         // descheduled, so the per-query best of all passes is reported next to the raw samples.
         let mut per_query: Vec<Vec<Duration>> = vec![Vec::with_capacity(PASSES); queries.len()];

@@ -10,7 +10,23 @@ mod atlas_linker;
 
 use braid_router::policy::{FEATURE_NAMES, feature_vector};
 use braid_router::train::LabelledQuery;
-use braid_router::{Availability, Introspector, RoutePolicy};
+use std::sync::Arc;
+
+use braid_router::{Availability, Exemplars, Introspector, QueryEmbedder, RoutePolicy};
+use braid_vector::Embedder;
+
+/// Introspection as `braid` runs it by default: exemplar similarity with the hashing embedder.
+/// (In `--cv`, a held-out fold's queries are exemplars too, each compared leaving itself out.)
+fn introspector() -> Introspector {
+    struct Hashing(braid_vector::HashingEmbedder);
+    impl QueryEmbedder for Hashing {
+        fn embed(&self, text: &str) -> Option<Vec<f32>> {
+            self.0.embed_text(text).ok()
+        }
+    }
+    let embedder = Hashing(braid_vector::HashingEmbedder::new(braid_vector::DEFAULT_HASHING_DIMENSION));
+    Introspector::new().with_exemplars(Arc::new(Exemplars::shipped(Arc::new(embedder))))
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +44,7 @@ fn main() {
     let only_misses = args.any(|a| a == "--misses");
     let linker = atlas_linker::AtlasLinker::load(&atlas_linker::atlas_dir());
     let policy = policy_from_env();
-    let introspector = Introspector::new();
+    let introspector = introspector();
     let text = std::fs::read_to_string(&path).expect("labelled file");
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let q: LabelledQuery = serde_json::from_str(line).expect("labelled query");
@@ -66,7 +82,7 @@ fn main() {
 fn cross_validate(folds: usize, path: &str) {
     use braid_router::train::{Example, FitOptions, evaluate, fit};
     let linker = atlas_linker::AtlasLinker::load(&atlas_linker::atlas_dir());
-    let introspector = Introspector::new();
+    let introspector = introspector();
     let text = std::fs::read_to_string(path).expect("labelled file");
     let labelled: Vec<LabelledQuery> = text
         .lines()
@@ -130,7 +146,7 @@ fn load_labelled(path: &str) -> Vec<LabelledQuery> {
 fn evaluate_file(path: &str) {
     use braid_router::train::{Example, evaluate};
     let linker = atlas_linker::AtlasLinker::load(&atlas_linker::atlas_dir());
-    let introspector = Introspector::new();
+    let introspector = introspector();
     let policy = policy_from_env();
     let labelled = load_labelled(path);
     let examples: Vec<Example> = labelled

@@ -105,6 +105,15 @@ pub struct QueryFeatures {
     /// models and flight numbers, usually outside the knowledge base.
     #[serde(default)]
     pub numbers: Vec<String>,
+    /// Standardised similarity to each route's exemplar queries (graph, vector, web), when
+    /// an embedder is available (see [`crate::exemplars`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemplar_similarity: Option<[f32; 3]>,
+    /// The query's embedding, computed for the exemplars and reused by the vector route so a
+    /// query is embedded once. Not serialised.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub embedding: Option<std::sync::Arc<Vec<f32>>>,
 }
 
 impl QueryFeatures {

@@ -68,6 +68,14 @@ pub fn fuse(lists: &[RankedList], method: FusionMethod, rrf_k: f32, k: usize) ->
     fused
 }
 
+/// Splits fused hits into the graph's answers to a relational question (hits the graph
+/// route returned with supporting facts) and the rest, each in fused order. Without this,
+/// a document that two routes agree on (e.g. one about the country asked about) would
+/// outrank the entities that answer the question, since RRF rewards agreement.
+pub fn answers_first(fused: Vec<FusedHit>) -> (Vec<FusedHit>, Vec<FusedHit>) {
+    fused.into_iter().partition(|h| !h.facts.is_empty() && h.sources.iter().any(|s| s.route == Route::Graph))
+}
+
 /// Keeps the richer details when a second source returns the same hit.
 fn merge_details(f: &mut FusedHit, hit: &Hit) {
     if f.uri.is_none() {
@@ -143,6 +151,21 @@ mod tests {
         assert!((out[0].score - expected).abs() < 1e-6);
         assert_eq!(out[1].id, "a");
         assert_eq!(fuse(&lists, FusionMethod::Rrf, 60.0, 1).len(), 1);
+    }
+
+    #[test]
+    fn graph_answers_with_facts_lead_in_fused_order() {
+        let mut answer = hit("country:ETH", 1.0);
+        answer.facts = vec!["Kenya —borders→ Ethiopia".into()];
+        let lists = vec![
+            RankedList { route: Route::Graph, weight: 1.0, hits: vec![answer, hit("doc:kenya", 0.5)] },
+            RankedList { route: Route::Vector, weight: 0.5, hits: vec![hit("doc:kenya", 0.9)] },
+        ];
+        let fused = fuse(&lists, FusionMethod::Rrf, 60.0, 10);
+        assert_eq!(fused[0].id, "doc:kenya", "agreement wins plain RRF");
+        let (answers, rest) = answers_first(fused);
+        assert_eq!(answers.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["country:ETH"]);
+        assert_eq!(rest.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["doc:kenya"]);
     }
 
     #[test]

@@ -449,12 +449,20 @@ const AUXILIARIES: &[&str] = &["is", "are", "was", "were", "does", "do", "did", 
 
 /// Turns a query into [`QueryFeatures`].
 #[derive(Debug, Default, Clone)]
-pub struct Introspector;
+pub struct Introspector {
+    exemplars: Option<std::sync::Arc<crate::exemplars::Exemplars>>,
+}
 
 impl Introspector {
-    /// A new introspector with the built-in cue lexicons.
+    /// A new introspector with the built-in cue lexicons and no exemplars.
     pub fn new() -> Self {
-        Introspector
+        Introspector { exemplars: None }
+    }
+
+    /// Also measures similarity to these exemplar queries (an embedding per query).
+    pub fn with_exemplars(mut self, exemplars: std::sync::Arc<crate::exemplars::Exemplars>) -> Self {
+        self.exemplars = Some(exemplars);
+        self
     }
 
     /// Introspects `query`. `has_image` says whether an image was attached.
@@ -539,7 +547,14 @@ impl Introspector {
             (QuestionShape::Keywords, None)
         };
 
+        let (exemplar_similarity, embedding) =
+            match self.exemplars.as_ref().filter(|_| !query.trim().is_empty()).and_then(|e| e.similarities(query)) {
+                Some((z, v)) => (Some(z), Some(std::sync::Arc::new(v))),
+                None => (None, None),
+            };
         QueryFeatures {
+            exemplar_similarity,
+            embedding,
             query: query.to_string(),
             tokens: words.len(),
             unlinked_names: unlinked_names(query, &entities),

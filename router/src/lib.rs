@@ -36,6 +36,8 @@
 //! # });
 //! ```
 
+pub mod diversity;
+pub mod exemplars;
 pub mod features;
 pub mod fusion;
 pub mod hit;
@@ -49,6 +51,7 @@ pub mod router;
 pub mod source;
 pub mod train;
 
+pub use exemplars::{Exemplars, QueryEmbedder, SHIPPED_EXEMPLARS};
 pub use features::{CueDirection, LinkedEntity, PATH_RELATION, QueryFeatures, QuestionShape, RelationCue};
 pub use fusion::{DEFAULT_RRF_K, RankedList, fuse};
 pub use hit::{FusedHit, Hit, HitKind, Modality, SourceRank};

@@ -13,7 +13,7 @@ use crate::plan::{RouteDecision, RoutePlan};
 use crate::route::Route;
 
 /// Names of the policy's input features, in order.
-pub const FEATURE_NAMES: [&str; 29] = [
+pub const FEATURE_NAMES: [&str; 32] = [
     "bias",
     "linked_geo",
     "weak_geo_link",
@@ -43,6 +43,9 @@ pub const FEATURE_NAMES: [&str; 29] = [
     "keywords",
     "unlinked_names",
     "length",
+    "exemplar_graph",
+    "exemplar_vector",
+    "exemplar_web",
 ];
 
 /// Number of policy features.
@@ -79,6 +82,7 @@ pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
     let multi = confident_ids >= 2;
     let recent_year = f.freshness.iter().any(|c| c.chars().all(|ch| ch.is_ascii_digit()));
     let role = !f.office_roles.is_empty();
+    let exemplar = f.exemplar_similarity.unwrap_or([0.0; 3]);
     [
         1.0,
         linked_geo,
@@ -110,6 +114,10 @@ pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
         flag(f.shape == QuestionShape::Keywords),
         frac(f.unlinked_names.len(), 2),
         frac(f.tokens, 12),
+        // Standardised, so about -1.4..1.4; 0 without an embedder.
+        exemplar[0],
+        exemplar[1],
+        exemplar[2],
     ]
 }
 

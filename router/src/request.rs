@@ -95,6 +95,13 @@ pub struct QueryRequest {
     /// Fusion method (default: weighted reciprocal rank fusion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion: Option<FusionMethod>,
+    /// Trade relevance for variety, 0–1 (maximal marginal relevance over the hits' words):
+    /// 0 or absent keeps the fused order; 0.3 is a gentle choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<f32>,
+    /// Alternate text and image results, keeping each modality's own order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interleave: bool,
 }
 
 impl QueryRequest {
@@ -108,6 +115,8 @@ impl QueryRequest {
             filters: Filters::default(),
             explain: false,
             fusion: None,
+            diversity: None,
+            interleave: false,
         }
     }
 
@@ -119,6 +128,11 @@ impl QueryRequest {
             && routes.is_empty()
         {
             return Err(InvalidRequest::new("routes", "must name at least one route when given"));
+        }
+        if let Some(d) = self.diversity
+            && !(0.0..=1.0).contains(&d)
+        {
+            return Err(InvalidRequest::new("diversity", format!("must be between 0 and 1, got {d}")));
         }
         if let Some(img) = &self.image {
             match (&img.url, &img.base64) {
@@ -235,6 +249,16 @@ pub struct FusionTrace {
     pub weights: Vec<(Route, f32)>,
     /// Per result: each source's rank, raw score and contribution to the fused score.
     pub results: Vec<(String, Vec<SourceRank>)>,
+    /// The MMR trade-off applied after fusion, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<f32>,
+    /// Whether text and image results were interleaved.
+    #[serde(default)]
+    pub interleaved: bool,
+    /// How many graph answers (hits with supporting facts to a relational question) were
+    /// put first, ahead of fused results that merely share the topic.
+    #[serde(default)]
+    pub answers_first: usize,
 }
 
 /// The answer of `POST /v1/query`.

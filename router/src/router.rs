@@ -13,8 +13,8 @@ use crate::introspect::{EntityLinker, Introspector};
 use crate::plan::RoutePlan;
 use crate::policy::{Availability, FEATURE_NAMES, RoutePolicy, feature_vector};
 use crate::request::{
-    Escalation, FusionMethod, FusionTrace, InvalidRequest, QueryRequest, QueryResponse, SourceReport, SourceStatus,
-    Trace,
+    Escalation, FusionMethod, FusionTrace, InvalidRequest, MAX_K, QueryRequest, QueryResponse, SourceReport,
+    SourceStatus, Trace,
 };
 use crate::route::Route;
 use crate::source::{Source, SourceError, SourceRequest};
@@ -88,6 +88,12 @@ impl Router {
         self
     }
 
+    /// Adds exemplar similarity to introspection (see [`crate::exemplars`]).
+    pub fn with_exemplars(mut self, exemplars: Arc<crate::exemplars::Exemplars>) -> Self {
+        self.introspector = self.introspector.with_exemplars(exemplars);
+        self
+    }
+
     /// Replaces the settings.
     pub fn with_config(mut self, config: RouterConfig) -> Self {
         self.config = config;
@@ -153,10 +159,13 @@ impl Router {
         let started = Instant::now();
         let (features, mut plan) = self.plan(&req.query, image.is_some(), req.routes.as_deref());
         let features = Arc::new(features);
+        // Reordering for variety (MMR, interleaving) picks k from a deeper pool.
+        let diversity = req.diversity.filter(|&d| d > 0.0);
+        let pool = if diversity.is_some() || req.interleave { (req.k * 3).min(MAX_K) } else { req.k };
         let source_request = SourceRequest {
             query: req.query.clone(),
             features: features.clone(),
-            k: req.k,
+            k: pool,
             filters: req.filters.clone(),
             image,
         };
@@ -194,7 +203,20 @@ impl Router {
             })
             .collect();
         let method = req.fusion.unwrap_or(self.config.fusion);
-        let results = fuse(&lists, method, self.config.rrf_k, req.k);
+        let fused = fuse(&lists, method, self.config.rrf_k, pool);
+        // A relational question's graph answers lead; variety reorders what follows them.
+        let (mut results, mut rest) =
+            if features.relations.is_empty() { (Vec::new(), fused) } else { crate::fusion::answers_first(fused) };
+        let answers = results.len();
+        let room = req.k.saturating_sub(answers);
+        if let Some(d) = diversity {
+            rest = crate::diversity::mmr(rest, d, if req.interleave { pool } else { room });
+        }
+        if req.interleave {
+            rest = crate::diversity::interleave_modalities(rest, room);
+        }
+        results.extend(rest);
+        results.truncate(req.k);
 
         let sources = Route::ALL
             .iter()
@@ -219,6 +241,9 @@ impl Router {
                     rrf_k: self.config.rrf_k,
                     weights: lists.iter().map(|l| (l.route, l.weight)).collect(),
                     results: results.iter().map(|h| (h.id.clone(), h.sources.clone())).collect(),
+                    diversity,
+                    interleaved: req.interleave,
+                    answers_first: answers.min(req.k),
                 },
             }
         });

@@ -155,6 +155,8 @@ fn every_class_of_bad_input_gets_a_4xx_and_the_server_stays_up() {
     ] {
         check(&s, "unknown id", method, path, None, 404..405);
     }
+    let r = check(&s, "unknown path end", "GET", "/v1/graph/path?from=country:FRA&to=country:NOPE", None, 404..405);
+    assert_eq!(r["error"]["message"], "entity (to) 'country:NOPE' not found", "{r}");
     // Path traversal in ids and bad query strings.
     // An id is a key, never a path: `../../etc/passwd` is looked up and not found.
     check(&s, "path traversal in an id", "GET", "/v1/images/..%2F..%2Fetc%2Fpasswd/content", None, 404..405);

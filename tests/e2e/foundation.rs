@@ -71,11 +71,26 @@ fn demo_answers_graph_and_vector_questions_and_rejects_bad_input() {
     assert!(res.iter().all(|h| h["modality"] == "image"));
     assert!(r["trace"]["features"].is_object() && r["trace"]["fusion"]["weights"].is_array());
 
+    // Interleaving alternates modalities; MMR keeps k results and says so in the trace.
+    let (code, r) = s.post(
+        "/v1/query",
+        json!({"query": "animals", "k": 6, "routes": ["vector"], "interleave": true, "diversity": 0.3, "explain": true}),
+    );
+    assert_eq!(code, 200, "{r}");
+    let modalities: Vec<&str> =
+        r["results"].as_array().map(|a| a.iter().filter_map(|h| h["modality"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(modalities.len(), 6, "{r}");
+    assert!(modalities.windows(2).all(|w| w[0] != w[1]), "not interleaved: {modalities:?}");
+    assert_eq!(r["trace"]["fusion"]["interleaved"], true, "{r}");
+    let d = r["trace"]["fusion"]["diversity"].as_f64().unwrap_or(-1.0);
+    assert!((d - 0.3).abs() < 1e-6, "{r}");
+
     // Bad input: a 4xx JSON error naming the problem, never a crash.
     let bad: Vec<(&str, Vec<u8>, &str)> = vec![
         ("malformed", b"{not json".to_vec(), "body"),
         ("empty query", json!({"query": "   "}).to_string().into_bytes(), "query"),
         ("k of 0", json!({"query": "x", "k": 0}).to_string().into_bytes(), "k"),
+        ("diversity above 1", json!({"query": "x", "diversity": 1.5}).to_string().into_bytes(), "diversity"),
         ("huge k", json!({"query": "x", "k": 100000}).to_string().into_bytes(), "k"),
         ("negative k", json!({"query": "x", "k": -1}).to_string().into_bytes(), "k"),
         ("unknown route", json!({"query": "x", "routes": ["telepathy"]}).to_string().into_bytes(), "routes[0]"),
@@ -307,4 +322,52 @@ fn ingest_refuses_image_paths_outside_the_jsonl_folder() {
         assert!(stderr.contains(&format!("images.jsonl{line}")), "line {line} not reported: {stderr}");
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 images"), "the good record is kept");
+}
+
+#[test]
+fn long_documents_are_found_by_any_passage_and_replaced_cleanly() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let filler = |topic: &str, n: usize| -> String {
+        (0..n).map(|i| format!("Paragraph {i} about {topic} goes on in plain words here. ")).collect()
+    };
+    // About 700 words: several passages; the rare fact sits at the very end.
+    let long = format!("{}The zanzibar pelican nests under the old harbour bridge.", filler("harbours", 70));
+    let s = Server::start(&["serve"], data.path(), &[]);
+    let (code, r) = s.post("/v1/documents", json!({"id": "doc:long", "title": "Harbours", "text": long}));
+    assert_eq!(code, 200, "{r}");
+    for i in 0..8 {
+        let (code, _) = s.post("/v1/documents", json!({"id": format!("doc:short{i}"), "text": filler("rivers", 3)}));
+        assert_eq!(code, 200);
+    }
+    let passages = s.get("/v1/status").1["indexed_items"].as_u64().unwrap_or(0) - 8;
+    assert!(passages >= 4, "a 700-word document is several passages, got {passages}");
+
+    let (code, r) = s.post("/v1/search/vector", json!({"query": "where does the zanzibar pelican nest", "k": 5}));
+    assert_eq!(code, 200, "{r}");
+    let found = ids(&r["results"]);
+    assert_eq!(found.first().map(String::as_str), Some("doc:long"), "{r}");
+    assert!(r["results"][0]["snippet"].as_str().unwrap_or("").contains("pelican"), "the passage that matched: {r}");
+    let mut distinct = found.clone();
+    distinct.dedup();
+    assert_eq!((found.len(), distinct.len()), (5, 5), "k distinct documents, not k passages: {found:?}");
+
+    // Passage vectors survive a restart without re-embedding mismatches.
+    drop(s);
+    let s = Server::start(&["serve"], data.path(), &[]);
+    assert_eq!(s.get("/v1/status").1["indexed_items"].as_u64(), Some(passages + 8));
+    let (_, r) = s.post("/v1/search/vector", json!({"query": "zanzibar pelican", "k": 1}));
+    assert_eq!(ids(&r["results"]), ["doc:long"]);
+
+    // A shorter new version drops the old passages; deleting drops the document.
+    let (code, _) = s.post("/v1/documents", json!({"id": "doc:long", "title": "Harbours", "text": "Now short."}));
+    assert_eq!(code, 200);
+    assert_eq!(s.get("/v1/status").1["indexed_items"].as_u64(), Some(9));
+    let (_, r) =
+        s.post("/v1/search/vector", json!({"query": "zanzibar pelican", "k": 3, "filters": {"type": "document"}}));
+    assert!(
+        r["results"].as_array().is_some_and(|a| a.iter().all(|h| !h["snippet"].to_string().contains("pelican"))),
+        "{r}"
+    );
+    assert_eq!(s.request("DELETE", "/v1/documents/doc:long", None).0, 200);
+    assert_eq!(s.get("/v1/status").1["indexed_items"].as_u64(), Some(8));
 }

@@ -82,11 +82,12 @@ fn rpc_messages(body: &str) -> Vec<Value> {
 struct McpHttp {
     port: u16,
     session: Option<String>,
+    key: &'static str,
 }
 
 impl McpHttp {
     fn post(&mut self, message: Value) -> (u16, Vec<Value>) {
-        let auth = format!("Bearer {KEY}");
+        let auth = format!("Bearer {}", self.key);
         let mut headers = vec![
             ("Content-Type", "application/json"),
             ("Accept", "application/json, text/event-stream"),
@@ -250,7 +251,7 @@ fn tools_openapi_metrics_and_mcp_over_http_behind_the_key() {
     assert!(text.contains("braid_source_duration_seconds_bucket{route=\"graph\",le=\"+Inf\"} 1"));
 
     // MCP over streamable HTTP, raw JSON-RPC.
-    let mut mcp = McpHttp { port: s.port, session: None };
+    let mut mcp = McpHttp { port: s.port, session: None, key: KEY };
     let r = mcp.call(1, "initialize", init["params"].clone());
     assert_eq!(r["result"]["serverInfo"]["name"], "braid", "{r}");
     assert!(mcp.session.is_some(), "no Mcp-Session-Id");
@@ -399,4 +400,90 @@ fn mcp_over_stdio_answers_lists_and_reports_tool_errors() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn read_keys_cannot_write_over_rest_tools_or_mcp_and_the_rate_limit_answers_429() {
+    const WRITE: &str = "e2e-write-key-0123";
+    const READ: &str = "e2e-read-key-0123";
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = Server::start(
+        &["serve"],
+        data.path(),
+        &[("BRAID_API_KEY", WRITE), ("BRAID_READ_KEY", READ), ("BRAID_RATE_LIMIT", "600")],
+    );
+    let read = format!("Bearer {READ}");
+    let write = format!("Bearer {WRITE}");
+    let with = |key: &str, method: &str, path: &str, body: Option<Value>| {
+        let body = body.map(|b| b.to_string());
+        s.try_request(method, path, body.as_deref().map(str::as_bytes), &[("Authorization", key)]).expect("request")
+    };
+    let entity = json!({"id": "x:one", "name": "One", "type": "thing"});
+    let (code, r) = with(&read, "POST", "/v1/entities", Some(entity.clone()));
+    assert_eq!((code, r["error"]["code"].as_str()), (403, Some("forbidden")), "{r}");
+    let (code, r) = with(&read, "POST", "/v1/tools/add_entity", Some(entity.clone()));
+    assert_eq!(code, 403, "{r}");
+    assert_eq!(with(&write, "POST", "/v1/entities", Some(entity.clone())).0, 200);
+    assert_eq!(with(&read, "DELETE", "/v1/entities/x:one", None).0, 403);
+    let (code, r) = with(&read, "GET", "/v1/entities/x:one", None);
+    assert_eq!((code, r["entity"]["name"].as_str()), (200, Some("One")), "reads work with a read key: {r}");
+    assert_eq!(with(&read, "POST", "/v1/query", Some(json!({"query": "One"}))).0, 200);
+
+    // Every keyed operation of the OpenAPI document: 401 without a key, 403 for a write
+    // with the read key.
+    let (code, spec) = s.get("/openapi.json");
+    assert_eq!(code, 200);
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().cloned().unwrap_or_default() {
+        for (method, op) in ops.as_object().cloned().unwrap_or_default() {
+            if op.get("security").and_then(Value::as_array).is_none_or(|s| s.is_empty()) {
+                continue;
+            }
+            let concrete = path.replace("{id}", "x:one").replace("{route}", "graph").replace("{name}", "add_entity");
+            let body = (method == "post").then(|| b"{}".as_slice());
+            let (code, _) = s.try_request(&method.to_uppercase(), &concrete, body, &[]).expect("request");
+            assert_eq!(code, 401, "{method} {path} without a key");
+            if op["responses"].get("403").is_some() {
+                let (code, _) = s
+                    .try_request(&method.to_uppercase(), &concrete, body, &[("Authorization", read.as_str())])
+                    .expect("request");
+                assert_eq!(code, 403, "{method} {path} with the read key");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} keyed operations documented");
+
+    // MCP over HTTP with the read key: read tools run, write tools are a tool error.
+    let mut mcp = McpHttp { port: s.port, session: None, key: READ };
+    let init =
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}});
+    mcp.call(1, "initialize", init);
+    mcp.post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let r = mcp.call(
+        2,
+        "tools/call",
+        json!({"name": "add_entity", "arguments": {"id": "x:two", "name": "Two", "type": "thing"}}),
+    );
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    assert!(tool_text(&r).contains("forbidden"), "{r}");
+    assert_eq!(with(&write, "GET", "/v1/entities/x:two", None).0, 404, "the refused write must not happen");
+    let r = mcp.call(3, "tools/call", json!({"name": "graph_neighbors", "arguments": {"id": "x:one"}}));
+    assert_ne!(r["result"]["isError"], true, "{r}");
+
+    // 600 a minute is a bucket of 600: spend it, then 429 with Retry-After (per key).
+    let mut limited = None;
+    for _ in 0..650 {
+        let (code, headers, body) = http(s.port, "GET", "/v1/status", &[("Authorization", read.as_str())], "");
+        if code == 429 {
+            limited = Some((headers, body));
+            break;
+        }
+        assert_eq!(code, 200, "{body}");
+    }
+    let (headers, body) = limited.expect("the read key's bucket of 600 ran out");
+    assert_eq!(headers.get("retry-after").map(String::as_str), Some("1"), "{headers:?}");
+    assert!(body.contains("rate_limited"), "{body}");
+    assert_eq!(with(&write, "GET", "/v1/status", None).0, 200, "another key has its own bucket");
+    assert_eq!(s.get("/healthz").0, 200, "health stays open");
 }

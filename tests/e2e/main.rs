@@ -6,4 +6,6 @@ mod crash;
 mod foundation;
 mod harness;
 mod interfaces;
+#[cfg(feature = "milvus")]
+mod milvus;
 mod web;

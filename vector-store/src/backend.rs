@@ -32,6 +32,14 @@ pub trait VectorBackend: Send + Sync {
 
     /// Ranked hits for a request (dense, lexical or hybrid, with filters).
     fn search(&self, request: &SearchRequest) -> Result<Vec<VectorHit>, VectorError>;
+
+    /// Removes every item whose id is not in `keep` and returns how many were removed, so a
+    /// persistent backend (Milvus) can be reconciled with the store of record at start-up.
+    /// Backends rebuilt from scratch at every start-up have nothing to remove.
+    fn reconcile(&self, keep: &std::collections::HashSet<String>) -> Result<usize, VectorError> {
+        let _ = keep;
+        Ok(0)
+    }
 }
 
 impl VectorBackend for VectorStore {

@@ -40,6 +40,9 @@ pub enum VectorError {
     /// The tantivy index failed.
     #[error("lexical index: {0}")]
     Lexical(#[from] tantivy::TantivyError),
+    /// A remote vector engine (Milvus) failed or could not be reached.
+    #[error("remote vector engine: {0}")]
+    Remote(String),
     /// An invariant of the store was broken; a bug, never caused by input.
     #[error("internal: {0}")]
     Internal(String),

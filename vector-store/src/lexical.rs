@@ -49,7 +49,7 @@ pub struct LexicalIndex {
 }
 
 /// SimpleTokenizer → RemoveLong → LowerCaser → English stop-words → English stemmer.
-fn english_analyzer() -> TextAnalyzer {
+pub(crate) fn english_analyzer() -> TextAnalyzer {
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser);

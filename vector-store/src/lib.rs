@@ -57,6 +57,7 @@
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
 mod backend;
+mod clip;
 mod config;
 mod dense;
 mod embed;
@@ -64,17 +65,28 @@ mod error;
 mod filter;
 mod fusion;
 mod hashing;
+mod http_embedder;
 mod item;
 mod lexical;
+#[cfg(feature = "milvus")]
+mod milvus;
+mod minilm;
+mod model_files;
 mod search;
 mod store;
 
+#[cfg(feature = "milvus")]
+pub use crate::milvus::{DEFAULT_COLLECTION_PREFIX, DEFAULT_MILVUS_URI, MilvusBackend, MilvusConfig};
 pub use backend::VectorBackend;
+pub use clip::{CLIP_HUB_REPO, ClipEmbedder, ClipPreprocess};
 pub use config::{MAX_DIMENSION, Metric, Quantization, VectorConfig};
 pub use embed::Embedder;
 pub use error::{EmbedError, VectorError};
 pub use filter::Filter;
 pub use hashing::{DEFAULT_HASHING_DIMENSION, HashingEmbedder};
+pub use http_embedder::{HttpEmbedder, HttpEmbedderConfig};
 pub use item::{Item, ItemMeta, Modality};
+pub use minilm::{DEFAULT_MINILM_BATCH, MINILM_HUB_REPO, MiniLmEmbedder};
+pub use model_files::hub_cache_dir;
 pub use search::{DEFAULT_RRF_K, DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};

@@ -342,7 +342,9 @@ impl VectorStore {
             let hits = self.exact_ranking(state, query, n, &matching);
             return Ok(DenseRanking { hits, plan: DensePlan::ExactScan, matching: count });
         }
-        let accept = |key: u64| state.records.get(&key).is_some_and(|r| filter.matches(&r.item.meta()));
+        // Called for every node the search visits: a set lookup, not a record and string compare.
+        let matching_set: std::collections::HashSet<u64> = matching.iter().copied().collect();
+        let accept = |key: u64| matching_set.contains(&key);
         let hits = self.known(state, self.dense.filtered_search(query, n, accept)?);
         if hits.len() >= n.min(matching.len()) {
             return Ok(DenseRanking { hits, plan: DensePlan::FilteredHnsw, matching: count });

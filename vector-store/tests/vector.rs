@@ -10,6 +10,10 @@ use braid_vector::{
 };
 use serde::Deserialize;
 
+mod embedders;
+#[cfg(feature = "milvus")]
+mod milvus;
+
 const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/documents.jsonl");
 const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/images.jsonl");
 

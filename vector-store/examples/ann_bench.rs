@@ -1,0 +1,894 @@
+//! ANN benchmark for the dense side of [`VectorStore`]: raw usearch against Braid's store
+//! (and, optionally, hnswlib) on the same synthetic vectors, queries and exact ground truth.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=target-release cargo run --release -p braid-vector --example ann_bench -- \
+//!     --n 1000000 --python target/ci-venv/bin/python
+//! cargo run --release -p braid-vector --example ann_bench -- --n 20000 --queries 200   # a quick look
+//! ```
+//!
+//! What one run measures, all single-threaded at query time:
+//! 1. **Data**: `--n` unit vectors of `--dim` dimensions drawn around `--clusters` Gaussian
+//!    centres (`centre + spread · N(0, I/dim)`, then normalised), and `--queries` queries
+//!    drawn the same way from another seed. Exact top-10 by brute-force cosine.
+//! 2. **Unfiltered**: raw usearch (Braid's default `VectorConfig`: f16, M = 16,
+//!    ef_add = 128, ef = 64), built with `--build-threads` threads, against
+//!    `VectorStore::upsert_batch` and `VectorStore::search` (one writer, as the store
+//!    serialises writes). Build rate, QPS, p50/p99 latency, recall@10. Higher `ef` rows:
+//!    raw usearch via `change_expansion_search`; Braid, whose store fixes `ef` at
+//!    construction, by asking for `k = ef` hits and keeping the first 10 (usearch raises
+//!    `ef` to the requested count).
+//! 3. **Quantization**: bytes per vector (`memory_usage`, `serialized_length`) and recall@10
+//!    for f32, f16, bf16 and i8 raw indexes over the first `--quant-n` vectors.
+//! 4. **Filtered**: items tagged `s1`/`s10`/`s50` on 1 %/10 %/50 % of the collection (by a
+//!    hash of the row); Braid's `search_explained` with a tag filter (plan, QPS, recall
+//!    against the exact filtered top-10, fewest hits returned) next to raw usearch's
+//!    `filtered_search` with the same predicate.
+//! 5. **hnswlib** (with `--python PATH`): `bench/scripts/hnswlib_peer.py` builds hnswlib
+//!    with the same M / ef_construction / ef on the same files and reports the same columns.
+//!
+//! The report is Markdown, printed and written to `target/bench-data/ann-bench.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use braid_vector::{Filter, Item, Modality, Quantization, SearchRequest, VectorConfig, VectorStore};
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Recall is measured at 10, as in the issue.
+const K: usize = 10;
+/// Rows per ground-truth block: a block of vectors stays in L2 while every query visits it.
+const GT_BLOCK: usize = 256;
+/// The filters, as (tag, percent of items carrying it); the sets are nested.
+const FILTERS: [(&str, u8); 3] = [("s1", 1), ("s10", 10), ("s50", 50)];
+/// Ground-truth sets: 0 = unfiltered, 1..=3 = FILTERS, 4 = the quantization prefix.
+const GT_SETS: usize = 5;
+const PREFIX_SET: usize = 4;
+
+#[derive(Debug)]
+struct Args {
+    n: usize,
+    dim: usize,
+    clusters: usize,
+    spread: f32,
+    queries: usize,
+    warmup: usize,
+    seed: u64,
+    threads: usize,
+    build_threads: usize,
+    batch: usize,
+    quant_n: usize,
+    ef_sweep: Vec<usize>,
+    python: Option<PathBuf>,
+    peer_script: PathBuf,
+    data_dir: PathBuf,
+    report: PathBuf,
+}
+
+const USAGE: &str = "usage: ann_bench [--n N] [--dim D] [--clusters C] [--spread S] [--queries Q] [--warmup W] \
+[--seed S] [--threads T] [--build-threads T] [--batch B] [--quant-n N] [--ef-sweep 128,256] \
+[--python PATH] [--peer-script PATH] [--data-dir DIR] [--report FILE]";
+
+impl Args {
+    fn parse() -> Result<Self, Failure> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut args = Args {
+            n: 1_000_000,
+            dim: 384,
+            clusters: 1_000,
+            spread: 1.0,
+            queries: 1_000,
+            warmup: 100,
+            seed: 42,
+            threads: 2,
+            build_threads: 2,
+            batch: 10_000,
+            quant_n: 100_000,
+            ef_sweep: vec![128, 256],
+            python: None,
+            peer_script: root.join("bench/scripts/hnswlib_peer.py"),
+            data_dir: root.join("target/bench-data/ann"),
+            report: root.join("target/bench-data/ann-bench.md"),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                return Err(USAGE.into());
+            }
+            let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+            let number = |v: &str| v.parse::<usize>().map_err(|e| format!("{flag} {v}: {e}"));
+            match flag.as_str() {
+                "--n" => args.n = number(&value)?,
+                "--dim" => args.dim = number(&value)?,
+                "--clusters" => args.clusters = number(&value)?,
+                "--spread" => args.spread = value.parse().map_err(|e| format!("{flag} {value}: {e}"))?,
+                "--queries" => args.queries = number(&value)?,
+                "--warmup" => args.warmup = number(&value)?,
+                "--seed" => args.seed = value.parse().map_err(|e| format!("{flag} {value}: {e}"))?,
+                "--threads" => args.threads = number(&value)?,
+                "--build-threads" => args.build_threads = number(&value)?,
+                "--batch" => args.batch = number(&value)?,
+                "--quant-n" => args.quant_n = number(&value)?,
+                "--ef-sweep" => {
+                    args.ef_sweep = value.split(',').filter(|s| !s.is_empty()).map(number).collect::<Result<_, _>>()?;
+                }
+                "--python" => args.python = Some(PathBuf::from(value)),
+                "--peer-script" => args.peer_script = PathBuf::from(value),
+                "--data-dir" => args.data_dir = PathBuf::from(value),
+                "--report" => args.report = PathBuf::from(value),
+                _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
+            }
+        }
+        if args.n < K || args.dim == 0 || args.clusters == 0 || args.queries == 0 {
+            return Err(format!("--n must be ≥ {K}; --dim, --clusters and --queries ≥ 1").into());
+        }
+        if args.threads == 0 || args.build_threads == 0 || args.batch == 0 {
+            return Err("--threads, --build-threads and --batch must be ≥ 1".into());
+        }
+        if !args.spread.is_finite() || args.spread < 0.0 {
+            return Err("--spread must be a finite number ≥ 0".into());
+        }
+        args.quant_n = args.quant_n.clamp(K, args.n);
+        Ok(args)
+    }
+}
+
+/// SplitMix64: tiny, seedable, good enough for synthetic data.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix64(self.0)
+    }
+
+    /// Uniform in (0, 1]: never 0, so Box–Muller's logarithm stays finite.
+    fn unit_open(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A pair of independent standard normals (Box–Muller).
+    fn gaussian_pair(&mut self) -> (f64, f64) {
+        let radius = (-2.0 * self.unit_open().ln()).sqrt();
+        let angle = std::f64::consts::TAU * self.unit_open();
+        (radius * angle.cos(), radius * angle.sin())
+    }
+}
+
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Fills `out` with standard normals.
+fn gaussians(rng: &mut SplitMix64, out: &mut [f32]) {
+    for pair in out.chunks_mut(2) {
+        let (a, b) = rng.gaussian_pair();
+        pair[0] = a as f32;
+        if let Some(second) = pair.get_mut(1) {
+            *second = b as f32;
+        }
+    }
+}
+
+fn normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x = (f64::from(*x) / norm) as f32);
+    }
+}
+
+/// Which filter bucket (0..100) a row falls in: `s1` holds rows with bucket < 1, and so on.
+fn bucket(row: usize) -> u8 {
+    (mix64(row as u64 ^ 0x5EED_7A65) % 100) as u8
+}
+
+/// `rows` clustered unit vectors from the stream `stream` (each row seeded on its own, so
+/// the result does not depend on the thread count), plus each row's cluster.
+fn generate(
+    rows: usize,
+    dim: usize,
+    centres: &[f32],
+    spread: f32,
+    stream: u64,
+    threads: usize,
+) -> (Vec<f32>, Vec<u32>) {
+    let clusters = centres.len() / dim;
+    let mut data = vec![0f32; rows * dim];
+    let mut owners = vec![0u32; rows];
+    let per_thread = rows.div_ceil(threads).max(1);
+    let scale = spread / (dim as f32).sqrt();
+    std::thread::scope(|scope| {
+        for (t, (chunk, owner_chunk)) in
+            data.chunks_mut(per_thread * dim).zip(owners.chunks_mut(per_thread)).enumerate()
+        {
+            scope.spawn(move || {
+                for (r, (v, owner)) in chunk.chunks_mut(dim).zip(owner_chunk.iter_mut()).enumerate() {
+                    let row = (t * per_thread + r) as u64;
+                    let mut rng = SplitMix64(mix64(stream ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03)));
+                    let cluster = (rng.next_u64() % clusters as u64) as usize;
+                    *owner = cluster as u32;
+                    gaussians(&mut rng, v);
+                    let centre = &centres[cluster * dim..(cluster + 1) * dim];
+                    v.iter_mut().zip(centre).for_each(|(x, c)| *x = c + scale * *x);
+                    normalise(v);
+                }
+            });
+        }
+    });
+    (data, owners)
+}
+
+/// Dot product with independent accumulators so that the compiler vectorises it.
+#[inline(always)]
+fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for ((sum, &xi), &yi) in acc.iter_mut().zip(x).zip(y) {
+            *sum += xi * yi;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_portable(a, b)
+}
+
+/// The best `k` (score, row) pairs seen so far.
+#[derive(Clone)]
+struct TopK {
+    k: usize,
+    hits: Vec<(f32, u32)>,
+    worst: f32,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK { k, hits: Vec::with_capacity(k), worst: f32::NEG_INFINITY }
+    }
+
+    #[inline]
+    fn push(&mut self, score: f32, row: u32) {
+        if self.hits.len() < self.k {
+            self.hits.push((score, row));
+            if self.hits.len() == self.k {
+                self.worst = self.hits.iter().map(|h| h.0).fold(f32::INFINITY, f32::min);
+            }
+        } else if score > self.worst {
+            if let Some(weakest) = self.hits.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0)) {
+                *weakest = (score, row);
+            }
+            self.worst = self.hits.iter().map(|h| h.0).fold(f32::INFINITY, f32::min);
+        }
+    }
+
+    fn into_rows(mut self) -> Vec<u32> {
+        self.hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.hits.into_iter().map(|h| h.1).collect()
+    }
+}
+
+/// Exact top-`K` per query for each ground-truth set, `[set][query] -> rows`.
+fn ground_truth(
+    data: &[f32],
+    queries: &[f32],
+    dim: usize,
+    buckets: &[u8],
+    prefix: usize,
+    threads: usize,
+) -> Result<Vec<Vec<Vec<u32>>>, Failure> {
+    let rows = data.len() / dim;
+    let nq = queries.len() / dim;
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+    let dot = |a: &[f32], b: &[f32]| -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU supports AVX2 and FMA, checked above.
+            return unsafe { dot_avx2(a, b) };
+        }
+        dot_portable(a, b)
+    };
+    let per_thread = rows.div_ceil(threads).max(1);
+    let partials: Vec<Vec<TopK>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut tops = vec![TopK::new(K); GT_SETS * nq];
+                    let start = (t * per_thread).min(rows);
+                    let end = ((t + 1) * per_thread).min(rows);
+                    let mut block = start;
+                    while block < end {
+                        let block_end = (block + GT_BLOCK).min(end);
+                        for (q, query) in queries.chunks_exact(dim).enumerate() {
+                            let top = &mut tops[q * GT_SETS..(q + 1) * GT_SETS];
+                            for row in block..block_end {
+                                let score = dot(query, &data[row * dim..(row + 1) * dim]);
+                                let id = row as u32;
+                                top[0].push(score, id);
+                                let b = buckets[row];
+                                for (set, (_, percent)) in FILTERS.iter().enumerate() {
+                                    if b < *percent {
+                                        top[set + 1].push(score, id);
+                                    }
+                                }
+                                if row < prefix {
+                                    top[PREFIX_SET].push(score, id);
+                                }
+                            }
+                        }
+                        block = block_end;
+                    }
+                    tops
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().map_err(|_| "a ground-truth thread panicked")).collect::<Result<_, _>>()
+    })?;
+    let mut merged = vec![vec![Vec::new(); nq]; GT_SETS];
+    for (set, per_query) in merged.iter_mut().enumerate() {
+        for (q, out) in per_query.iter_mut().enumerate() {
+            let mut top = TopK::new(K);
+            for partial in &partials {
+                if let Some(p) = partial.get(q * GT_SETS + set) {
+                    p.hits.iter().for_each(|&(s, r)| top.push(s, r));
+                }
+            }
+            *out = top.into_rows();
+        }
+    }
+    Ok(merged)
+}
+
+/// Mean recall@K of `found` against `truth` (truth may be shorter than K for tiny sets).
+fn recall(found: &[Vec<u32>], truth: &[Vec<u32>]) -> f64 {
+    let per_query = found.iter().zip(truth).map(|(f, t)| {
+        if t.is_empty() {
+            return 1.0;
+        }
+        let hit = f.iter().take(K).filter(|r| t.contains(r)).count();
+        hit as f64 / t.len() as f64
+    });
+    per_query.sum::<f64>() / truth.len().max(1) as f64
+}
+
+/// Latency and throughput of one query loop, plus what it returned.
+struct Timed {
+    qps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    results: Vec<Vec<u32>>,
+}
+
+/// Runs `warmup` untimed queries, then every query once, single-threaded.
+fn run_queries(
+    queries: &[f32],
+    dim: usize,
+    warmup: usize,
+    mut search: impl FnMut(&[f32]) -> Result<Vec<u32>, Failure>,
+) -> Result<Timed, Failure> {
+    for query in queries.chunks_exact(dim).take(warmup) {
+        search(query)?;
+    }
+    let mut latencies = Vec::with_capacity(queries.len() / dim);
+    let mut results = Vec::with_capacity(queries.len() / dim);
+    let started = Instant::now();
+    for query in queries.chunks_exact(dim) {
+        let t = Instant::now();
+        let rows = search(query)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        results.push(rows);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len() - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
+    Ok(Timed { qps: results.len() as f64 / wall, p50_us: pct(0.50), p99_us: pct(0.99), results })
+}
+
+fn scalar_kind(q: Quantization) -> ScalarKind {
+    match q {
+        Quantization::F32 => ScalarKind::F32,
+        Quantization::F16 => ScalarKind::F16,
+        Quantization::BF16 => ScalarKind::BF16,
+        Quantization::I8 => ScalarKind::I8,
+    }
+}
+
+fn quant_name(q: Quantization) -> &'static str {
+    match q {
+        Quantization::F32 => "f32",
+        Quantization::F16 => "f16",
+        Quantization::BF16 => "bf16",
+        Quantization::I8 => "i8",
+    }
+}
+
+/// A raw usearch index over the first `rows` vectors (key = row), with Braid's settings
+/// but the given quantization, built by `threads` threads. Returns it and the build time.
+fn build_raw(
+    data: &[f32],
+    dim: usize,
+    rows: usize,
+    config: &VectorConfig,
+    quantization: Quantization,
+    threads: usize,
+) -> Result<(Index, f64), Failure> {
+    let options = IndexOptions {
+        dimensions: dim,
+        metric: MetricKind::Cos,
+        quantization: scalar_kind(quantization),
+        connectivity: config.connectivity,
+        expansion_add: config.expansion_add,
+        expansion_search: config.expansion_search,
+        multi: false,
+    };
+    let index = Index::new(&options)?;
+    // One slot per builder plus one for the searching thread.
+    index.reserve_capacity_and_threads(rows, threads + 1)?;
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<String>> = Mutex::new(None);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let start = next.fetch_add(1_024, Ordering::Relaxed);
+                    if start >= rows {
+                        break;
+                    }
+                    for row in start..(start + 1_024).min(rows) {
+                        if let Err(e) = index.add(row as u64, &data[row * dim..(row + 1) * dim]) {
+                            *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(format!("usearch add: {e}").into());
+    }
+    Ok((index, seconds))
+}
+
+fn raw_search(index: &Index, query: &[f32]) -> Result<Vec<u32>, Failure> {
+    Ok(index.search(query, K)?.keys.into_iter().map(|k| k as u32).collect())
+}
+
+/// Braid ids are `v{row}`.
+fn row_of(id: &str) -> Result<u32, Failure> {
+    id.strip_prefix('v').and_then(|r| r.parse().ok()).ok_or_else(|| format!("unexpected hit id {id:?}").into())
+}
+
+fn item(row: usize, cluster: u32) -> Item {
+    let b = bucket(row);
+    let tags = FILTERS.iter().filter(|(_, percent)| b < *percent).map(|(tag, _)| (*tag).to_string()).collect();
+    Item {
+        id: format!("v{row}"),
+        modality: Modality::Text,
+        kind: "document".into(),
+        title: String::new(),
+        text: format!("synthetic item {row} of cluster {cluster}"),
+        tags,
+        entities: vec![],
+        source: None,
+    }
+}
+
+/// Resident set size of this process, in bytes (0 where /proc is unavailable).
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1_024)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
+        .unwrap_or_else(|| "?".into());
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, nproc = {nproc}, MemTotal {memory}")
+}
+
+fn log(started: Instant, message: &str) {
+    eprintln!("[{:>7.1}s] {message}", started.elapsed().as_secs_f64());
+}
+
+fn write_f32s(path: &Path, values: &[f32]) -> Result<(), Failure> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for chunk in values.chunks(1 << 16) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
+        out.write_all(&bytes)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_u32s(path: &Path, values: &[u32]) -> Result<(), Failure> {
+    let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// One row of the main table.
+struct Row {
+    system: String,
+    quantization: String,
+    ef: usize,
+    build: String,
+    memory: String,
+    qps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    recall: f64,
+}
+
+fn main() -> Result<(), Failure> {
+    let args = Args::parse()?;
+    let started = Instant::now();
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let load_before = load_average();
+    let (dim, n, nq) = (args.dim, args.n, args.queries);
+    let config = VectorConfig::with_dimension(dim);
+
+    // 1. Data and exact ground truth.
+    let mut centre_rng = SplitMix64(mix64(args.seed ^ 0x0C3A_70E5));
+    let mut centres = vec![0f32; args.clusters * dim];
+    for centre in centres.chunks_mut(dim) {
+        gaussians(&mut centre_rng, centre);
+        normalise(centre);
+    }
+    let (data, clusters) = generate(n, dim, &centres, args.spread, args.seed, args.threads);
+    let (queries, _) = generate(nq, dim, &centres, args.spread, args.seed ^ 0x0005_17E5, args.threads);
+    let buckets: Vec<u8> = (0..n).map(bucket).collect();
+    log(started, &format!("generated {n} × {dim} vectors and {nq} queries"));
+    let gt_started = Instant::now();
+    let truth = ground_truth(&data, &queries, dim, &buckets, args.quant_n, args.threads)?;
+    let gt_seconds = gt_started.elapsed().as_secs_f64();
+    log(started, &format!("exact ground truth in {gt_seconds:.1}s"));
+    let matching: Vec<usize> =
+        FILTERS.iter().map(|(_, percent)| buckets.iter().filter(|&&b| b < *percent).count()).collect();
+
+    let ef_list: Vec<usize> = std::iter::once(config.expansion_search)
+        .chain(args.ef_sweep.iter().copied().filter(|&ef| ef != config.expansion_search))
+        .collect();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut filtered_rows: Vec<String> = Vec::new();
+
+    // 2a. Raw usearch with Braid's settings, unfiltered then filtered.
+    let rss = rss_bytes();
+    let (raw, raw_seconds) = build_raw(&data, dim, n, &config, config.quantization, args.build_threads)?;
+    let raw_rss = rss_bytes().saturating_sub(rss);
+    let acceleration = raw.hardware_acceleration();
+    let raw_build = format!("{:.0} ({} thr)", n as f64 / raw_seconds, args.build_threads);
+    log(started, &format!("raw usearch built: {raw_build} vec/s"));
+    let raw_memory =
+        format!("{:.0} B (usage), {:.0} B (RSS)", raw.memory_usage() as f64 / n as f64, raw_rss as f64 / n as f64);
+    for &ef in &ef_list {
+        raw.change_expansion_search(ef);
+        let timed = run_queries(&queries, dim, args.warmup, |q| raw_search(&raw, q))?;
+        rows.push(Row {
+            system: "raw usearch".into(),
+            quantization: quant_name(config.quantization).into(),
+            ef,
+            build: raw_build.clone(),
+            memory: raw_memory.clone(),
+            qps: timed.qps,
+            p50_us: timed.p50_us,
+            p99_us: timed.p99_us,
+            recall: recall(&timed.results, &truth[0]),
+        });
+    }
+    raw.change_expansion_search(config.expansion_search);
+    for (f, (tag, percent)) in FILTERS.iter().enumerate() {
+        let threshold = *percent;
+        let timed = run_queries(&queries, dim, args.warmup, |q| {
+            let matches = raw.filtered_search(q, K, |key| buckets.get(key as usize).is_some_and(|&b| b < threshold))?;
+            Ok(matches.keys.into_iter().map(|k| k as u32).collect())
+        })?;
+        let fewest = timed.results.iter().map(Vec::len).min().unwrap_or(0);
+        filtered_rows.push(format!(
+            "| raw usearch `filtered_search` | {tag} ({percent} %) | {} | predicate in HNSW | {:.0} | {:.0} | {:.0} | {:.3} | {fewest} |",
+            matching[f],
+            timed.qps,
+            timed.p50_us,
+            timed.p99_us,
+            recall(&timed.results, &truth[f + 1]),
+        ));
+    }
+    drop(raw);
+    log(started, "raw usearch measured");
+
+    // 3. Quantization rows on the first quant_n vectors.
+    let mut quant_rows: Vec<String> = Vec::new();
+    for quantization in [Quantization::F32, Quantization::F16, Quantization::BF16, Quantization::I8] {
+        let (index, seconds) = build_raw(&data, dim, args.quant_n, &config, quantization, args.build_threads)?;
+        let mut cells = Vec::new();
+        for &ef in &ef_list {
+            index.change_expansion_search(ef);
+            let timed = run_queries(&queries, dim, args.warmup, |q| raw_search(&index, q))?;
+            cells.push(format!("{:.3} / {:.0}", recall(&timed.results, &truth[PREFIX_SET]), timed.qps));
+        }
+        quant_rows.push(format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} |",
+            quant_name(quantization),
+            args.quant_n,
+            index.memory_usage() as f64 / args.quant_n as f64,
+            index.serialized_length() as f64 / args.quant_n as f64,
+            args.quant_n as f64 / seconds,
+            cells.join(" | "),
+        ));
+        log(started, &format!("quantization {} measured", quant_name(quantization)));
+    }
+
+    // 2b. Braid's VectorStore through its public API.
+    let rss = rss_bytes();
+    let store = VectorStore::in_memory(config.clone())?;
+    let mut upsert_seconds = 0.0;
+    for start in (0..n).step_by(args.batch) {
+        let end = (start + args.batch).min(n);
+        let batch: Vec<(Item, Vec<f32>)> =
+            (start..end).map(|row| (item(row, clusters[row]), data[row * dim..(row + 1) * dim].to_vec())).collect();
+        let t = Instant::now();
+        store.upsert_batch(batch)?;
+        upsert_seconds += t.elapsed().as_secs_f64();
+        if (end / args.batch) % 20 == 0 {
+            log(started, &format!("braid: {end} upserted"));
+        }
+    }
+    let braid_rss = rss_bytes().saturating_sub(rss);
+    let braid_build = format!("{:.0} (1 writer)", n as f64 / upsert_seconds);
+    let braid_memory = format!("{:.0} B (RSS)", braid_rss as f64 / n as f64);
+    log(started, &format!("braid built: {braid_build} vec/s"));
+    for &ef in &ef_list {
+        // The store's ef is fixed at construction; usearch raises it to the requested count.
+        let k = ef.max(K);
+        let timed = run_queries(&queries, dim, args.warmup, |q| {
+            let hits =
+                store.search(&SearchRequest::dense(q.to_vec(), if ef == config.expansion_search { K } else { k }))?;
+            hits.iter().take(K).map(|h| row_of(&h.id)).collect()
+        })?;
+        rows.push(Row {
+            system: if ef == config.expansion_search {
+                "Braid VectorStore".into()
+            } else {
+                format!("Braid VectorStore (k = {k}, top 10 kept)")
+            },
+            quantization: quant_name(config.quantization).into(),
+            ef,
+            build: braid_build.clone(),
+            memory: braid_memory.clone(),
+            qps: timed.qps,
+            p50_us: timed.p50_us,
+            p99_us: timed.p99_us,
+            recall: recall(&timed.results, &truth[0]),
+        });
+    }
+    for (f, (tag, percent)) in FILTERS.iter().enumerate() {
+        let filter = Filter { tags: vec![(*tag).to_string()], ..Filter::default() };
+        let mut plans: BTreeMap<String, usize> = BTreeMap::new();
+        let mut counted = None;
+        let timed = run_queries(&queries, dim, args.warmup, |q| {
+            let outcome = store.search_explained(&SearchRequest::dense(q.to_vec(), K).with_filter(filter.clone()))?;
+            let plan = outcome.plan.dense.map_or_else(|| "none".to_string(), |p| format!("{p:?}"));
+            *plans.entry(plan).or_default() += 1;
+            counted = outcome.plan.matching;
+            outcome.hits.iter().map(|h| row_of(&h.id)).collect()
+        })?;
+        let fewest = timed.results.iter().map(Vec::len).min().unwrap_or(0);
+        let plans = plans.iter().map(|(p, c)| format!("{p} ×{c}")).collect::<Vec<_>>().join(", ");
+        filtered_rows.push(format!(
+            "| Braid `search_explained` | {tag} ({percent} %) | {} | {plans} | {:.0} | {:.0} | {:.0} | {:.3} | {fewest} |",
+            counted.unwrap_or(matching[f]),
+            timed.qps,
+            timed.p50_us,
+            timed.p99_us,
+            recall(&timed.results, &truth[f + 1]),
+        ));
+        log(started, &format!("braid filter {tag} measured"));
+    }
+    drop(store);
+
+    // 5. hnswlib on the same files.
+    let mut peer_note = String::from("hnswlib: not run (pass `--python PATH`).");
+    if let Some(python) = &args.python {
+        std::fs::create_dir_all(&args.data_dir).map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
+        write_f32s(&args.data_dir.join("base.f32"), &data)?;
+        write_f32s(&args.data_dir.join("queries.f32"), &queries)?;
+        let gt: Vec<u32> =
+            truth[0].iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat(u32::MAX)).take(K)).collect();
+        write_u32s(&args.data_dir.join("gt.u32"), &gt)?;
+        let meta = serde_json::json!({ "n": n, "dim": dim, "queries": nq, "k": K });
+        std::fs::write(args.data_dir.join("meta.json"), meta.to_string())?;
+        drop(data);
+        log(started, "running hnswlib peer");
+        let efs = ef_list.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        let output = std::process::Command::new(python)
+            .arg(&args.peer_script)
+            .args(["--dir", &args.data_dir.to_string_lossy()])
+            .args(["--m", &config.connectivity.to_string()])
+            .args(["--ef-construction", &config.expansion_add.to_string()])
+            .args(["--ef", &efs])
+            .args(["--build-threads", &args.build_threads.to_string()])
+            .args(["--warmup", &args.warmup.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("{}: {e}", python.display()))?;
+        if !output.status.success() {
+            return Err(format!("hnswlib peer failed: {}", output.status).into());
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last =
+            stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).ok_or("hnswlib peer printed no JSON")?;
+        let report: serde_json::Value = serde_json::from_str(last)?;
+        let number = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
+        let build = format!("{:.0} ({} thr)", number(&report, "build_rate"), args.build_threads);
+        let memory = format!("{:.0} B (RSS)", number(&report, "rss_bytes_per_vector"));
+        for row in report["rows"].as_array().into_iter().flatten() {
+            rows.push(Row {
+                system: "hnswlib (Python)".into(),
+                quantization: "f32".into(),
+                ef: number(row, "ef") as usize,
+                build: build.clone(),
+                memory: memory.clone(),
+                qps: number(row, "qps"),
+                p50_us: number(row, "p50_us"),
+                p99_us: number(row, "p99_us"),
+                recall: number(row, "recall"),
+            });
+        }
+        peer_note = format!(
+            "hnswlib {}: M = {}, ef_construction = {}, space `cosine`, {} build threads, 1 query thread; latency \
+             includes the Python call overhead of `knn_query` (one query per call).",
+            report["version"].as_str().unwrap_or("?"),
+            config.connectivity,
+            config.expansion_add,
+            args.build_threads,
+        );
+    }
+
+    // The report.
+    let mut md = String::new();
+    let load_after = load_average();
+    writeln!(md, "# ANN benchmark: raw usearch vs Braid `VectorStore` vs hnswlib\n")?;
+    writeln!(md, "- Command: `{command}`")?;
+    writeln!(
+        md,
+        "- Data: N = {n}, dimension {dim}, {} Gaussian clusters (spread {}), unit vectors, cosine; {nq} queries drawn the \
+         same way from another seed (not in the data); seed {}",
+        args.clusters, args.spread, args.seed
+    )?;
+    writeln!(md, "- Machine: {}; load average before {load_before}, after {load_after}", machine())?;
+    writeln!(
+        md,
+        "- Settings (Braid's `VectorConfig` defaults): quantization {}, connectivity (M) {}, expansion_add {}, \
+         expansion_search {}; k = {K}; {} warm-up queries then each query once, single-threaded",
+        quant_name(config.quantization),
+        config.connectivity,
+        config.expansion_add,
+        config.expansion_search,
+        args.warmup
+    )?;
+    writeln!(
+        md,
+        "- Exact ground truth: brute force over {} threads in {gt_seconds:.1} s; usearch {} (SIMD: {acceleration})",
+        args.threads,
+        usearch::version()
+    )?;
+    writeln!(md, "- Total wall time {:.0} s\n", started.elapsed().as_secs_f64())?;
+    writeln!(md, "## Unfiltered top-{K}\n")?;
+    writeln!(md, "| system | quant | ef | build (vec/s) | memory / vector | QPS | p50 (µs) | p99 (µs) | recall@{K} |")?;
+    writeln!(md, "|---|---|---:|---:|---|---:|---:|---:|---:|")?;
+    for r in &rows {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.3} |",
+            r.system, r.quantization, r.ef, r.build, r.memory, r.qps, r.p50_us, r.p99_us, r.recall
+        )?;
+    }
+    let at = |system: &str, ef: usize| rows.iter().find(|r| r.system.starts_with(system) && r.ef == ef);
+    if let (Some(raw), Some(braid)) = (at("raw usearch", config.expansion_search), at("Braid", config.expansion_search))
+    {
+        writeln!(
+            md,
+            "\nBraid / raw QPS at ef = {}: **{:.2}** (target ≥ 0.9 at recall@10 ≥ 0.95; recall here {:.3} vs {:.3}). \
+             Build: Braid {} vs raw {} vec/s.",
+            config.expansion_search,
+            braid.qps / raw.qps,
+            braid.recall,
+            raw.recall,
+            braid.build,
+            raw.build
+        )?;
+    }
+    for &ef in ef_list.iter().skip(1) {
+        if let (Some(raw), Some(braid)) = (at("raw usearch", ef), at("Braid", ef)) {
+            writeln!(
+                md,
+                "Braid / raw QPS at ef = {ef}: {:.2} (recall {:.3} vs {:.3}).",
+                braid.qps / raw.qps,
+                braid.recall,
+                raw.recall
+            )?;
+        }
+    }
+    writeln!(
+        md,
+        "\nBuild: raw usearch and hnswlib use the stated threads; Braid is timed over `upsert_batch` calls of {} items \
+         (one writer: the store serialises writes; includes the tantivy side and the f32 copy it keeps). Memory: raw = \
+         usearch `memory_usage` / N and RSS growth / N; Braid = RSS growth / N while building (f32 vectors + f16 HNSW + \
+         records + tantivy). Braid rows at ef > {} ask for k = ef hits and keep the first 10, because the store fixes ef \
+         at construction.\n",
+        args.batch, config.expansion_search
+    )?;
+    writeln!(md, "{peer_note}\n")?;
+    writeln!(md, "## Quantization (raw usearch, first {} vectors, same M / ef_add)\n", args.quant_n)?;
+    let ef_headers: String = ef_list.iter().map(|ef| format!(" recall@{K} / QPS at ef = {ef} |")).collect();
+    writeln!(
+        md,
+        "| quant | N | bytes/vector (memory_usage) | bytes/vector (serialized) | build (vec/s) |{ef_headers}"
+    )?;
+    writeln!(md, "|---|---:|---:|---:|---:|{}", "---:|".repeat(ef_list.len()))?;
+    for line in &quant_rows {
+        writeln!(md, "{line}")?;
+    }
+    writeln!(
+        md,
+        "\nGround truth for this table is the exact top-{K} among the same first {} vectors.\n",
+        args.quant_n
+    )?;
+    writeln!(md, "## Filtered top-{K} (tag filters, ef = {})\n", config.expansion_search)?;
+    writeln!(
+        md,
+        "| system | filter | matching | dense plan (queries) | QPS | p50 (µs) | p99 (µs) | recall@{K} | fewest hits |"
+    )?;
+    writeln!(md, "|---|---|---:|---|---:|---:|---:|---:|---:|")?;
+    for line in &filtered_rows {
+        writeln!(md, "{line}")?;
+    }
+    writeln!(
+        md,
+        "\nRecall is against the exact top-{K} among the items carrying the tag; plan counts include warm-up queries."
+    )?;
+
+    print!("{md}");
+    std::io::stdout().flush()?;
+    if let Some(dir) = args.report.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.report, &md).map_err(|e| format!("{}: {e}", args.report.display()))?;
+    log(started, &format!("report written to {}", args.report.display()));
+    Ok(())
+}
