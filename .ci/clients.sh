@@ -5,6 +5,7 @@
 # Needs target/debug/braid (cargo build). Installs its tools locally: npm into .ci/node,
 # pip into target/ci-venv. Stops everything it started; exits non-zero on any failure.
 set -euo pipefail
+passed=0
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/braid"
@@ -38,6 +39,7 @@ out=$(inspector --cli "$BIN" mcp --data "$WORK/data" --method tools/call --tool-
   --tool-arg id=country:KEN --tool-arg relation=borders)
 grep -q "Ethiopia" <<<"$out" || { echo "stdio graph_neighbors lacks Ethiopia"; echo "$out" | head -50; exit 1; }
 echo "stdio ok"
+passed=$((passed + 1))
 
 say "starting braid demo (no key: Inspector 0.15 cannot send headers; /mcp auth is covered by the e2e tests)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -54,9 +56,11 @@ for c in Ethiopia Somalia "South Sudan" Tanzania Uganda; do
   grep -q "$c" <<<"$out" || { echo "http knowledge_query lacks $c"; echo "$out" | head -50; exit 1; }
 done
 echo "http ok"
+passed=$((passed + 1))
 
 say "Python MCP SDK over streamable HTTP"
 "$VENV/bin/python" tests/clients/mcp_client.py "$BASE/mcp"
+passed=$((passed + 1))
 
 say "schemathesis against /openapi.json"
 "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
@@ -64,5 +68,8 @@ say "schemathesis against /openapi.json"
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples 20 --workers 2 --request-timeout 30 --seed 7 \
   --suppress-health-check all --warnings off
+passed=$((passed + 1))
 
 say "clients hold"
+# Each step above exits on failure, so reaching here means all of them passed.
+echo "clients: $passed passed, 0 failed"

@@ -65,8 +65,8 @@ set +e
   echo "rc=$?"
 } | tee "$OUT"
 set -e
-passed=$(grep -Eo '[0-9]+ passed' "$OUT" | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' "$OUT" | awk '{s+=$1} END {print s+0}')
+passed=$({ grep -Eo '[0-9]+ passed' "$OUT" || true; } | awk '{s+=$1} END {print s+0}')
+failed=$({ grep -Eo '[0-9]+ failed' "$OUT" || true; } | awk '{s+=$1} END {print s+0}')
 bad_rc=$(grep -c '^rc=[1-9]' "$OUT" || true)
 echo "milvus: $passed passed, $failed failed"
 if [ "$failed" -gt 0 ] || [ "$bad_rc" -gt 0 ]; then exit 1; fi
