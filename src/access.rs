@@ -172,15 +172,6 @@ impl Access {
         })
     }
 
-    /// Open access with default limits (no keys, no rate limit).
-    pub fn open() -> Self {
-        Access {
-            slots: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENCY)),
-            config: AccessConfig::default(),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
     /// Whether calls need a key.
     pub fn keys_required(&self) -> bool {
         !self.config.keys.is_empty()

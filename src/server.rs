@@ -37,13 +37,6 @@ pub struct AppState {
     pub access: Arc<crate::access::Access>,
 }
 
-impl AppState {
-    /// Open access (no keys) with the default limits.
-    pub fn open(braid: Arc<Braid>) -> Self {
-        AppState { braid, access: Arc::new(crate::access::Access::open()) }
-    }
-}
-
 /// The REST application.
 pub fn app(state: AppState) -> Router {
     // Checked when the settings were read (`Access::new` callers go through config), so

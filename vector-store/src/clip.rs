@@ -379,9 +379,7 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if let Some(index) = texts.iter().position(|t| t.trim().is_empty()) {
-            return Err(EmbedError::Empty { index });
-        }
+        crate::embed::reject_blank(texts)?;
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
             let encodings = self

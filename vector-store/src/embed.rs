@@ -33,3 +33,12 @@ pub trait Embedder: Send + Sync {
         Err(EmbedError::Unsupported(format!("embedder `{}` cannot embed images", self.name())))
     }
 }
+
+/// The first blank input of a batch as [`EmbedError::Empty`]: every embedder refuses them the
+/// same way, before any work.
+pub(crate) fn reject_blank(texts: &[&str]) -> Result<(), EmbedError> {
+    match texts.iter().position(|t| t.trim().is_empty()) {
+        Some(index) => Err(EmbedError::Empty { index }),
+        None => Ok(()),
+    }
+}

@@ -310,9 +310,7 @@ impl Embedder for HttpEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if let Some(index) = texts.iter().position(|t| t.trim().is_empty()) {
-            return Err(EmbedError::Empty { index });
-        }
+        crate::embed::reject_blank(texts)?;
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.batch_size) {
             out.extend(self.request(chunk)?);

@@ -44,7 +44,7 @@ use crate::filter::Filter;
 use crate::fusion::reciprocal_rank_fusion;
 use crate::item::{Item, Modality};
 use crate::lexical::english_analyzer;
-use crate::search::{MAX_K, SearchMode, SearchRequest, VectorHit};
+use crate::search::{SearchMode, SearchRequest, VectorHit};
 use crate::store::MAX_KEYWORD_BYTES;
 
 /// The URI Braid connects to when none is configured.
@@ -943,34 +943,12 @@ impl VectorBackend for MilvusBackend {
     }
 
     fn search(&self, request: &SearchRequest) -> Result<Vec<VectorHit>, VectorError> {
-        if request.k == 0 || request.k > MAX_K {
-            return Err(VectorError::invalid("k", format!("must be between 1 and {MAX_K}, got {}", request.k)));
-        }
-        if !request.rrf_k.is_finite() || request.rrf_k < 0.0 {
-            return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
-        }
+        let (use_dense, use_lexical) = request.sides()?;
         if let Some(vector) = &request.vector {
             self.validate_vector(vector)?;
         }
         let text = request.text.as_deref().filter(|t| !t.trim().is_empty());
         let vector = request.vector.clone();
-        let (use_dense, use_lexical) = match request.mode {
-            SearchMode::Dense if vector.is_none() => {
-                return Err(VectorError::invalid("vector", "dense search needs a query vector"));
-            }
-            SearchMode::Lexical if text.is_none() => {
-                return Err(VectorError::invalid("text", "lexical search needs a non-empty query text"));
-            }
-            SearchMode::Hybrid if text.is_none() && vector.is_none() => {
-                return Err(VectorError::invalid(
-                    "text",
-                    "hybrid search needs a non-empty query text or a query vector",
-                ));
-            }
-            SearchMode::Dense => (true, false),
-            SearchMode::Lexical => (false, true),
-            SearchMode::Hybrid => (vector.is_some(), text.is_some()),
-        };
         // A text without indexable terms (only stop words) matches nothing lexically.
         let terms = text.map(|t| self.query_terms(t).join(" ")).filter(|t| !t.is_empty());
         let k = request.k;

@@ -179,9 +179,7 @@ impl Embedder for MiniLmEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if let Some(index) = texts.iter().position(|t| t.trim().is_empty()) {
-            return Err(EmbedError::Empty { index });
-        }
+        crate::embed::reject_blank(texts)?;
         if texts.is_empty() {
             return Ok(Vec::new());
         }

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::error::VectorError;
 use crate::filter::Filter;
 use crate::item::Modality;
 
@@ -57,6 +58,32 @@ impl Default for SearchRequest {
 }
 
 impl SearchRequest {
+    /// Checks `k`, `rrf_k` and that the mode has its inputs, and returns which rankings
+    /// run: `(dense, lexical)`. Every backend answers bad requests alike through this; the
+    /// vector's dimension is the backend's to check.
+    pub fn sides(&self) -> Result<(bool, bool), VectorError> {
+        if self.k == 0 || self.k > MAX_K {
+            return Err(VectorError::invalid("k", format!("must be between 1 and {MAX_K}, got {}", self.k)));
+        }
+        if !self.rrf_k.is_finite() || self.rrf_k < 0.0 {
+            return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
+        }
+        let text = self.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let vector = self.vector.is_some();
+        match self.mode {
+            SearchMode::Dense if !vector => Err(VectorError::invalid("vector", "dense search needs a query vector")),
+            SearchMode::Lexical if !text => {
+                Err(VectorError::invalid("text", "lexical search needs a non-empty query text"))
+            }
+            SearchMode::Hybrid if !text && !vector => {
+                Err(VectorError::invalid("text", "hybrid search needs a non-empty query text or a query vector"))
+            }
+            SearchMode::Dense => Ok((true, false)),
+            SearchMode::Lexical => Ok((false, true)),
+            SearchMode::Hybrid => Ok((vector, text)),
+        }
+    }
+
     /// A hybrid request for `k` hits with both a text and its embedding.
     pub fn hybrid(text: impl Into<String>, vector: Vec<f32>, k: usize) -> Self {
         SearchRequest { text: Some(text.into()), vector: Some(vector), k, ..SearchRequest::default() }

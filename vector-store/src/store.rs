@@ -15,7 +15,7 @@ use crate::filter::Filter;
 use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
-use crate::search::{DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
+use crate::search::{DensePlan, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 
 /// Ids, kinds, tags, entities and sources are exact-match index terms; longer values are
 /// almost certainly mistakes and tantivy caps term length anyway.
@@ -240,34 +240,12 @@ impl VectorStore {
 
     /// Like [`search`](Self::search), and also reports how the search was executed.
     pub fn search_explained(&self, request: &SearchRequest) -> Result<SearchOutcome, VectorError> {
-        if request.k == 0 || request.k > MAX_K {
-            return Err(VectorError::invalid("k", format!("must be between 1 and {MAX_K}, got {}", request.k)));
-        }
-        if !request.rrf_k.is_finite() || request.rrf_k < 0.0 {
-            return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
-        }
+        let (use_dense, use_lexical) = request.sides()?;
         if let Some(vector) = &request.vector {
             self.validate_vector(vector)?;
         }
         let text = request.text.as_deref().filter(|t| !t.trim().is_empty());
         let vector = request.vector.as_deref();
-        let (use_dense, use_lexical) = match request.mode {
-            SearchMode::Dense if vector.is_none() => {
-                return Err(VectorError::invalid("vector", "dense search needs a query vector"));
-            }
-            SearchMode::Lexical if text.is_none() => {
-                return Err(VectorError::invalid("text", "lexical search needs a non-empty query text"));
-            }
-            SearchMode::Hybrid if text.is_none() && vector.is_none() => {
-                return Err(VectorError::invalid(
-                    "text",
-                    "hybrid search needs a non-empty query text or a query vector",
-                ));
-            }
-            SearchMode::Dense => (true, false),
-            SearchMode::Lexical => (false, true),
-            SearchMode::Hybrid => (vector.is_some(), text.is_some()),
-        };
         let k = request.k;
         let candidates = match request.mode {
             SearchMode::Hybrid => k.saturating_mul(4).max(MIN_HYBRID_CANDIDATES),
