@@ -11,6 +11,7 @@ use braid::server::{AppState, app};
 use braid::{Braid, BraidOptions};
 use braid_router::train::{Example, FitOptions, LabelledQuery, evaluate, fit};
 use braid_router::{QueryRequest, Route, RoutePolicy, feature_vector};
+use braid_vector::{CachedEmbedder, Embedder, EmbeddingCache};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -99,6 +100,20 @@ enum Command {
     /// Manage the vector index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Embed what importing PATHS would embed (documents, passages, captions and the router's
+    /// exemplar queries) with the active embedder and write an embedding cache file. `braid
+    /// demo` reads the atlas's `embeddings/*.emb`, so it starts without embedding it again.
+    CacheEmbeddings {
+        /// Where to write the cache, e.g. examples/data/atlas/embeddings/minilm-384.emb.
+        #[arg(long)]
+        out: PathBuf,
+        /// Config file (TOML) choosing the embedder.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Files or folders to embed, as for `braid ingest`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +195,12 @@ fn run(cli: Cli) -> Result<()> {
                 report.images,
                 started.elapsed().as_secs_f64()
             );
+            if !report.skipped.is_empty() {
+                eprintln!("skipped {} records with nothing to index:", report.skipped.len());
+                for s in report.skipped.iter().take(20) {
+                    eprintln!("  {s}");
+                }
+            }
             if !report.rejected.is_empty() {
                 for r in report.rejected.iter().take(20) {
                     eprintln!("rejected: {r}");
@@ -234,7 +255,75 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Router(cmd) => router_command(cmd),
         Command::Index(IndexCommand::Rebuild { data, backend, fresh }) => index_rebuild(&data, &backend, fresh),
+        Command::CacheEmbeddings { out, config, paths } => cache_embeddings(&out, config.as_deref(), &paths),
     }
+}
+
+/// `braid cache-embeddings`: ingests into a throw-away data directory through a recording
+/// cache, so the cache holds exactly the texts a real import embeds.
+fn cache_embeddings(out: &Path, config: Option<&Path>, paths: &[PathBuf]) -> Result<()> {
+    let cfg = ConfigFile::load(config)?;
+    let embedder = config::embedder(&cfg)?;
+    let name = embedder.name().to_string();
+    let recorder =
+        Arc::new(CachedEmbedder::recording(embedder).with_context(|| format!("caching embeddings of `{name}`"))?);
+    let tmp = tempfile::Builder::new().prefix("braid-cache-").tempdir()?;
+    let started = std::time::Instant::now();
+    {
+        let braid = open_with(tmp.path(), &cfg, recorder.clone(), None)?;
+        let report = ingest_paths(&braid, paths, true)?;
+        if !report.rejected.is_empty() {
+            bail!("{} records were rejected, first: {}", report.rejected.len(), report.rejected[0]);
+        }
+    }
+    let cache = recorder.snapshot();
+    cache.write(out)?;
+    println!(
+        "wrote {} embeddings of `{name}` to {} in {:.1}s",
+        cache.len(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The embedder wrapped with the embedding cache a dataset ships for it
+/// (`<dataset>/embeddings/*.emb` made by the same model), else the embedder itself.
+fn with_dataset_cache(dataset: &Path, embedder: Arc<dyn Embedder>) -> (Arc<dyn Embedder>, Option<Arc<CachedEmbedder>>) {
+    let Some(fingerprint) = embedder.fingerprint() else {
+        return (embedder, None);
+    };
+    let Ok(entries) = std::fs::read_dir(dataset.join("embeddings")) else {
+        return (embedder, None);
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "emb"))
+        .collect();
+    files.sort();
+    for file in &files {
+        let matches = EmbeddingCache::read_header(file)
+            .is_ok_and(|h| h.embedder == embedder.name() && h.fingerprint == fingerprint);
+        if !matches {
+            continue;
+        }
+        // A damaged cache only costs time: say so and embed everything.
+        match EmbeddingCache::read(file).and_then(|cache| CachedEmbedder::new(embedder.clone(), cache)) {
+            Ok(cached) => {
+                let cached = Arc::new(cached);
+                return (cached.clone(), Some(cached));
+            }
+            Err(e) => eprintln!("warning: not using {}: {e}", file.display()),
+        }
+    }
+    if !files.is_empty() {
+        eprintln!(
+            "note: {} ships no embedding cache for `{}` with these weights, so everything is embedded now",
+            dataset.display(),
+            embedder.name()
+        );
+    }
+    (embedder, None)
 }
 
 /// `braid index rebuild --backend milvus`: the store of record stays the source of truth;
@@ -303,9 +392,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn open(data: &Path, cfg: &ConfigFile) -> Result<Braid> {
-    let policy = RoutePolicy::new(config::policy_weights(cfg)?);
     let embedder = config::embedder(cfg)?;
     let vectors = config::vector_backend(cfg, embedder.dimension())?;
+    open_with(data, cfg, embedder, vectors)
+}
+
+fn open_with(
+    data: &Path,
+    cfg: &ConfigFile,
+    embedder: Arc<dyn Embedder>,
+    vectors: Option<Arc<dyn braid_vector::VectorBackend>>,
+) -> Result<Braid> {
+    let policy = RoutePolicy::new(config::policy_weights(cfg)?);
     let options = BraidOptions {
         data_dir: data.to_path_buf(),
         embedder,
@@ -323,16 +421,30 @@ fn demo(args: ServeArgs) -> Result<()> {
         Some(d) => d,
         None => tempfile::Builder::new().prefix("braid-demo-").tempdir()?.keep(),
     };
-    let braid = open(&data, &cfg)?;
+    let atlas = braid::find_atlas();
+    let embedder = config::embedder(&cfg)?;
+    let vectors = config::vector_backend(&cfg, embedder.dimension())?;
+    let (embedder, cache) = match &atlas {
+        Some(atlas) => with_dataset_cache(atlas, embedder),
+        None => (embedder, None),
+    };
+    let braid = open_with(&data, &cfg, embedder, vectors)?;
     let status = braid.status()?;
     if status.counts.entities == 0 && status.counts.documents == 0 {
-        let atlas = braid::find_atlas()
-            .context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
+        let atlas = atlas.context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
         eprintln!("loading the atlas demo from {} into {}", atlas.display(), data.display());
+        let started = std::time::Instant::now();
         let report = ingest_paths(&braid, &[atlas], true)?;
+        let cached = cache.map(|c| c.stats()).map_or(String::new(), |s| {
+            format!("; {} texts from the atlas embedding cache, {} embedded now", s.hits, s.misses)
+        });
         eprintln!(
-            "loaded {} entities, {} relations, {} documents, {} images",
-            report.entities, report.relations, report.documents, report.images
+            "loaded {} entities, {} relations, {} documents, {} images in {:.1}s{cached}",
+            report.entities,
+            report.relations,
+            report.documents,
+            report.images,
+            started.elapsed().as_secs_f64()
         );
         if !report.rejected.is_empty() {
             bail!("the atlas has {} bad records, first: {}", report.rejected.len(), report.rejected[0]);

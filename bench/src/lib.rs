@@ -23,6 +23,7 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 
 pub mod fuzz;
+pub mod heap;
 
 /// SplitMix64: tiny, fast, deterministic for a given seed, good enough to pick samples.
 #[derive(Debug, Clone)]

@@ -26,35 +26,69 @@ pub(crate) fn allowed_distance(chars: usize) -> usize {
 }
 
 /// Optimal string alignment distance between `a` and `b`, or `None` when it exceeds `max`.
+#[cfg(test)]
 pub(crate) fn bounded_osa(a: &[char], b: &[char], max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let width = b.len() + 1;
-    // Three rolling rows: i-2, i-1, i.
-    let mut before: Vec<usize> = vec![0; width];
-    let mut prev: Vec<usize> = (0..width).collect();
-    let mut row: Vec<usize> = vec![0; width];
-    for i in 1..=a.len() {
-        row[0] = i;
-        let mut row_min = row[0];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut value = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                value = value.min(before[j - 2] + 1);
-            }
-            row[j] = value;
-            row_min = row_min.min(value);
-        }
-        if row_min > max {
+    OsaRows::default().distance(a, b, max)
+}
+
+/// The three rolling rows of the optimal-string-alignment table, kept between calls so
+/// a lookup that checks many candidates allocates them once.
+#[derive(Debug, Default)]
+struct OsaRows {
+    /// Rows i-2, i-1 and i.
+    before: Vec<usize>,
+    prev: Vec<usize>,
+    row: Vec<usize>,
+}
+
+impl OsaRows {
+    /// Optimal string alignment distance between `a` and `b`, or `None` when it exceeds
+    /// `max`.
+    ///
+    /// Only the band of cells with |i − j| ≤ `max` is computed: a cell outside it is
+    /// at least |i − j| away, so it reads as `max + 1`, which changes no distance up to
+    /// `max` and keeps every larger one above `max`.
+    fn distance(&mut self, a: &[char], b: &[char], max: usize) -> Option<usize> {
+        if a.len().abs_diff(b.len()) > max {
             return None;
         }
-        std::mem::swap(&mut before, &mut prev);
-        std::mem::swap(&mut prev, &mut row);
+        let far = max + 1;
+        let width = b.len() + 1;
+        let Self { before, prev, row } = self;
+        before.clear();
+        before.resize(width, 0);
+        prev.clear();
+        prev.extend(0..width);
+        row.clear();
+        row.resize(width, 0);
+        for i in 1..=a.len() {
+            // Row i's band, and one cell either side marked as out of it.
+            let first = i.saturating_sub(max).max(1);
+            let last = (i + max).min(b.len());
+            row[0] = i;
+            row[first - 1] = if first == 1 { i } else { far };
+            if let Some(cell) = row.get_mut(last + 1) {
+                *cell = far;
+            }
+            let mut row_min = row[0];
+            for j in first..=last {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut value = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    value = value.min(before[j - 2] + 1);
+                }
+                row[j] = value;
+                row_min = row_min.min(value);
+            }
+            if row_min > max {
+                return None;
+            }
+            std::mem::swap(before, prev);
+            std::mem::swap(prev, row);
+        }
+        let distance = prev[b.len()];
+        (distance <= max).then_some(distance)
     }
-    let distance = prev[b.len()];
-    (distance <= max).then_some(distance)
 }
 
 /// FNV-1a over characters: deterministic and fast for the short keys used here.
@@ -94,7 +128,16 @@ pub(crate) struct FuzzyIndex {
     words: Vec<Vec<char>>,
     /// (deletion hash, word number), sorted by hash; a flat array keeps memory low.
     deletions: Vec<(u64, u32)>,
+    /// Where each run of `deletions` sharing the top `bucket_bits` bits of the hash
+    /// starts (one more entry marks the end), so a probe searches a few entries, not
+    /// millions spread over the whole array.
+    buckets: Vec<u32>,
+    bucket_bits: u32,
 }
+
+/// Deletions per bucket of [`FuzzyIndex::buckets`], on average: a probe reads about one
+/// cache line of them.
+const DELETIONS_PER_BUCKET: usize = 4;
 
 impl FuzzyIndex {
     /// Builds the index over `words`; a word's position is its id in lookups.
@@ -118,7 +161,32 @@ impl FuzzyIndex {
             index.words.push(chars);
         }
         index.deletions.sort_unstable();
+        index.bucket_bits = (index.deletions.len() / DELETIONS_PER_BUCKET).max(1).ilog2().clamp(1, 30);
+        let buckets = 1usize << index.bucket_bits;
+        index.buckets = Vec::with_capacity(buckets + 1);
+        let mut at = 0;
+        for bucket in 0..buckets {
+            while index.deletions.get(at).is_some_and(|&(h, _)| index.bucket(h) < bucket) {
+                at += 1;
+            }
+            index.buckets.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        index.buckets.push(u32::try_from(index.deletions.len()).unwrap_or(u32::MAX));
         index
+    }
+
+    fn bucket(&self, hash: u64) -> usize {
+        // An index never built has no buckets (and 0 bits, so no shift by 64).
+        hash.checked_shr(64 - self.bucket_bits).unwrap_or(0) as usize
+    }
+
+    /// The entries of `deletions` whose hash shares `hash`'s bucket.
+    fn bucket_entries(&self, hash: u64) -> &[(u64, u32)] {
+        let bucket = self.bucket(hash);
+        match (self.buckets.get(bucket), self.buckets.get(bucket + 1)) {
+            (Some(&start), Some(&end)) => self.deletions.get(start as usize..end as usize).unwrap_or_default(),
+            _ => &[],
+        }
     }
 
     /// Number of words indexed.
@@ -135,17 +203,19 @@ impl FuzzyIndex {
         hashes.dedup();
         let mut candidates: Vec<u32> = Vec::new();
         for hash in hashes {
-            let first = self.deletions.partition_point(|&(h, _)| h < hash);
-            candidates.extend(self.deletions[first..].iter().take_while(|&&(h, _)| h == hash).map(|&(_, id)| id));
+            let entries = self.bucket_entries(hash);
+            let first = entries.partition_point(|&(h, _)| h < hash);
+            candidates.extend(entries[first..].iter().take_while(|&&(h, _)| h == hash).map(|&(_, id)| id));
         }
         candidates.sort_unstable();
         candidates.dedup();
+        let mut rows = OsaRows::default();
         let mut found: Vec<(usize, usize)> = candidates
             .into_iter()
             .filter_map(|id| {
                 let id = id as usize;
                 let word = self.words.get(id)?;
-                bounded_osa(query, word, max_distance).map(|d| (id, d))
+                rows.distance(query, word, max_distance).map(|d| (id, d))
             })
             .collect();
         found.sort_by_key(|&(id, d)| (d, id));
@@ -172,6 +242,47 @@ mod tests {
         assert_eq!(osa("abc", "abc"), Some(0));
         assert_eq!(osa("kitten", "sitting"), None);
         assert_eq!(osa("", "ab"), Some(2));
+    }
+
+    /// The whole table, no band and no early exit: the definition to check against.
+    fn full_osa(a: &[char], b: &[char]) -> usize {
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut value = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    value = value.min(d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = value;
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    #[test]
+    fn banded_distance_matches_the_full_table() {
+        // Short words over three letters, so near misses and transpositions abound.
+        let mut state = 7u64;
+        let mut word = || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (state >> 60) as usize % 9;
+            (0..len).map(|k| ['a', 'b', 'c'][(state >> (3 * k + 8)) as usize % 3]).collect::<Vec<char>>()
+        };
+        let mut rows = OsaRows::default();
+        for _ in 0..20_000 {
+            let (a, b) = (word(), word());
+            let exact = full_osa(&a, &b);
+            for max in 0..=3 {
+                assert_eq!(rows.distance(&a, &b, max), (exact <= max).then_some(exact), "{a:?} {b:?} max {max}");
+            }
+        }
     }
 
     #[test]

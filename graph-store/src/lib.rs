@@ -38,8 +38,9 @@
 //!
 //! Modules, one concept each: `model` (records and query values), `graph` (the store),
 //! `adjacency` (the compact adjacency snapshot that traversals walk),
-//! `normalize` (text normalisation), `fuzzy` (edit distance and deletion index), `linker`
-//! (entity linking), `paths`, `pagerank`, `answer`, `error`.
+//! `normalize` (text normalisation), `phrase` (exact phrase matching over words), `fuzzy`
+//! (edit distance and deletion index), `linker` (entity linking), `paths`, `pagerank`,
+//! `answer`, `error`.
 
 mod adjacency;
 mod answer;
@@ -51,6 +52,7 @@ mod model;
 mod normalize;
 mod pagerank;
 mod paths;
+mod phrase;
 
 pub use answer::TRANSITIVE_RELATIONS;
 pub use error::GraphError;

@@ -5,12 +5,15 @@
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// A word of the original text, normalised, with its byte span in that text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
+///
+/// The normalised forms borrow one buffer per call of [`tokenize`], so a query costs a
+/// few allocations, not two per word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token<'a> {
     /// Lower-cased, diacritic-free form, e.g. `koalas`.
-    pub raw: String,
+    pub raw: &'a str,
     /// `raw` with plural endings folded, e.g. `koala`; used for exact matching.
-    pub stem: String,
+    pub stem: &'a str,
     /// Byte offset of the first character in the original text.
     pub start: usize,
     /// Byte offset just past the last character in the original text.
@@ -19,88 +22,145 @@ pub(crate) struct Token {
     pub upper: bool,
 }
 
+/// A word being read: where its raw form starts in the buffer, its span in the text, and
+/// whether it has an upper-case letter.
+struct Reading {
+    raw_start: usize,
+    start: usize,
+    end: usize,
+    upper: bool,
+}
+
+/// A word read: its forms as byte ranges of the buffer, the rest as in [`Token`].
+struct Forms {
+    raw: (usize, usize),
+    stem: (usize, usize),
+    start: usize,
+    end: usize,
+    upper: bool,
+}
+
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’' | '`' | 'ʼ')
 }
 
-/// Splits `text` into normalised word tokens.
-pub(crate) fn tokenize(text: &str) -> Vec<Token> {
-    // Sized for typical words, so short queries allocate once per token string.
-    let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
-    let mut current: Option<Token> = None;
+/// Splits `text` into normalised word tokens whose forms live in `buf` (cleared first).
+pub(crate) fn tokenize<'a>(text: &str, buf: &'a mut String) -> Vec<Token<'a>> {
+    buf.clear();
+    let mut words: Vec<Forms> = Vec::with_capacity(text.len() / 5 + 1);
+    let mut current: Option<Reading> = None;
     let mut has_lower = false;
     let mut prev_was_apostrophe = false;
+    let mut token_after_apostrophe = false;
     let mut folded = String::new();
 
-    let mut finish = |token: Option<Token>, has_lower: bool, after_apostrophe: bool| {
-        if let Some(mut token) = token {
-            // "France's" → "France": the lone "s" after an apostrophe is a possessive.
-            if after_apostrophe && token.raw == "s" {
-                return;
-            }
-            token.upper = token.upper && !has_lower;
-            token.stem = stem(&token.raw);
-            tokens.push(token);
+    let mut finish = |buf: &mut String, token: Option<Reading>, has_lower: bool, after_apostrophe: bool| {
+        let Some(Reading { raw_start, start, end, upper }) = token else {
+            return;
+        };
+        let raw = &buf[raw_start..];
+        // "France's" → "France": the lone "s" after an apostrophe is a possessive.
+        if after_apostrophe && raw == "s" {
+            buf.truncate(raw_start);
+            return;
         }
+        let raw_end = buf.len();
+        let stem = match stem_cut(raw) {
+            StemCut::Keep(len) => (raw_start, raw_start + len),
+            StemCut::WithY(len) => {
+                buf.extend_from_within(raw_start..raw_start + len);
+                buf.push('y');
+                (raw_end, buf.len())
+            }
+        };
+        words.push(Forms { raw: (raw_start, raw_end), stem, start, end, upper: upper && !has_lower });
     };
-    let mut token_after_apostrophe = false;
 
     for (offset, c) in text.char_indices() {
-        folded.clear();
-        if c.is_ascii() {
+        let is_word = if c.is_ascii() {
             // ASCII has no decompositions or combining marks: skip the Unicode tables.
-            if c.is_ascii_alphanumeric() {
-                folded.push(c.to_ascii_lowercase());
-            }
+            c.is_ascii_alphanumeric()
         } else {
+            folded.clear();
             decompose_compatible(c, |d| {
                 if !is_combining_mark(d) {
                     folded.extend(d.to_lowercase());
                 }
             });
-        }
-        let is_word = !folded.is_empty() && folded.chars().all(char::is_alphanumeric);
+            !folded.is_empty() && folded.chars().all(char::is_alphanumeric)
+        };
         if is_word {
             let token = current.get_or_insert_with(|| {
                 token_after_apostrophe = prev_was_apostrophe;
                 has_lower = false;
-                Token { raw: String::with_capacity(16), stem: String::new(), start: offset, end: offset, upper: false }
+                Reading { raw_start: buf.len(), start: offset, end: offset, upper: false }
             });
             if c.is_uppercase() {
                 token.upper = true;
             } else if c.is_lowercase() {
                 has_lower = true;
             }
-            token.raw.push_str(&folded);
+            if c.is_ascii() {
+                buf.push(c.to_ascii_lowercase());
+            } else {
+                buf.push_str(&folded);
+            }
             token.end = offset + c.len_utf8();
         } else {
-            finish(current.take(), has_lower, token_after_apostrophe);
+            finish(buf, current.take(), has_lower, token_after_apostrophe);
         }
         prev_was_apostrophe = is_apostrophe(c);
     }
-    finish(current.take(), has_lower, token_after_apostrophe);
-    tokens
+    finish(buf, current.take(), has_lower, token_after_apostrophe);
+
+    let buf: &'a str = buf;
+    words
+        .into_iter()
+        .map(|s| Token {
+            raw: &buf[s.raw.0..s.raw.1],
+            stem: &buf[s.stem.0..s.stem.1],
+            start: s.start,
+            end: s.end,
+            upper: s.upper,
+        })
+        .collect()
+}
+
+/// How [`stem_cut`] folds a word: keep its first `n` bytes, or those followed by `y`.
+enum StemCut {
+    Keep(usize),
+    WithY(usize),
+}
+
+/// `word` with its plural ending folded, as [`stem_cut`] says.
+#[cfg(test)]
+fn stem(word: &str) -> String {
+    match stem_cut(word) {
+        StemCut::Keep(len) => word[..len].to_string(),
+        StemCut::WithY(len) => format!("{}y", &word[..len]),
+    }
 }
 
 /// Folds common English plural endings: `countries` → `country`, `boxes` → `box`,
 /// `koalas` → `koala`. Applied to both the index and queries, so an over-eager fold
-/// (`paris` → `pari`) is harmless: both sides fold the same way.
-pub(crate) fn stem(word: &str) -> String {
+/// (`paris` → `pari`) is harmless: both sides fold the same way. Says how rather than
+/// building the stem, which usually is a prefix of the word.
+fn stem_cut(word: &str) -> StemCut {
     let len = word.chars().count();
     if len >= 5 {
         if let Some(base) = word.strip_suffix("ies") {
-            return format!("{base}y");
+            return StemCut::WithY(base.len());
         }
         for suffix in ["sses", "xes", "ches", "shes"] {
             if word.ends_with(suffix) {
-                return word[..word.len() - 2].to_string();
+                return StemCut::Keep(word.len() - 2);
             }
         }
     }
     if len >= 4 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
-        return word[..word.len() - 1].to_string();
+        return StemCut::Keep(word.len() - 1);
     }
-    word.to_string()
+    StemCut::Keep(word.len())
 }
 
 /// A word that must not be typo-matched to an entity, nor start or end an alias:
@@ -192,8 +252,9 @@ mod tests {
     #[test]
     fn tokens_keep_original_offsets() {
         let text = "Réunion's  CAPITAL-city";
-        let tokens = tokenize(text);
-        let raws: Vec<_> = tokens.iter().map(|t| t.raw.as_str()).collect();
+        let mut buf = String::new();
+        let tokens = tokenize(text, &mut buf);
+        let raws: Vec<_> = tokens.iter().map(|t| t.raw).collect();
         assert_eq!(raws, ["reunion", "capital", "city"]);
         assert_eq!(&text[tokens[0].start..tokens[0].end], "Réunion");
         assert_eq!(&text[tokens[1].start..tokens[1].end], "CAPITAL");
@@ -208,7 +269,12 @@ mod tests {
         assert_eq!(stem("boxes"), "box");
         assert_eq!(stem("glass"), "glass");
         assert_eq!(stem("bus"), "bus");
-        let raws: Vec<_> = tokenize("Côte d’Ivoire").into_iter().map(|t| t.raw).collect();
+        let mut buf = String::new();
+        let raws: Vec<_> = tokenize("Côte d’Ivoire", &mut buf).into_iter().map(|t| t.raw).collect();
         assert_eq!(raws, ["cote", "d", "ivoire"]);
+        // Query tokens fold the same way, each with its own raw form beside the stem.
+        let forms: Vec<_> =
+            tokenize("Countries' BOXES, koala's bus", &mut buf).into_iter().map(|t| (t.raw, t.stem)).collect();
+        assert_eq!(forms, [("countries", "country"), ("boxes", "box"), ("koala", "koala"), ("bus", "bus")]);
     }
 }

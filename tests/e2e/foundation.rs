@@ -220,6 +220,8 @@ fn cli_ingests_jsonl_reports_bad_lines_and_answers_queries() {
             json!({"id": "doc:k", "title": "Koala", "text": "Koalas eat eucalyptus leaves.", "entities": ["animal:koala"]}).to_string(),
             "{broken".to_string(),
             json!({"source": "animal:koala", "relation": "lives_in", "target": "place:nowhere"}).to_string(),
+            json!({"id": "doc:blank", "title": "", "text": "  "}).to_string(),
+            json!({"id": "doc:untitled", "title": "Untitled", "text": ""}).to_string(),
         ]
         .join("\n"),
     )
@@ -231,6 +233,24 @@ fn cli_ingests_jsonl_reports_bad_lines_and_answers_queries() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.contains("2 entities, 1 relations, 1 documents"), "{stdout}");
     assert!(stderr.contains("kb.jsonl:5") && stderr.contains("kb.jsonl:6"), "{stderr}");
+    // A document with neither title nor text is skipped with a note; one with a title but
+    // no text is a rejected record.
+    assert!(stderr.contains("kb.jsonl:7: document doc:blank has no title and no text"), "{stderr}");
+    assert!(stderr.contains("kb.jsonl:8") && stderr.contains("text: must not be empty"), "{stderr}");
+    assert!(stderr.contains("3 records were rejected"), "{stderr}");
+
+    // Only skipped records: the import succeeds.
+    let blank = dir.path().join("blank.jsonl");
+    let lines = [
+        json!({"id": "doc:blank2", "title": "", "text": ""}).to_string(),
+        json!({"id": "doc:k2", "title": "Koala", "text": "Koalas sleep most of the day."}).to_string(),
+    ];
+    std::fs::write(&blank, lines.join("\n")).expect("write");
+    let out = Command::new(BIN).arg("ingest").arg("--data").arg(&data).arg(&blank).output().expect("run ingest");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 documents"));
+    assert!(stderr.contains("skipped 1 records") && stderr.contains("doc:blank2"), "{stderr}");
 
     let out = Command::new(BIN)
         .args(["query", "--json", "--data"])

@@ -29,6 +29,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(args: &[&str], data: &Path, envs: &[(&str, &str)]) -> Server {
+        Self::start_logged(args, data, envs, None)
+    }
+
+    /// Like [`Server::start`], with the server's stderr written to `log` when given.
+    pub fn start_logged(args: &[&str], data: &Path, envs: &[(&str, &str)], log: Option<&Path>) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(BIN);
@@ -39,7 +44,10 @@ impl Server {
             .env_remove("BRAID_API_KEY")
             .env_remove("BRAID_WEB_PROVIDER")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("creating the server log")),
+                None => Stdio::null(),
+            });
         for (k, v) in envs {
             cmd.env(k, v);
         }

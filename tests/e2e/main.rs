@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod embedding_cache;
 mod foundation;
 mod harness;
 mod interfaces;

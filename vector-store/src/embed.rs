@@ -15,6 +15,13 @@ pub trait Embedder: Send + Sync {
     /// The length of every vector this embedder returns.
     fn dimension(&self) -> usize;
 
+    /// A stable identity of the exact model (weights, tokenizer, settings), so vectors it
+    /// made can be reused by an [`EmbeddingCache`](crate::EmbeddingCache); `None` when the
+    /// embedder cannot vouch for that (a remote endpoint may change its model at any time).
+    fn fingerprint(&self) -> Option<String> {
+        None
+    }
+
     /// Embeds a batch of texts; the result has one vector per input, in order.
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 

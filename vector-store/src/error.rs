@@ -88,4 +88,7 @@ pub enum EmbedError {
     /// The model or remote endpoint failed.
     #[error("embedding backend: {0}")]
     Backend(String),
+    /// An embedding cache file is unreadable or belongs to another model.
+    #[error("{0}")]
+    Cache(String),
 }

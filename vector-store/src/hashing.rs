@@ -38,6 +38,10 @@ const NS_BIGRAM: u8 = b'b';
 const NS_TRIGRAM: u8 = b'c';
 const NS_RAW: u8 = b'r';
 
+/// Bump when `features_of` or `project` changes what a text maps to: cached vectors of the
+/// old algorithm must stop matching.
+const ALGORITHM_VERSION: u32 = 1;
+
 /// A deterministic feature-hashing text embedder (see the module docs).
 #[derive(Debug, Clone)]
 pub struct HashingEmbedder {
@@ -105,6 +109,10 @@ impl Embedder for HashingEmbedder {
 
     fn dimension(&self) -> usize {
         self.dimension
+    }
+
+    fn fingerprint(&self) -> Option<String> {
+        Some(format!("{}/v{ALGORITHM_VERSION}", self.name))
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {

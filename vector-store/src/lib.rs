@@ -45,14 +45,15 @@
 //! # }
 //! ```
 //!
-//! How a search runs: the dense side picks a plan by filter selectivity (an exact scan
-//! of a small matching subset, or HNSW with the filter as a predicate, falling back to
-//! the exact scan when HNSW comes back short), so a filter never returns fewer than `k`
-//! hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
+//! How a search runs: the dense side picks a plan by filter selectivity, estimated from an
+//! inverted index of the metadata (an exact scan of a small matching subset, or HNSW with
+//! the filter as a predicate, falling back to the exact scan when HNSW comes back short),
+//! so a filter never returns fewer than `k` hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
 //! [`VectorStore::search_explained`] reports the plan for explain traces.
 //!
 //! Modules, one concept each: [`Item`] and [`Filter`] describe what is stored and how it
-//! is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors; [`SearchRequest`] and
+//! is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors, and [`CachedEmbedder`]
+//! reuses vectors from an [`EmbeddingCache`] file; [`SearchRequest`] and
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
@@ -61,6 +62,7 @@ mod clip;
 mod config;
 mod dense;
 mod embed;
+mod embed_cache;
 mod error;
 mod filter;
 mod fusion;
@@ -72,6 +74,7 @@ mod lexical;
 mod milvus;
 mod minilm;
 mod model_files;
+mod postings;
 mod search;
 mod store;
 
@@ -81,6 +84,7 @@ pub use backend::VectorBackend;
 pub use clip::{CLIP_HUB_REPO, ClipEmbedder, ClipPreprocess};
 pub use config::{MAX_DIMENSION, Metric, Quantization, VectorConfig};
 pub use embed::Embedder;
+pub use embed_cache::{CacheHeader, CacheStats, CachedEmbedder, EmbeddingCache};
 pub use error::{EmbedError, VectorError};
 pub use filter::Filter;
 pub use hashing::{DEFAULT_HASHING_DIMENSION, HashingEmbedder};

@@ -54,6 +54,9 @@ pub struct MiniLmEmbedder {
     dimension: usize,
     batch_size: usize,
     name: String,
+    /// The files that define the model, hashed on first use by [`Embedder::fingerprint`].
+    files: Vec<std::path::PathBuf>,
+    fingerprint: std::sync::OnceLock<Option<String>>,
 }
 
 impl std::fmt::Debug for MiniLmEmbedder {
@@ -123,6 +126,8 @@ impl MiniLmEmbedder {
             dimension,
             batch_size: DEFAULT_MINILM_BATCH,
             name: format!("minilm-{dimension}"),
+            files: REQUIRED_FILES.iter().map(|f| dir.file(f)).collect(),
+            fingerprint: std::sync::OnceLock::new(),
         })
     }
 
@@ -176,6 +181,12 @@ impl Embedder for MiniLmEmbedder {
 
     fn dimension(&self) -> usize {
         self.dimension
+    }
+
+    fn fingerprint(&self) -> Option<String> {
+        self.fingerprint
+            .get_or_init(|| crate::model_files::fingerprint(&self.files, &format!("max_tokens={}", self.max_tokens)))
+            .clone()
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -119,6 +119,29 @@ pub(crate) fn hub_snapshot_in(cache: &Path, repo: &str, required: &[&str]) -> Re
     }
 }
 
+/// SHA-256 over the model's files (streamed, names and lengths included) and `settings`, as
+/// hex; `None` when a file cannot be read, so nothing is cached under a doubtful identity.
+pub(crate) fn fingerprint(files: &[PathBuf], settings: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    for path in files {
+        let mut file = std::fs::File::open(path).ok()?;
+        hasher.update(path.file_name()?.as_encoded_bytes());
+        hasher.update(file.metadata().ok()?.len().to_le_bytes());
+        loop {
+            let n = file.read(&mut buffer).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+    }
+    hasher.update(settings.as_bytes());
+    Some(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

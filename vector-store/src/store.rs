@@ -15,6 +15,7 @@ use crate::filter::Filter;
 use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
+use crate::postings::Postings;
 use crate::search::{DensePlan, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 
 /// Ids, kinds, tags, entities and sources are exact-match index terms; longer values are
@@ -56,6 +57,7 @@ struct Record {
 struct State {
     key_of: HashMap<String, u64>,
     records: HashMap<u64, Record>,
+    postings: Postings,
     next_key: u64,
 }
 
@@ -185,7 +187,9 @@ impl VectorStore {
 
     fn apply_upsert(&self, state: &mut State, item: Item, vector: Vec<f32>) -> Result<(), VectorError> {
         if let Some(old_key) = state.key_of.remove(&item.id) {
-            state.records.remove(&old_key);
+            if let Some(old) = state.records.remove(&old_key) {
+                state.postings.remove(old_key, &old.item.meta());
+            }
             self.dense.remove(old_key)?;
         }
         let key = state.next_key;
@@ -201,6 +205,7 @@ impl VectorStore {
             return Err(e);
         }
         state.key_of.insert(item.id.clone(), key);
+        state.postings.insert(key, &item.meta());
         state.records.insert(key, Record { item, vector });
         Ok(())
     }
@@ -219,7 +224,9 @@ impl VectorStore {
             let Some(key) = state.key_of.remove(id) else {
                 continue;
             };
-            state.records.remove(&key);
+            if let Some(old) = state.records.remove(&key) {
+                state.postings.remove(key, &old.item.meta());
+            }
             self.lexical.stage_delete(id);
             removed += 1;
             if let Err(e) = self.dense.remove(key) {
@@ -311,20 +318,24 @@ impl VectorStore {
             let hits = self.exact_ranking(state, query, n, &all);
             return Ok(DenseRanking { hits, plan: DensePlan::HnswThenExactScan, matching: None });
         }
-        let matching: Vec<u64> =
-            state.records.iter().filter(|(_, r)| filter.matches(&r.item.meta())).map(|(&key, _)| key).collect();
-        let count = Some(matching.len());
-        let selective =
-            matching.len() <= EXACT_SCAN_MAX_ITEMS || (matching.len() as f64) <= EXACT_SCAN_MAX_FRACTION * total as f64;
+        // The inverted index answers the filter: no walk over the collection.
+        let matcher = state.postings.matcher(filter);
+        let estimate = matcher.estimate(total);
+        let selective = estimate <= EXACT_SCAN_MAX_ITEMS as f64 || estimate <= EXACT_SCAN_MAX_FRACTION * total as f64;
         if selective {
+            let matching = matcher.matching();
             let hits = self.exact_ranking(state, query, n, &matching);
-            return Ok(DenseRanking { hits, plan: DensePlan::ExactScan, matching: count });
+            return Ok(DenseRanking { hits, plan: DensePlan::ExactScan, matching: Some(matching.len()) });
         }
-        // Called for every node the search visits: a set lookup, not a record and string compare.
-        let matching_set: std::collections::HashSet<u64> = matching.iter().copied().collect();
-        let accept = |key: u64| matching_set.contains(&key);
-        let hits = self.known(state, self.dense.filtered_search(query, n, accept)?);
-        if hits.len() >= n.min(matching.len()) {
+        // Called for every node the search visits: a few set lookups, no record or string.
+        let hits = self.known(state, self.dense.filtered_search(query, n, |key| matcher.accepts(key))?);
+        if hits.len() >= n {
+            return Ok(DenseRanking { hits, plan: DensePlan::FilteredHnsw, matching: matcher.exact_count() });
+        }
+        // Short: either fewer than n items match, or the filter cut the graph apart.
+        let matching = matcher.matching();
+        let count = Some(matching.len());
+        if hits.len() >= matching.len() {
             return Ok(DenseRanking { hits, plan: DensePlan::FilteredHnsw, matching: count });
         }
         let hits = self.exact_ranking(state, query, n, &matching);

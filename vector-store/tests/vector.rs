@@ -336,6 +336,52 @@ fn remove_removes_from_both_indexes() {
 }
 
 #[test]
+fn filters_follow_updates_and_deletes_on_both_dense_plans() {
+    // 3,000 items: tag `many` on all but a few (filtered HNSW), `few` on ten (exact scan).
+    let embedder = HashingEmbedder::new(64);
+    let store = VectorStore::in_memory(VectorConfig::with_dimension(64)).expect("store");
+    let batch: Vec<(Item, Vec<f32>)> = (0..3_000)
+        .map(|i| {
+            let mut item = text_item(&format!("doc:{i}"), &format!("Item {i}"), &format!("item number {i} of many"));
+            item.tags = if i < 10 { vec!["few".into(), "many".into()] } else { vec!["many".into()] };
+            let v = embed_item(&embedder, &item);
+            (item, v)
+        })
+        .collect();
+    store.upsert_batch(batch).expect("load");
+    let query = embedder.embed_text("item number 5").expect("embeds");
+    let search = |tag: &str, k: usize| {
+        let filter = Filter { tags: vec![tag.into()], ..Filter::default() };
+        store.search_explained(&SearchRequest::dense(query.clone(), k).with_filter(filter)).expect("search")
+    };
+    let few = search("few", 20);
+    assert_eq!((few.plan.dense, few.plan.matching, few.hits.len()), (Some(DensePlan::ExactScan), Some(10), 10));
+    let many = search("many", 20);
+    assert_eq!(many.plan.dense, Some(DensePlan::FilteredHnsw));
+    assert_eq!(many.hits.len(), 20);
+
+    // doc:3 loses `few`, doc:2000 gains it, doc:4 is deleted.
+    let mut moved = text_item("doc:3", "Item 3", "item number 3 of many");
+    moved.tags = vec!["many".into()];
+    let mut joined = text_item("doc:2000", "Item 2000", "item number 2000 of many");
+    joined.tags = vec!["few".into()];
+    for item in [moved, joined] {
+        let v = embed_item(&embedder, &item);
+        store.upsert(item, v).expect("update");
+    }
+    assert!(store.remove("doc:4").expect("remove"));
+    let few = search("few", 20);
+    let ids: HashSet<String> = few.hits.iter().map(|h| h.id.clone()).collect();
+    let want: HashSet<String> = [0, 1, 2, 5, 6, 7, 8, 9, 2000].iter().map(|i| format!("doc:{i}")).collect();
+    assert_eq!(ids, want);
+    assert_eq!(few.plan.matching, Some(9));
+    let many = search("many", 1_000);
+    assert_eq!(many.hits.len(), 1_000);
+    assert!(many.hits.iter().all(|h| h.id != "doc:4" && h.id != "doc:2000"), "deleted and re-tagged items are gone");
+    assert!(search("nobody", 5).hits.is_empty());
+}
+
+#[test]
 fn other_metrics_and_quantizations_work() {
     for (metric, quantization) in
         [(Metric::L2sq, Quantization::F32), (Metric::IP, Quantization::BF16), (Metric::Cos, Quantization::I8)]

@@ -196,7 +196,7 @@ fn run(args: &Args) -> Result<(), String> {
         .row(["parse JSONL (serde_json)".to_string(), format!("{parse_s:.2} s")])
         .row(["import_entities + import_relations".to_string(), format!("{import_s:.2} s")])
         .row(["bulk load total (parse + import)".to_string(), format!("{:.2} s", parse_s + import_s)])
-        .row(["prepare_linker (alias automaton + fuzzy index)".to_string(), format!("{linker_s:.2} s")])
+        .row(["prepare_linker (name phrase index + fuzzy index)".to_string(), format!("{linker_s:.2} s")])
         .row(["RSS delta after import".to_string(), format!("{:.0} MiB", rss_loaded - rss_before)])
         .row(["RSS delta after linker build".to_string(), format!("{:.0} MiB", rss_linker - rss_before)])
         .row(["peak RSS of the process (VmHWM)".to_string(), format!("{:.0} MiB", peak_rss_mib())]);

@@ -5,6 +5,7 @@
 //! ingest-bench memory-vectors --n 100000        # N synthetic documents through Braid::put_documents
 //! ingest-bench memory-store --n 100000          # N synthetic items straight into braid_vector::VectorStore
 //! ingest-bench memory-relations --n 1000000     # N/5 entities, then N random relations
+//! ingest-bench memory-graph --n 1000000         # the same into braid_graph::Graph alone, live heap
 //! ```
 //!
 //! `ingest` times `braid::ingest::ingest_paths` (what `braid ingest` runs) per file on a fresh
@@ -18,7 +19,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use braid::records::{DocumentRecord, Entity, Relation};
+use braid_bench::heap::{Counting, live_bytes};
 use braid_bench::{Rng, Table, arg, open_braid, peak_rss_mib, rss_mib};
+
+/// Counts live Rust heap bytes, so the relations row does not depend on RSS (see `heap`).
+#[global_allocator]
+static HEAP: Counting = Counting;
 
 fn main() -> ExitCode {
     match run() {
@@ -43,7 +49,8 @@ fn run() -> Result<(), String> {
         "memory-vectors" => memory_vectors(n),
         "memory-store" => memory_store(n),
         "memory-relations" => memory_relations(n),
-        _ => Err("usage: ingest-bench ingest|memory-vectors|memory-store|memory-relations [--n N]".into()),
+        "memory-graph" => memory_graph(n),
+        _ => Err("usage: ingest-bench ingest|memory-vectors|memory-store|memory-relations|memory-graph [--n N]".into()),
     }
 }
 
@@ -207,25 +214,81 @@ fn memory_relations(n: usize) -> Result<(), String> {
             .collect();
         braid.put_entities(es).map_err(|e| e.to_string())?;
     }
-    const RELATIONS: &[&str] = &["is_a", "part_of", "borders", "related_to", "located_in"];
+    // Readers build the compact adjacency lazily: build it now, so both sides include it.
+    let probe = |braid: &braid::Braid| braid.neighbors("e:0", &Default::default()).map(|_| ());
+    probe(&braid).map_err(|e| e.to_string())?;
+    let heap_before = live_bytes();
     let before = rss_mib();
     let start = Instant::now();
     let mut written = 0;
     while written < n {
-        let rs: Vec<Relation> = (0..5000.min(n - written))
-            .map(|_| {
-                Relation::new(
-                    format!("e:{}", rng.below(entities)),
-                    *rng.pick(RELATIONS),
-                    format!("e:{}", rng.below(entities)),
-                )
-            })
-            .collect();
+        let rs = random_relations(&mut rng, 5000.min(n - written), entities);
         written += rs.len();
         braid.put_relations(rs).map_err(|e| e.to_string())?;
     }
     let secs = start.elapsed().as_secs_f64();
+    probe(&braid).map_err(|e| e.to_string())?;
+    let heap_after = live_bytes();
     println!("Braid::put_relations: {entities} entities loaded first (not counted), then {n} random relations:\n");
     report_memory("relations (graph + store)", n, before, rss_mib(), secs);
+    let delta = heap_after as f64 - heap_before as f64;
+    println!(
+        "live Rust heap: {:.0} MiB before, {:.0} MiB after, delta {:.0} MiB = {:.0} B per relation = {:.2} GiB per million",
+        heap_before as f64 / (1 << 20) as f64,
+        heap_after as f64 / (1 << 20) as f64,
+        delta / (1 << 20) as f64,
+        delta / n as f64,
+        delta / n as f64 * 1e6 / (1u64 << 30) as f64
+    );
     Ok(())
+}
+
+/// What a relation costs where it stays resident: the graph (petgraph, edge index, the
+/// adjacency snapshot readers use), measured as live heap bytes around the import. The
+/// store of record keeps relations on disk (redb), so RSS there is page cache, not heap.
+fn memory_graph(n: usize) -> Result<(), String> {
+    let mut rng = Rng::new(9);
+    let entities = (n / 5).max(2);
+    let mut graph = braid_graph::Graph::new();
+    graph.import_entities(
+        (0..entities).map(|i| braid_graph::Entity::new(format!("e:{i}"), format!("entity {i}"), "thing")),
+    );
+    graph.prepare_adjacency();
+    // Measured before the input exists: the import consumes and frees it.
+    let base = live_bytes();
+    let relations = random_relations(&mut rng, n, entities);
+    let start = Instant::now();
+    let report = graph.import_relations(relations);
+    graph.prepare_adjacency();
+    let secs = start.elapsed().as_secs_f64();
+    let after = live_bytes();
+    println!(
+        "braid_graph::Graph: {entities} entities first, then {n} random relation records ({} edges stored) in {secs:.2} s",
+        report.written
+    );
+    let delta = after as f64 - base as f64;
+    println!(
+        "live Rust heap {:.0} MiB → {:.0} MiB: {:.0} MiB for {} edges = {:.0} B per edge, {:.2} GiB per million",
+        base as f64 / (1 << 20) as f64,
+        after as f64 / (1 << 20) as f64,
+        delta / (1 << 20) as f64,
+        report.written,
+        delta / report.written.max(1) as f64,
+        delta / report.written.max(1) as f64 * 1e6 / (1u64 << 30) as f64
+    );
+    Ok(())
+}
+
+/// `n` relations between random entities `e:0..e:{entities}` with a few relation types.
+fn random_relations(rng: &mut Rng, n: usize, entities: usize) -> Vec<Relation> {
+    const RELATIONS: &[&str] = &["is_a", "part_of", "borders", "related_to", "located_in"];
+    (0..n)
+        .map(|_| {
+            Relation::new(
+                format!("e:{}", rng.below(entities)),
+                *rng.pick(RELATIONS),
+                format!("e:{}", rng.below(entities)),
+            )
+        })
+        .collect()
 }

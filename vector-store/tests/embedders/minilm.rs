@@ -139,3 +139,22 @@ fn minilm_missing_files_are_named() {
     let err = MiniLmEmbedder::from_dir(dir.path().join("absent")).unwrap_err().to_string();
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn minilm_fingerprint_names_the_exact_model_files() {
+    let Some(model) = model() else { return };
+    let fingerprint = model.fingerprint().expect("a local model has a fingerprint");
+    assert_eq!(fingerprint.len(), 64, "{fingerprint}");
+    assert_eq!(model.fingerprint(), Some(fingerprint.clone()), "stable");
+    // The same weights with a different config are a different model for the cache.
+    let dir = locate().expect("located");
+    let copy = tempfile::tempdir().expect("tempdir");
+    for file in ["model.safetensors", "tokenizer.json"] {
+        std::os::unix::fs::symlink(dir.join(file), copy.path().join(file)).expect("symlink");
+    }
+    let config = std::fs::read_to_string(dir.join("config.json")).expect("config");
+    std::fs::write(copy.path().join("config.json"), format!("{config}\n")).expect("config copy");
+    let other = MiniLmEmbedder::from_dir(copy.path()).expect("loads");
+    let other_fingerprint = other.fingerprint().expect("fingerprint");
+    assert_ne!(other_fingerprint, fingerprint);
+}
