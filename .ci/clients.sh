@@ -63,11 +63,24 @@ say "Python MCP SDK over streamable HTTP"
 passed=$((passed + 1))
 
 say "schemathesis against /openapi.json"
-"$VENV/bin/schemathesis" run "$BASE/openapi.json" \
-  \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --max-examples 20 --workers 2 --request-timeout 30 --seed 7 \
-  --suppress-health-check all --warnings off
+schemathesis_run() {
+  "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples 20 --workers 2 --request-timeout 30 --seed 7 \
+    --suppress-health-check all --warnings off 2>&1 | tee "$1"
+}
+st_log=$(mktemp)
+if ! schemathesis_run "$st_log"; then
+  # A check that failed against Braid is a FAILURES section: that fails the suite. A crash
+  # inside schemathesis/Hypothesis while generating cases (seen once: CPython 3.11's "AST
+  # constructor recursion depth mismatch" on the recursive `props` schema) is reported as a
+  # Runtime Error and says nothing about Braid, so it gets one more run.
+  if grep -q "= FAILURES =" "$st_log" || ! grep -q "Runtime Error" "$st_log"; then
+    exit 1
+  fi
+  echo "schemathesis crashed internally (Runtime Error, no failed check): running it once more"
+  schemathesis_run "$st_log"
+fi
 passed=$((passed + 1))
 
 say "clients hold"
