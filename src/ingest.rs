@@ -10,8 +10,11 @@ use crate::error::BraidError;
 use crate::knowledge::Braid;
 use crate::records::{DocumentRecord, Entity, ImageRecord, Record, Relation};
 
-/// Records per write transaction.
+/// Documents and images per write transaction (each batch is embedded first).
 const BATCH: usize = 512;
+/// Entities and relations per write transaction: small records, where each commit's sync
+/// to disk dominates, so bigger transactions import several times faster.
+const GRAPH_BATCH: usize = 8192;
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "svg"];
 
 /// What an import did.
@@ -62,13 +65,19 @@ pub fn ingest_paths(braid: &Braid, paths: &[PathBuf], show_progress: bool) -> Re
     );
 
     bar.set_message("entities");
-    report.entities = write_batches(parsed.entities, &bar, &mut report.rejected, |b| braid.put_entities(b))?;
+    report.entities =
+        write_batches(parsed.entities, GRAPH_BATCH, &bar, &mut report.rejected, |b| braid.put_entities(b))?;
     bar.set_message("relations");
-    report.relations = write_batches(parsed.relations, &bar, &mut report.rejected, |b| braid.put_relations(b))?;
+    report.relations =
+        write_batches(parsed.relations, GRAPH_BATCH, &bar, &mut report.rejected, |b| braid.put_relations(b))?;
     bar.set_message("documents");
-    report.documents = write_batches(parsed.documents, &bar, &mut report.rejected, |b| braid.put_documents(b))?;
+    report.documents = write_batches(parsed.documents, BATCH, &bar, &mut report.rejected, |b| braid.put_documents(b))?;
     bar.set_message("images");
-    report.images = write_batches(parsed.images, &bar, &mut report.rejected, |b| braid.put_images(b))?;
+    report.images = write_batches(parsed.images, BATCH, &bar, &mut report.rejected, |b| braid.put_images(b))?;
+    if report.entities + report.relations > 0 {
+        bar.set_message("linker");
+        braid.prepare_graph();
+    }
     bar.finish_and_clear();
     Ok(report)
 }
@@ -77,12 +86,13 @@ pub fn ingest_paths(braid: &Braid, paths: &[PathBuf], show_progress: bool) -> Re
 /// so that only the bad ones are rejected. Faults of the server stop the import.
 fn write_batches<T: Clone>(
     records: Vec<Located<T>>,
+    batch: usize,
     bar: &ProgressBar,
     rejected: &mut Vec<String>,
     write: impl Fn(Vec<T>) -> Result<crate::knowledge::WriteSummary, BraidError>,
 ) -> Result<usize, BraidError> {
     let mut written = 0;
-    for chunk in records.chunks(BATCH) {
+    for chunk in records.chunks(batch) {
         match write(chunk.iter().map(|l| l.record.clone()).collect()) {
             Ok(s) => written += s.written,
             Err(BraidError::Invalid { .. } | BraidError::NotFound { .. }) => {
