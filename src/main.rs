@@ -290,9 +290,9 @@ fn cache_embeddings(out: &Path, config: Option<&Path>, paths: &[PathBuf]) -> Res
 /// The embedder wrapped with the embedding cache a dataset ships for it
 /// (`<dataset>/embeddings/*.emb` made by the same model), else the embedder itself.
 fn with_dataset_cache(dataset: &Path, embedder: Arc<dyn Embedder>) -> (Arc<dyn Embedder>, Option<Arc<CachedEmbedder>>) {
-    let Some(fingerprint) = embedder.fingerprint() else {
+    if embedder.fingerprint().is_none() {
         return (embedder, None);
-    };
+    }
     let Ok(entries) = std::fs::read_dir(dataset.join("embeddings")) else {
         return (embedder, None);
     };
@@ -302,9 +302,7 @@ fn with_dataset_cache(dataset: &Path, embedder: Arc<dyn Embedder>) -> (Arc<dyn E
         .collect();
     files.sort();
     for file in &files {
-        let matches = EmbeddingCache::read_header(file)
-            .is_ok_and(|h| h.embedder == embedder.name() && h.fingerprint == fingerprint);
-        if !matches {
+        if !EmbeddingCache::read_header(file).is_ok_and(|h| h.is_from(embedder.as_ref())) {
             continue;
         }
         // A damaged cache only costs time: say so and embed everything.

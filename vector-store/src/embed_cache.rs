@@ -42,6 +42,20 @@ pub struct CacheHeader {
     pub count: usize,
 }
 
+impl CacheHeader {
+    /// Whether `embedder` is the model that made the cache: same name, fingerprint and
+    /// dimension.
+    pub fn is_from(&self, embedder: &dyn Embedder) -> bool {
+        made_by(&self.embedder, &self.fingerprint, self.dimension, embedder)
+    }
+}
+
+fn made_by(name: &str, fingerprint: &str, dimension: usize, embedder: &dyn Embedder) -> bool {
+    name == embedder.name()
+        && dimension == embedder.dimension()
+        && embedder.fingerprint().as_deref() == Some(fingerprint)
+}
+
 /// Text → vector entries of one model, in memory; read from and written to a cache file.
 #[derive(Debug, Clone)]
 pub struct EmbeddingCache {
@@ -116,10 +130,19 @@ impl EmbeddingCache {
         }
     }
 
-    /// Reads only the header of a cache file (cheap: to pick the file matching a model).
+    /// Reads only the header of a cache file (cheap: to pick the file matching a model
+    /// without reading the vectors of the others).
     pub fn read_header(path: &Path) -> Result<CacheHeader, EmbedError> {
-        let bytes = std::fs::read(path).map_err(|e| cache_error(path, format!("cannot read it: {e}")))?;
-        parse_header(path, &bytes).map(|(header, _)| header)
+        use std::io::Read;
+        let unreadable = |e: std::io::Error| cache_error(path, format!("cannot read it: {e}"));
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        let mut prefix = Vec::with_capacity(16);
+        (&mut file).take(16).read_to_end(&mut prefix).map_err(unreadable)?;
+        if let Some(len) = prefix.get(12..16) {
+            let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]);
+            file.take(u64::from(len)).read_to_end(&mut prefix).map_err(unreadable)?;
+        }
+        parse_header(path, &prefix).map(|(header, _)| header)
     }
 
     /// Reads a cache file, checking its layout; a truncated or foreign file is an error
@@ -249,20 +272,14 @@ impl CachedEmbedder {
     /// Wraps `inner` with `cache`, which must have been made by the same model (same name,
     /// fingerprint and dimension).
     pub fn new(inner: Arc<dyn Embedder>, cache: EmbeddingCache) -> Result<Self, EmbedError> {
-        let own = inner.fingerprint();
-        if cache.embedder != inner.name() || own.as_deref() != Some(cache.fingerprint.as_str()) {
+        if !made_by(&cache.embedder, &cache.fingerprint, cache.dimension, inner.as_ref()) {
             return Err(EmbedError::Cache(format!(
-                "the embedding cache was made by `{}` ({}), not by the active embedder `{}` ({})",
+                "the embedding cache was made by `{}` ({}, dimension {}), not by the active embedder `{}` ({}, dimension {})",
                 cache.embedder,
                 cache.fingerprint,
-                inner.name(),
-                own.as_deref().unwrap_or("no fingerprint")
-            )));
-        }
-        if cache.dimension != inner.dimension() {
-            return Err(EmbedError::Cache(format!(
-                "the embedding cache has dimension {}, the embedder {}",
                 cache.dimension,
+                inner.name(),
+                inner.fingerprint().as_deref().unwrap_or("no fingerprint"),
                 inner.dimension()
             )));
         }

@@ -231,15 +231,7 @@ fn memory_relations(n: usize) -> Result<(), String> {
     let heap_after = live_bytes();
     println!("Braid::put_relations: {entities} entities loaded first (not counted), then {n} random relations:\n");
     report_memory("relations (graph + store)", n, before, rss_mib(), secs);
-    let delta = heap_after as f64 - heap_before as f64;
-    println!(
-        "live Rust heap: {:.0} MiB before, {:.0} MiB after, delta {:.0} MiB = {:.0} B per relation = {:.2} GiB per million",
-        heap_before as f64 / (1 << 20) as f64,
-        heap_after as f64 / (1 << 20) as f64,
-        delta / (1 << 20) as f64,
-        delta / n as f64,
-        delta / n as f64 * 1e6 / (1u64 << 30) as f64
-    );
+    report_heap("relation", n, heap_before, heap_after);
     Ok(())
 }
 
@@ -266,17 +258,22 @@ fn memory_graph(n: usize) -> Result<(), String> {
         "braid_graph::Graph: {entities} entities first, then {n} random relation records ({} edges stored) in {secs:.2} s",
         report.written
     );
-    let delta = after as f64 - base as f64;
-    println!(
-        "live Rust heap {:.0} MiB → {:.0} MiB: {:.0} MiB for {} edges = {:.0} B per edge, {:.2} GiB per million",
-        base as f64 / (1 << 20) as f64,
-        after as f64 / (1 << 20) as f64,
-        delta / (1 << 20) as f64,
-        report.written,
-        delta / report.written.max(1) as f64,
-        delta / report.written.max(1) as f64 * 1e6 / (1u64 << 30) as f64
-    );
+    report_heap("edge", report.written, base, after);
     Ok(())
+}
+
+/// Prints the live-heap growth from `before` to `after` bytes per `unit`, for `n` units.
+fn report_heap(unit: &str, n: usize, before: usize, after: usize) {
+    let mib = |bytes: f64| bytes / (1u64 << 20) as f64;
+    let delta = after as f64 - before as f64;
+    let per = delta / n.max(1) as f64;
+    println!(
+        "live Rust heap: {:.0} MiB before, {:.0} MiB after, delta {:.0} MiB for {n} = {per:.0} B per {unit} = {:.2} GiB per million",
+        mib(before as f64),
+        mib(after as f64),
+        mib(delta),
+        per * 1e6 / (1u64 << 30) as f64
+    );
 }
 
 /// `n` relations between random entities `e:0..e:{entities}` with a few relation types.
