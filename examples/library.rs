@@ -36,6 +36,7 @@ fn main() -> Result<()> {
         router: RouterConfig::default(),
         policy: RoutePolicy::default(),
         vectors: None,
+        read_only: false,
     })?;
 
     // 2. Import: entities before relations before documents and images, in batches.

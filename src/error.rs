@@ -29,6 +29,9 @@ pub enum BraidError {
     /// The caller's key may not do this (e.g. a write with a read key).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// This server is a read-only view (`braid serve --read-only`) and takes no writes.
+    #[error("this server is read-only (started with --read-only): writes are refused")]
+    ReadOnly,
     /// The store of record failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,6 +76,7 @@ impl From<braid_vector::VectorError> for BraidError {
     fn from(e: braid_vector::VectorError) -> Self {
         match e {
             braid_vector::VectorError::InvalidInput { field, reason } => BraidError::invalid(field, reason),
+            braid_vector::VectorError::ReadOnly => BraidError::ReadOnly,
             e if e.is_client_error() => BraidError::invalid("vector", e.to_string()),
             e => BraidError::Internal(e.to_string()),
         }

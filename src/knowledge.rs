@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::{Direction, Graph, NeighborQuery, Neighborhood};
 use braid_router::{QueryRequest, QueryResponse, Route, RoutePolicy, Router, RouterConfig, SourceRequest};
-use braid_vector::{Embedder, Item, Modality as VectorModality, VectorBackend, VectorConfig, VectorError, VectorStore};
+use braid_vector::{
+    CheckpointInfo, Embedder, Item, Modality as VectorModality, OpenMode, VectorBackend, VectorConfig, VectorError,
+    VectorStore,
+};
 use braid_web::WebProvider;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -40,7 +43,13 @@ pub struct BraidOptions {
     pub policy: RoutePolicy,
     /// The vector backend; `None` means the embedded usearch + tantivy store.
     pub vectors: Option<Arc<dyn VectorBackend>>,
+    /// Serve a memory-mapped view of the embedded index's last checkpoint and refuse
+    /// writes (`braid serve --read-only`): a large index opens in seconds with little RAM.
+    pub read_only: bool,
 }
+
+/// Where the embedded vector index keeps its checkpoints, inside the data directory.
+pub const VECTOR_CHECKPOINT_DIR: &str = "vector-index";
 
 /// What `/v1/status` reports.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -58,6 +67,10 @@ pub struct Status {
     /// Vector-index updates that failed after the store of record had committed (e.g. Milvus
     /// was down); repaired by the start-up reconciliation or `braid index rebuild`.
     pub vector_apply_failures: u64,
+    /// Vector-index changes not yet in a checkpoint (embedded index; 0 for Milvus).
+    pub vector_changes_since_checkpoint: u64,
+    /// True when serving a read-only view (`--read-only`): writes answer 409.
+    pub read_only: bool,
     /// Each route, whether it is available and why not.
     pub routes: Vec<RouteStatus>,
     /// The data directory.
@@ -123,6 +136,11 @@ pub struct Braid {
     web: Option<Arc<dyn WebProvider>>,
     /// See [`Status::vector_apply_failures`].
     vector_apply_failures: AtomicU64,
+    /// The embedded vector store, when it is the backend (for its restore report).
+    embedded: Option<Arc<VectorStore>>,
+    read_only: bool,
+    /// One checkpoint at a time (the background checkpointer and shutdown may overlap).
+    checkpointing: Mutex<()>,
 }
 
 impl Braid {
@@ -132,9 +150,20 @@ impl Braid {
             .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
         let store = Arc::new(Store::open(&options.data_dir)?);
         let embedder = options.embedder;
+        let mut embedded = None;
         let vectors: Arc<dyn VectorBackend> = match options.vectors {
+            Some(_) if options.read_only => {
+                return Err(BraidError::Unavailable(
+                    "read-only serving maps the embedded vector index; it is not available with a remote backend"
+                        .into(),
+                ));
+            }
             Some(backend) => backend,
-            None => Arc::new(VectorStore::in_memory(VectorConfig::with_dimension(embedder.dimension()))?),
+            None => {
+                let store = Arc::new(open_embedded_index(&options.data_dir, embedder.dimension(), options.read_only)?);
+                embedded = Some(store.clone());
+                store
+            }
         };
         if vectors.dimension() != embedder.dimension() {
             return Err(BraidError::invalid(
@@ -169,6 +198,9 @@ impl Braid {
             data_dir: options.data_dir,
             web,
             vector_apply_failures: AtomicU64::new(0),
+            embedded,
+            read_only: options.read_only,
+            checkpointing: Mutex::new(()),
         };
         braid.rebuild_indexes()?;
         Ok(braid)
@@ -182,6 +214,12 @@ impl Braid {
         graph.import_relations(self.store.relations()?);
 
         let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
+        if self.read_only && !same_embedder && self.store.counts()?.documents + self.store.counts()?.images > 0 {
+            return Err(BraidError::Unavailable(format!(
+                "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
+                self.embedder.name()
+            )));
+        }
         let mut restore = WriteBatch::default();
         let mut items = Vec::new();
         for (doc, vector) in self.store.documents()? {
@@ -220,12 +258,30 @@ impl Braid {
             .and_then(|()| self.vectors.reconcile(&keep).map(drop));
         match synced {
             Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
+            Err(e) if self.read_only => {
+                return Err(BraidError::Unavailable(format!(
+                    "read-only serving needs a current vector checkpoint: {e}"
+                )));
+            }
             other => other?,
         }
-        if !restore.is_empty() {
-            self.store.write(&restore)?;
+        if let Some(store) = &self.embedded {
+            let restored = store.finish_restore()?;
+            if restored.checkpointed > 0 {
+                tracing::info!(
+                    reused = restored.reused,
+                    reindexed = restored.reindexed,
+                    dropped = restored.dropped,
+                    "vector index restored from its checkpoint"
+                );
+            }
         }
-        self.store.set_meta("embedder", self.embedder.name())?;
+        if !self.read_only {
+            if !restore.is_empty() {
+                self.store.write(&restore)?;
+            }
+            self.store.set_meta("embedder", self.embedder.name())?;
+        }
         graph.prepare_linker();
         *self.graph.write().unwrap_or_else(|e| e.into_inner()) = graph;
         Ok(())
@@ -269,6 +325,8 @@ impl Braid {
             },
             vector_backend: self.vectors.name().to_string(),
             vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),
+            vector_changes_since_checkpoint: self.vectors.changes_since_checkpoint(),
+            read_only: self.read_only,
             routes: Route::ALL
                 .iter()
                 .map(|&route| RouteStatus {
@@ -307,7 +365,7 @@ impl Braid {
         braid_router::validate_query_text(query, false)?;
         braid_router::validate_k(k)?;
         let features = Arc::new(self.router.features(query, false));
-        let request = SourceRequest { query: query.to_string(), features, k, filters, image: None };
+        let request = SourceRequest { query: query.to_string(), features, k, filters, image: None, ef: None };
         self.router.search_source(route, request).await.map_err(|e| match e {
             braid_router::SourceError::Unavailable(m) => BraidError::Unavailable(m),
             braid_router::SourceError::InvalidInput { field, message } => BraidError::invalid(field, message),
@@ -432,8 +490,28 @@ impl Braid {
         Ok(total)
     }
 
-    fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    /// Takes the writer lock; a read-only view refuses every write here.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, BraidError> {
+        if self.read_only {
+            return Err(BraidError::ReadOnly);
+        }
+        Ok(self.writer.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Writes a checkpoint of the embedded vector index (see [`VECTOR_CHECKPOINT_DIR`]), so
+    /// the next start loads the HNSW graph instead of rebuilding it. `None` when there is
+    /// nothing to save: a remote backend, or a read-only view.
+    pub fn checkpoint_vectors(&self) -> Result<Option<CheckpointInfo>, BraidError> {
+        if self.read_only {
+            return Ok(None);
+        }
+        let _one = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(self.vectors.checkpoint(&self.data_dir.join(VECTOR_CHECKPOINT_DIR))?)
+    }
+
+    /// Vector-index changes since the last checkpoint (0 for remote backends).
+    pub fn vector_changes_since_checkpoint(&self) -> u64 {
+        self.vectors.changes_since_checkpoint()
     }
 
     /// Builds the graph's linker and adjacency snapshot now rather than on the first query
@@ -449,7 +527,7 @@ impl Braid {
         for (i, e) in entities.iter().enumerate() {
             validate_entity(e).map_err(|err| err.in_item(i))?;
         }
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         self.store.write(&WriteBatch { entities: entities.clone(), ..Default::default() })?;
         let ids = entities.iter().map(|e| e.id.clone()).collect();
         // The linker is rebuilt lazily by the next query: rebuilding it here made a bulk
@@ -460,7 +538,7 @@ impl Braid {
 
     /// Inserts relations (all or none); both endpoints must exist.
     pub fn put_relations(&self, relations: Vec<Relation>) -> Result<WriteSummary, BraidError> {
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         {
             let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
             for (i, r) in relations.iter().enumerate() {
@@ -487,7 +565,7 @@ impl Braid {
         }
         let vectors = self.embed_documents(&documents)?;
         let batch: Vec<(DocumentRecord, Vec<f32>)> = documents.into_iter().zip(vectors).collect();
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         // Passages of a replaced version that the new version no longer has.
         let mut stale: Vec<String> = Vec::new();
         for (d, _) in &batch {
@@ -535,7 +613,7 @@ impl Braid {
             let vector = self.embed_image(&img, bytes.as_deref()).map_err(|e| e.in_item(i))?;
             prepared.push((img, bytes, vector));
         }
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         self.store.write(&WriteBatch { images: prepared.clone(), ..Default::default() })?;
         let ids: Vec<String> = prepared.iter().map(|(img, _, _)| img.id.clone()).collect();
         {
@@ -556,7 +634,7 @@ impl Braid {
 
     /// Deletes a document from the store, the vector index and the graph's provenance.
     pub fn delete_document(&self, id: &str) -> Result<(), BraidError> {
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         let Some(doc) = self.store.document(id)? else {
             return Err(BraidError::NotFound { what: "document", id: id.into() });
         };
@@ -572,7 +650,7 @@ impl Braid {
 
     /// Deletes an image everywhere.
     pub fn delete_image(&self, id: &str) -> Result<(), BraidError> {
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         if self.store.image(id)?.is_none() {
             return Err(BraidError::NotFound { what: "image", id: id.into() });
         }
@@ -586,7 +664,7 @@ impl Braid {
 
     /// Deletes an entity and its relations.
     pub fn delete_entity(&self, id: &str) -> Result<(), BraidError> {
-        let _w = self.lock_writer();
+        let _w = self.lock_writer()?;
         let relations: Vec<Relation> = {
             let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
             if !graph.contains(id) {
@@ -807,4 +885,29 @@ pub fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, BraidError> {
         return Err(BraidError::invalid(field, "is empty"));
     }
     LENIENT.decode(payload).map_err(|e| BraidError::invalid(field, format!("not valid base64: {e}")))
+}
+
+/// The embedded vector index: restored from its checkpoint when there is a usable one
+/// (start-up then replays the store over it), else empty and rebuilt from the store.
+fn open_embedded_index(data_dir: &Path, dimension: usize, read_only: bool) -> Result<VectorStore, BraidError> {
+    let dir = data_dir.join(VECTOR_CHECKPOINT_DIR);
+    let config = VectorConfig::with_dimension(dimension);
+    let mode = if read_only { OpenMode::View } else { OpenMode::Load };
+    match VectorStore::from_checkpoint(config.clone(), &dir, mode) {
+        Ok(Some(store)) => Ok(store),
+        Ok(None) if read_only => Err(BraidError::Unavailable(format!(
+            "read-only serving maps the vector index checkpoint in {}, and there is none yet: run `braid index \
+             checkpoint` first",
+            dir.display()
+        ))),
+        Err(e) if read_only => {
+            Err(BraidError::Unavailable(format!("read-only serving cannot use the vector index checkpoint: {e}")))
+        }
+        Ok(None) => Ok(VectorStore::in_memory(config)?),
+        Err(e) => {
+            // A checkpoint is only a shortcut: the store of record rebuilds everything.
+            tracing::warn!("ignoring the vector index checkpoint ({e}); rebuilding the index from the store");
+            Ok(VectorStore::in_memory(config)?)
+        }
+    }
 }

@@ -20,6 +20,7 @@
 //!     router: RouterConfig::default(),
 //!     policy: RoutePolicy::default(),
 //!     vectors: None,
+//!     read_only: false,
 //! }).unwrap();
 //! braid.put_entities(vec![
 //!     Entity::new("country:FRA", "France", "country"),
@@ -51,7 +52,7 @@ pub mod tools;
 pub mod ui;
 
 pub use error::BraidError;
-pub use knowledge::{Braid, BraidOptions, Status};
+pub use knowledge::{Braid, BraidOptions, Status, VECTOR_CHECKPOINT_DIR};
 
 /// Where the bundled atlas demo knowledge base lives: `BRAID_ATLAS`, `examples/data/atlas`
 /// below the working directory, or the source tree this binary was built from.

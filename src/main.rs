@@ -32,6 +32,10 @@ struct ServeArgs {
     /// Config file (TOML).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Serve a memory-mapped view of the vector index's last checkpoint and refuse writes
+    /// (409): a large index starts in seconds and little memory (`serve` only).
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -130,6 +134,13 @@ enum IndexCommand {
         #[arg(long)]
         fresh: bool,
     },
+    /// Write a checkpoint of the embedded vector index now, so the next start (and `serve
+    /// --read-only`) loads it instead of rebuilding. `serve` also writes one on shutdown and
+    /// after every 10,000 changes; `ingest` after each import.
+    Checkpoint {
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +177,8 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: logs redirected to files stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
@@ -179,7 +192,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => {
             let cfg = ConfigFile::load(args.config.as_deref())?;
             let data = args.data.clone().or(cfg.data.clone()).unwrap_or_else(|| PathBuf::from("braid-data"));
-            let braid = open(&data, &cfg)?;
+            let embedder = config::embedder(&cfg)?;
+            let vectors = config::vector_backend(&cfg, embedder.dimension())?;
+            let braid = open_with(&data, &cfg, embedder, vectors, args.read_only)?;
             serve(braid, &args, &cfg)
         }
         Command::Ingest { data, paths } => {
@@ -187,6 +202,9 @@ fn run(cli: Cli) -> Result<()> {
             let braid = open(&data.data, &cfg)?;
             let started = std::time::Instant::now();
             let report = ingest_paths(&braid, &paths, true)?;
+            if braid.vector_changes_since_checkpoint() > 0 {
+                write_checkpoint(&braid, "after the import");
+            }
             println!(
                 "ingested {} entities, {} relations, {} documents, {} images in {:.1}s",
                 report.entities,
@@ -255,6 +273,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Router(cmd) => router_command(cmd),
         Command::Index(IndexCommand::Rebuild { data, backend, fresh }) => index_rebuild(&data, &backend, fresh),
+        Command::Index(IndexCommand::Checkpoint { data }) => {
+            let cfg = ConfigFile::load(data.config.as_deref())?;
+            let braid = open(&data.data, &cfg)?;
+            let started = std::time::Instant::now();
+            match braid.checkpoint_vectors().context("writing the vector index checkpoint")? {
+                Some(info) => println!(
+                    "vector index checkpoint {}: {} items, {:.1} MB in {:.1}s ({})",
+                    info.generation,
+                    info.items,
+                    info.bytes as f64 / 1e6,
+                    started.elapsed().as_secs_f64(),
+                    data.data.join(braid::VECTOR_CHECKPOINT_DIR).display()
+                ),
+                None => println!("the vector backend persists itself; there is no checkpoint to write"),
+            }
+            Ok(())
+        }
         Command::CacheEmbeddings { out, config, paths } => cache_embeddings(&out, config.as_deref(), &paths),
     }
 }
@@ -270,7 +305,7 @@ fn cache_embeddings(out: &Path, config: Option<&Path>, paths: &[PathBuf]) -> Res
     let tmp = tempfile::Builder::new().prefix("braid-cache-").tempdir()?;
     let started = std::time::Instant::now();
     {
-        let braid = open_with(tmp.path(), &cfg, recorder.clone(), None)?;
+        let braid = open_with(tmp.path(), &cfg, recorder.clone(), None, false)?;
         let report = ingest_paths(&braid, paths, true)?;
         if !report.rejected.is_empty() {
             bail!("{} records were rejected, first: {}", report.rejected.len(), report.rejected[0]);
@@ -334,7 +369,10 @@ fn index_rebuild(data: &DataArg, backend: &str, fresh: bool) -> Result<()> {
         drop_backend_collections(backend, &cfg, embedder.dimension())?;
     }
     let Some(target) = config::vector_backend_named(backend, &cfg, embedder.dimension())? else {
-        println!("the usearch index is rebuilt from the store at every start-up; nothing to do");
+        println!(
+            "the usearch index is restored from its checkpoint and the store at every start-up; `braid index \
+             checkpoint` writes a checkpoint"
+        );
         return Ok(());
     };
     let options = BraidOptions {
@@ -344,6 +382,7 @@ fn index_rebuild(data: &DataArg, backend: &str, fresh: bool) -> Result<()> {
         router: config::router_config(&cfg),
         policy: RoutePolicy::new(config::policy_weights(&cfg)?),
         vectors: None,
+        read_only: false,
     };
     let braid = Braid::open(options).with_context(|| format!("opening data directory {}", data.data.display()))?;
     let bar = indicatif::ProgressBar::new(0);
@@ -392,7 +431,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn open(data: &Path, cfg: &ConfigFile) -> Result<Braid> {
     let embedder = config::embedder(cfg)?;
     let vectors = config::vector_backend(cfg, embedder.dimension())?;
-    open_with(data, cfg, embedder, vectors)
+    open_with(data, cfg, embedder, vectors, false)
 }
 
 fn open_with(
@@ -400,6 +439,7 @@ fn open_with(
     cfg: &ConfigFile,
     embedder: Arc<dyn Embedder>,
     vectors: Option<Arc<dyn braid_vector::VectorBackend>>,
+    read_only: bool,
 ) -> Result<Braid> {
     let policy = RoutePolicy::new(config::policy_weights(cfg)?);
     let options = BraidOptions {
@@ -409,6 +449,7 @@ fn open_with(
         router: config::router_config(cfg),
         policy,
         vectors,
+        read_only,
     };
     Braid::open(options).with_context(|| format!("opening data directory {}", data.display()))
 }
@@ -426,7 +467,10 @@ fn demo(args: ServeArgs) -> Result<()> {
         Some(atlas) => with_dataset_cache(atlas, embedder),
         None => (embedder, None),
     };
-    let braid = open_with(&data, &cfg, embedder, vectors)?;
+    if args.read_only {
+        bail!("--read-only applies to `braid serve` (the demo imports the atlas first)");
+    }
+    let braid = open_with(&data, &cfg, embedder, vectors, false)?;
     let status = braid.status()?;
     if status.counts.entities == 0 && status.counts.documents == 0 {
         let atlas = atlas.context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
@@ -458,8 +502,14 @@ fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
     if !access.keys_required() && !addr.ip().is_loopback() {
         eprintln!("warning: serving on {addr} without an API key; set BRAID_API_KEY to require one");
     }
-    let state = AppState { braid: Arc::new(braid), access: Arc::new(access) };
-    runtime()?.block_on(async move {
+    let braid = Arc::new(braid);
+    let state = AppState { braid: braid.clone(), access: Arc::new(access) };
+    let background = braid.clone();
+    std::thread::Builder::new()
+        .name("checkpointer".into())
+        .spawn(move || checkpoint_when_due(&background))
+        .context("starting the checkpoint thread")?;
+    let served = runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let status = state.braid.status()?;
         eprintln!(
@@ -476,7 +526,43 @@ fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")
-    })
+    });
+    // Stopped gracefully: save what the next start would otherwise rebuild.
+    if braid.vector_changes_since_checkpoint() > 0 {
+        write_checkpoint(&braid, "on shutdown");
+    }
+    served
+}
+
+/// The background checkpointer polls this often...
+const CHECKPOINT_POLL: std::time::Duration = std::time::Duration::from_secs(30);
+/// ...and writes a checkpoint once this many vector-index changes are not in one.
+const CHECKPOINT_AFTER_CHANGES: u64 = 10_000;
+
+fn checkpoint_when_due(braid: &Braid) {
+    loop {
+        std::thread::sleep(CHECKPOINT_POLL);
+        if braid.vector_changes_since_checkpoint() >= CHECKPOINT_AFTER_CHANGES {
+            write_checkpoint(braid, "in the background");
+        }
+    }
+}
+
+/// Writes a vector index checkpoint and says so; a failure is reported, not fatal (the
+/// store of record is intact, and the next start rebuilds from it).
+fn write_checkpoint(braid: &Braid, when: &str) {
+    let started = std::time::Instant::now();
+    match braid.checkpoint_vectors() {
+        Ok(Some(info)) => eprintln!(
+            "vector index checkpoint {} written {when}: {} items, {:.1} MB in {:.1}s",
+            info.generation,
+            info.items,
+            info.bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: the vector index checkpoint failed ({when}): {e}"),
+    }
 }
 
 async fn shutdown_signal() {

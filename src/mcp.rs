@@ -53,6 +53,7 @@ fn error_result(e: &BraidError) -> CallToolResult {
         BraidError::NotFound { .. } => "not_found",
         BraidError::Unavailable(_) => "unavailable",
         BraidError::Forbidden(_) => "forbidden",
+        BraidError::ReadOnly => "read_only",
         _ => "internal",
     };
     let mut error = json!({"code": code, "message": e.to_string()});

@@ -71,6 +71,7 @@ fn error_description(code: u16) -> &'static str {
         400 => "Bad input; `error.field` names the offending field",
         401 => "Missing or invalid API key (when keys are configured)",
         403 => "The API key has read scope; writes need a write key",
+        409 => "The server is read-only (`braid serve --read-only`); `error.code` is `read_only`",
         429 => "Rate limit reached; `Retry-After` says when to retry",
         503 => "Every request slot is busy; `Retry-After` says when to retry",
         504 => "No response within the request timeout",
@@ -487,12 +488,12 @@ pub fn document() -> Value {
             op.ok.0.to_string(),
             json!({"description": op.ok.1, "content": {media_for(op.path): {"schema": op.ok.2}}}),
         );
-        // Every keyed operation can meet the limits of crate::access; writes also 403.
+        // Every keyed operation can meet the limits of crate::access; writes also 403 and 409.
         let mut codes: Vec<u16> = op.errors.to_vec();
         if op.auth.is_some() {
             let method = op.method.to_uppercase().parse::<axum::http::Method>().unwrap_or_default();
             if crate::access::is_write(&method, op.path) || op.path == "/v1/tools/{name}" {
-                codes.push(403);
+                codes.extend([403, 409]);
             }
             codes.extend([429, 503, 504]);
         }

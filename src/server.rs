@@ -148,6 +148,7 @@ impl From<BraidError> for ApiError {
             // cannot be served as asked, which is not a fault of the server.
             BraidError::Unavailable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unavailable", m, None),
             BraidError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m, None),
+            e @ BraidError::ReadOnly => ApiError::new(StatusCode::CONFLICT, "read_only", e.to_string(), None),
             e => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None)

@@ -399,6 +399,7 @@ fn vector_hits(
                 k: depth,
                 filter: filter.clone(),
                 mode: SearchMode::Hybrid,
+                ef: request.ef,
                 ..SearchRequest::default()
             };
             let found = vectors.search(&search).map_err(|e| match e {

@@ -167,6 +167,7 @@ pub fn open_braid(data: &Path) -> Result<braid::Braid, String> {
         router: braid::config::router_config(&cfg),
         policy: braid_router::RoutePolicy::new(weights),
         vectors: None,
+        read_only: false,
     })
     .map_err(|e| format!("opening {}: {e}", data.display()))
 }

@@ -102,7 +102,14 @@ pub struct QueryRequest {
     /// Alternate text and image results, keeping each modality's own order.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interleave: bool,
+    /// HNSW search width for the vector route, 1–4096: wider finds more of the true nearest
+    /// neighbours and takes longer. The index's configured width is the floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ef: Option<usize>,
 }
+
+/// The widest per-request HNSW search (`ef`) accepted.
+pub const MAX_EF: usize = 4_096;
 
 impl QueryRequest {
     /// A request for `query` with defaults.
@@ -117,6 +124,7 @@ impl QueryRequest {
             fusion: None,
             diversity: None,
             interleave: false,
+            ef: None,
         }
     }
 
@@ -133,6 +141,11 @@ impl QueryRequest {
             && !(0.0..=1.0).contains(&d)
         {
             return Err(InvalidRequest::new("diversity", format!("must be between 0 and 1, got {d}")));
+        }
+        if let Some(ef) = self.ef
+            && !(1..=MAX_EF).contains(&ef)
+        {
+            return Err(InvalidRequest::new("ef", format!("must be between 1 and {MAX_EF}, got {ef}")));
         }
         if let Some(img) = &self.image {
             match (&img.url, &img.base64) {

@@ -168,6 +168,7 @@ impl Router {
             k: pool,
             filters: req.filters.clone(),
             image,
+            ef: req.ef,
         };
 
         let mut outcomes = self.run(&plan.selected(), &source_request).await;

@@ -22,6 +22,8 @@ pub struct SourceRequest {
     pub filters: Filters,
     /// Image bytes attached to the query, if any.
     pub image: Option<Arc<Vec<u8>>>,
+    /// HNSW search width for vector sources, when the caller set one.
+    pub ef: Option<usize>,
 }
 
 /// Why a source could not answer.

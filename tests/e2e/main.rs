@@ -2,6 +2,7 @@
 //! One test binary for the package (modules below) keeps CI's link time down.
 
 mod bad_input;
+mod checkpoint;
 mod crash;
 mod embedding_cache;
 mod foundation;

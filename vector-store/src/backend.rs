@@ -1,6 +1,7 @@
 //! `VectorBackend`: what the rest of Braid needs from a vector index, so the embedded
 //! usearch + tantivy store and a distributed engine (Milvus) are interchangeable.
 
+use crate::checkpoint::CheckpointInfo;
 use crate::error::VectorError;
 use crate::item::Item;
 use crate::search::{SearchRequest, VectorHit};
@@ -35,10 +36,22 @@ pub trait VectorBackend: Send + Sync {
 
     /// Removes every item whose id is not in `keep` and returns how many were removed, so a
     /// persistent backend (Milvus) can be reconciled with the store of record at start-up.
-    /// Backends rebuilt from scratch at every start-up have nothing to remove.
+    /// The embedded store drops here what its checkpoint held and the store no longer has.
     fn reconcile(&self, keep: &std::collections::HashSet<String>) -> Result<usize, VectorError> {
         let _ = keep;
         Ok(0)
+    }
+
+    /// Saves what a restart needs to skip rebuilding the index into `dir`; `None` when the
+    /// backend persists itself (Milvus) and has nothing to save.
+    fn checkpoint(&self, dir: &std::path::Path) -> Result<Option<CheckpointInfo>, VectorError> {
+        let _ = dir;
+        Ok(None)
+    }
+
+    /// Items written or removed since the last checkpoint (0 for self-persisting backends).
+    fn changes_since_checkpoint(&self) -> u64 {
+        0
     }
 }
 
@@ -65,5 +78,17 @@ impl VectorBackend for VectorStore {
 
     fn search(&self, request: &SearchRequest) -> Result<Vec<VectorHit>, VectorError> {
         VectorStore::search(self, request)
+    }
+
+    fn reconcile(&self, keep: &std::collections::HashSet<String>) -> Result<usize, VectorError> {
+        VectorStore::reconcile(self, keep)
+    }
+
+    fn checkpoint(&self, dir: &std::path::Path) -> Result<Option<CheckpointInfo>, VectorError> {
+        VectorStore::checkpoint(self, dir).map(Some)
+    }
+
+    fn changes_since_checkpoint(&self) -> u64 {
+        VectorStore::changes_since_checkpoint(self)
     }
 }

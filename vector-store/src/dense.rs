@@ -20,33 +20,109 @@ pub struct DenseIndex {
     metric: Metric,
     thread_slots: usize,
     search_slots: SearchSlots,
+    /// A memory-mapped view of a saved index: searchable, never written.
+    read_only: bool,
+}
+
+/// How a saved index is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Read into memory; writable.
+    Load,
+    /// Memory-mapped from the file; read-only, and pages stay on disk until touched.
+    View,
+}
+
+fn index_options(config: &VectorConfig) -> IndexOptions {
+    IndexOptions {
+        dimensions: config.dimension,
+        metric: match config.metric {
+            Metric::Cos => MetricKind::Cos,
+            Metric::L2sq => MetricKind::L2sq,
+            Metric::IP => MetricKind::IP,
+        },
+        quantization: match config.quantization {
+            Quantization::F32 => ScalarKind::F32,
+            Quantization::F16 => ScalarKind::F16,
+            Quantization::BF16 => ScalarKind::BF16,
+            Quantization::I8 => ScalarKind::I8,
+        },
+        connectivity: config.connectivity,
+        expansion_add: config.expansion_add,
+        expansion_search: config.expansion_search,
+        multi: false,
+    }
 }
 
 impl DenseIndex {
     /// An empty index with the given configuration.
     pub fn new(config: &VectorConfig) -> Result<Self, VectorError> {
-        let options = IndexOptions {
-            dimensions: config.dimension,
-            metric: match config.metric {
-                Metric::Cos => MetricKind::Cos,
-                Metric::L2sq => MetricKind::L2sq,
-                Metric::IP => MetricKind::IP,
-            },
-            quantization: match config.quantization {
-                Quantization::F32 => ScalarKind::F32,
-                Quantization::F16 => ScalarKind::F16,
-                Quantization::BF16 => ScalarKind::BF16,
-                Quantization::I8 => ScalarKind::I8,
-            },
-            connectivity: config.connectivity,
-            expansion_add: config.expansion_add,
-            expansion_search: config.expansion_search,
-            multi: false,
-        };
-        let index = Index::new(&options).map_err(dense_error)?;
+        let index = Index::new(&index_options(config)).map_err(dense_error)?;
         let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
         let thread_slots = (parallelism * 4).max(MIN_THREAD_SLOTS);
-        Ok(DenseIndex { index, metric: config.metric, thread_slots, search_slots: SearchSlots::new(thread_slots) })
+        Ok(DenseIndex {
+            index,
+            metric: config.metric,
+            thread_slots,
+            search_slots: SearchSlots::new(thread_slots),
+            read_only: false,
+        })
+    }
+
+    /// An index saved by [`save`](Self::save), loaded or memory-mapped. The file's own
+    /// header decides the graph's shape; the caller checks it matches `config`.
+    pub fn open(config: &VectorConfig, path: &std::path::Path, mode: OpenMode) -> Result<Self, VectorError> {
+        let mut dense = DenseIndex::new(config)?;
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| VectorError::invalid("checkpoint", format!("{} is not valid UTF-8", path.display())))?;
+        // Thread contexts are kept across load and view: reserve them first.
+        dense.index.reserve_capacity_and_threads(MIN_CAPACITY, dense.thread_slots).map_err(dense_error)?;
+        match mode {
+            OpenMode::Load => dense.index.load(path_str).map_err(dense_error)?,
+            OpenMode::View => dense.index.view(path_str).map_err(dense_error)?,
+        }
+        dense.index.change_expansion_search(config.expansion_search);
+        dense.read_only = mode == OpenMode::View;
+        if dense.index.dimensions() != config.dimension {
+            return Err(VectorError::Dense(format!(
+                "saved index has dimension {}, expected {}",
+                dense.index.dimensions(),
+                config.dimension
+            )));
+        }
+        Ok(dense)
+    }
+
+    /// Writes the index to `path` (the graph and the quantized vectors).
+    pub fn save(&self, path: &std::path::Path) -> Result<(), VectorError> {
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| VectorError::invalid("checkpoint", format!("{} is not valid UTF-8", path.display())))?;
+        self.index.save(path_str).map_err(dense_error)
+    }
+
+    /// True for a memory-mapped view, which refuses writes.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Bytes the index holds in memory (a view's mapped file is not counted).
+    pub fn memory_usage(&self) -> usize {
+        self.index.memory_usage()
+    }
+
+    /// The stored (quantized, for cosine normalised) vector of `key`, decoded to f32.
+    pub fn stored_vector(&self, key: u64) -> Option<Vec<f32>> {
+        let mut buffer = vec![0f32; self.index.dimensions()];
+        match self.index.get(key, &mut buffer) {
+            Ok(found) if found > 0 => Some(buffer),
+            _ => None,
+        }
+    }
+
+    fn writable(&self) -> Result<(), VectorError> {
+        if self.read_only { Err(VectorError::ReadOnly) } else { Ok(()) }
     }
 
     /// Number of live vectors.
@@ -62,6 +138,7 @@ impl DenseIndex {
     /// Makes room for `additional` more vectors, growing geometrically so that a stream
     /// of single inserts stays amortised O(1) in reallocations.
     pub fn reserve(&self, additional: usize) -> Result<(), VectorError> {
+        self.writable()?;
         let needed = self.index.size().saturating_add(additional);
         let capacity = self.index.capacity();
         if needed <= capacity {
@@ -71,26 +148,85 @@ impl DenseIndex {
         self.index.reserve_capacity_and_threads(target, self.thread_slots).map_err(dense_error)
     }
 
-    /// Adds a vector under a fresh key (callers never reuse keys).
-    pub fn add(&self, key: u64, vector: &[f32]) -> Result<(), VectorError> {
-        self.reserve(1)?;
-        self.index.add(key, &prepared(self.metric, vector)).map_err(dense_error)
-    }
-
     /// Removes a key; true when it was present.
     pub fn remove(&self, key: u64) -> Result<bool, VectorError> {
+        self.writable()?;
         Ok(self.index.remove(key).map_err(dense_error)? > 0)
     }
 
-    /// The approximate `count` nearest keys with their similarities, best first.
-    pub fn search(&self, query: &[f32], count: usize) -> Result<Vec<(u64, f32)>, VectorError> {
+    /// Adds vectors under fresh keys (callers never reuse keys), from all cores (usearch inserts concurrently, one thread context
+    /// each). Returns the keys whose insertion failed, with the first error.
+    pub fn add_parallel(&self, entries: &[(u64, &[f32])]) -> Result<(), (Vec<u64>, VectorError)> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.reserve(entries.len()).map_err(|e| (entries.iter().map(|(k, _)| *k).collect(), e))?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(entries.len().div_ceil(64));
+        if workers <= 1 {
+            return add_all(self, entries);
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Result<(), (Vec<u64>, VectorError)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut failed: Option<(Vec<u64>, VectorError)> = None;
+                        loop {
+                            let start = next.fetch_add(256, std::sync::atomic::Ordering::Relaxed);
+                            if start >= entries.len() {
+                                break;
+                            }
+                            let chunk = &entries[start..(start + 256).min(entries.len())];
+                            if let Err((keys, e)) = add_all(self, chunk) {
+                                match &mut failed {
+                                    Some((all, _)) => all.extend(keys),
+                                    None => failed = Some((keys, e)),
+                                }
+                            }
+                        }
+                        failed.map_or(Ok(()), Err)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err((Vec::new(), VectorError::Internal("add thread panicked".into()))))
+                })
+                .collect()
+        });
+        let mut failure: Option<(Vec<u64>, VectorError)> = None;
+        for result in results {
+            if let Err((keys, e)) = result {
+                match &mut failure {
+                    Some((all, _)) => all.extend(keys),
+                    None => failure = Some((keys, e)),
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// The approximate `count` nearest keys with their similarities, best first. `breadth`
+    /// is the HNSW search width (`ef`) for this query; usearch searches with the larger of
+    /// its configured width and the number of results asked for, so a wider search asks
+    /// for `breadth` results and keeps the best `count`.
+    pub fn search(&self, query: &[f32], count: usize, breadth: Option<usize>) -> Result<Vec<(u64, f32)>, VectorError> {
         if self.is_empty() {
             return Ok(Vec::new());
         }
         let _slot = self.search_slots.acquire();
         let query = prepared(self.metric, query);
-        let matches = self.index.search(&query, count).map_err(dense_error)?;
-        Ok(self.to_similarities(matches.keys, matches.distances))
+        let matches = self.index.search(&query, wanted(count, breadth)).map_err(dense_error)?;
+        let mut hits = self.to_similarities(matches.keys, matches.distances);
+        hits.truncate(count);
+        Ok(hits)
+    }
+
+    /// The search width a query runs with: the configured `ef`, raised by the query's own
+    /// width or by the number of results it asks for.
+    pub fn effective_breadth(&self, count: usize, breadth: Option<usize>) -> usize {
+        wanted(count, breadth).max(self.index.expansion_search())
     }
 
     /// Like [`search`](Self::search) but only keys accepted by `accept` are returned.
@@ -98,14 +234,20 @@ impl DenseIndex {
         &self,
         query: &[f32],
         count: usize,
+        breadth: Option<usize>,
         accept: impl Fn(u64) -> bool,
     ) -> Result<Vec<(u64, f32)>, VectorError> {
         if self.is_empty() {
             return Ok(Vec::new());
         }
         let _slot = self.search_slots.acquire();
-        let matches = self.index.filtered_search(&prepared(self.metric, query), count, accept).map_err(dense_error)?;
-        Ok(self.to_similarities(matches.keys, matches.distances))
+        let matches = self
+            .index
+            .filtered_search(&prepared(self.metric, query), wanted(count, breadth), accept)
+            .map_err(dense_error)?;
+        let mut hits = self.to_similarities(matches.keys, matches.distances);
+        hits.truncate(count);
+        Ok(hits)
     }
 
     fn to_similarities(&self, keys: Vec<u64>, distances: Vec<f32>) -> Vec<(u64, f32)> {
@@ -114,6 +256,20 @@ impl DenseIndex {
             .map(|(key, distance)| (key, distance_to_similarity(self.metric, distance)))
             .collect()
     }
+}
+
+fn wanted(count: usize, breadth: Option<usize>) -> usize {
+    breadth.map_or(count, |b| b.max(count))
+}
+
+fn add_all(dense: &DenseIndex, entries: &[(u64, &[f32])]) -> Result<(), (Vec<u64>, VectorError)> {
+    for (i, (key, vector)) in entries.iter().enumerate() {
+        if let Err(e) = dense.index.add(*key, &prepared(dense.metric, vector)).map_err(dense_error) {
+            // Later entries of this chunk were not tried: report them as failed too.
+            return Err((entries[i..].iter().map(|(k, _)| *k).collect(), e));
+        }
+    }
+    Ok(())
 }
 
 /// A counting semaphore: usearch fails a search outright when all of its per-thread

@@ -43,12 +43,27 @@ pub enum VectorError {
     /// A remote vector engine (Milvus) failed or could not be reached.
     #[error("remote vector engine: {0}")]
     Remote(String),
+    /// The store is a memory-mapped view of a checkpoint and takes no writes.
+    #[error("the vector index is a read-only view of a checkpoint")]
+    ReadOnly,
+    /// A checkpoint could not be written or read back.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file or folder involved.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An invariant of the store was broken; a bug, never caused by input.
     #[error("internal: {0}")]
     Internal(String),
 }
 
 impl VectorError {
+    pub(crate) fn checkpoint(path: &std::path::Path, message: impl std::fmt::Display) -> Self {
+        VectorError::Checkpoint { path: path.display().to_string(), message: message.to_string() }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         VectorError::InvalidInput { field, reason: reason.into() }
     }

@@ -51,6 +51,11 @@
 //! so a filter never returns fewer than `k` hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
 //! [`VectorStore::search_explained`] reports the plan for explain traces.
 //!
+//! Persistence: [`VectorStore::checkpoint`] saves the HNSW graph with each item's id and
+//! vector digest; [`VectorStore::from_checkpoint`] reopens it, loaded or memory-mapped
+//! read-only ([`OpenMode`]), and the caller's replay of its items reuses every unchanged entry
+//! instead of inserting it again ([`RestoreStats`] says how it went).
+//!
 //! Modules, one concept each: [`Item`] and [`Filter`] describe what is stored and how it
 //! is narrowed; [`Embedder`] and [`HashingEmbedder`] make vectors, and [`CachedEmbedder`]
 //! reuses vectors from an [`EmbeddingCache`] file; [`SearchRequest`] and
@@ -58,6 +63,7 @@
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
 mod backend;
+mod checkpoint;
 mod clip;
 mod config;
 mod dense;
@@ -81,8 +87,10 @@ mod store;
 #[cfg(feature = "milvus")]
 pub use crate::milvus::{DEFAULT_COLLECTION_PREFIX, DEFAULT_MILVUS_URI, MilvusBackend, MilvusConfig};
 pub use backend::VectorBackend;
+pub use checkpoint::{CheckpointInfo, RestoreStats};
 pub use clip::{CLIP_HUB_REPO, ClipEmbedder, ClipPreprocess};
 pub use config::{MAX_DIMENSION, Metric, Quantization, VectorConfig};
+pub use dense::OpenMode;
 pub use embed::Embedder;
 pub use embed_cache::{CacheHeader, CacheStats, CachedEmbedder, EmbeddingCache};
 pub use error::{EmbedError, VectorError};
@@ -92,5 +100,7 @@ pub use http_embedder::{HttpEmbedder, HttpEmbedderConfig};
 pub use item::{Item, ItemMeta, Modality};
 pub use minilm::{DEFAULT_MINILM_BATCH, MINILM_HUB_REPO, MiniLmEmbedder};
 pub use model_files::hub_cache_dir;
-pub use search::{DEFAULT_RRF_K, DensePlan, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
+pub use search::{
+    DEFAULT_RRF_K, DensePlan, MAX_EF, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
+};
 pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};

@@ -772,6 +772,8 @@ struct Plan {
     collections: Vec<String>,
     filter: String,
     metric: Metric,
+    /// HNSW search width: the request's `ef`, at least the candidates asked for and 64.
+    ef: usize,
 }
 
 fn search_request(
@@ -812,7 +814,7 @@ async fn dense_ranking(
             mv::SearchVectors::Float(vec![vector.clone()]),
             &plan.filter,
             n,
-            Some(n.max(64)),
+            Some(n.max(plan.ef)),
         )?;
         let resp = client.search(req).await.map_err(|e| remote("dense search", e))?;
         for r in resp.results().iter() {
@@ -960,6 +962,7 @@ impl VectorBackend for MilvusBackend {
             collections: vec![self.config.collection()],
             filter: filter_expression(&request.filter),
             metric: self.config.metric,
+            ef: request.ef.unwrap_or(0).max(64),
         });
         let client = self.client()?;
         let mode = request.mode;
@@ -977,7 +980,7 @@ impl VectorBackend for MilvusBackend {
                         .vector_field("dense")
                         .vectors(mv::SearchVectors::Float(vec![v]))
                         .limit(candidates as i64)
-                        .extra_params(HashMap::from([("ef".to_string(), candidates.max(64).to_string())]));
+                        .extra_params(HashMap::from([("ef".to_string(), candidates.max(plan.ef).to_string())]));
                     let mut sparse = mv::SubSearchRequest::builder()
                         .vector_field("sparse")
                         .vectors(mv::SearchVectors::EmbeddedText(vec![t]))

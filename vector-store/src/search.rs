@@ -9,6 +9,8 @@ use crate::item::Modality;
 
 /// The largest `k` a search accepts.
 pub const MAX_K: usize = 1_000;
+/// The widest per-request HNSW search (`ef`) accepted.
+pub const MAX_EF: usize = 4_096;
 /// The default RRF constant, as in the original RRF paper and in most engines.
 pub const DEFAULT_RRF_K: f32 = 60.0;
 
@@ -42,6 +44,11 @@ pub struct SearchRequest {
     pub mode: SearchMode,
     /// RRF constant (hybrid mode), finite and ≥ 0.
     pub rrf_k: f32,
+    /// HNSW search width for this request, 1..=4096: wider finds more of the true nearest
+    /// neighbours and costs time. The collection's configured width (128 by default) is the
+    /// floor, and so is the number of candidates the search asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ef: Option<usize>,
 }
 
 impl Default for SearchRequest {
@@ -53,6 +60,7 @@ impl Default for SearchRequest {
             filter: Filter::default(),
             mode: SearchMode::Hybrid,
             rrf_k: DEFAULT_RRF_K,
+            ef: None,
         }
     }
 }
@@ -67,6 +75,11 @@ impl SearchRequest {
         }
         if !self.rrf_k.is_finite() || self.rrf_k < 0.0 {
             return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
+        }
+        if let Some(ef) = self.ef
+            && (ef == 0 || ef > MAX_EF)
+        {
+            return Err(VectorError::invalid("ef", format!("must be between 1 and {MAX_EF}, got {ef}")));
         }
         let text = self.text.as_deref().is_some_and(|t| !t.trim().is_empty());
         let vector = self.vector.is_some();
@@ -142,6 +155,13 @@ pub enum DensePlan {
     FilteredHnswThenExactScan,
 }
 
+impl DensePlan {
+    /// Whether the HNSW graph was searched (as opposed to only an exact scan).
+    pub fn uses_hnsw(self) -> bool {
+        !matches!(self, DensePlan::ExactScan)
+    }
+}
+
 /// What a search did, for explain traces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SearchPlan {
@@ -157,6 +177,8 @@ pub struct SearchPlan {
     pub dense_hits: usize,
     /// Hits the lexical side returned; `None` when it did not run.
     pub lexical_hits: Option<usize>,
+    /// The HNSW search width used, when the dense side searched the graph.
+    pub ef: Option<usize>,
 }
 
 /// Hits plus the plan that produced them.

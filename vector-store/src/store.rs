@@ -5,11 +5,14 @@
 //! internally by a `u64` that is never reused: an update removes the old key everywhere
 //! and adds a new one, so a stale index entry can never be mistaken for the new item.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::checkpoint::{self, CheckpointInfo, Entry, RestoreStats};
 use crate::config::{MAX_DIMENSION, Metric, VectorConfig};
-use crate::dense::{DenseIndex, similarity};
+use crate::dense::{DenseIndex, OpenMode, similarity};
 use crate::error::VectorError;
 use crate::filter::Filter;
 use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
@@ -50,6 +53,7 @@ struct DenseRanking {
 
 struct Record {
     item: Item,
+    /// The vector as given; empty in a read-only view, whose vectors stay in the mapped file.
     vector: Vec<f32>,
 }
 
@@ -59,6 +63,10 @@ struct State {
     records: HashMap<u64, Record>,
     postings: Postings,
     next_key: u64,
+    /// Checkpointed items not yet confirmed by the replay: id → (key, vector digest). They
+    /// are in the HNSW graph but have no record, so searches never return them.
+    unconfirmed: HashMap<String, (u64, u64)>,
+    restore: RestoreStats,
 }
 
 /// A collection of embedded items with dense, lexical and hybrid search.
@@ -70,6 +78,8 @@ pub struct VectorStore {
     dense: DenseIndex,
     lexical: LexicalIndex,
     state: RwLock<State>,
+    /// Items written or removed since the last checkpoint (or since start).
+    changes: AtomicU64,
 }
 
 impl std::fmt::Debug for VectorStore {
@@ -79,8 +89,8 @@ impl std::fmt::Debug for VectorStore {
 }
 
 impl VectorStore {
-    /// An empty store held entirely in memory. The binary rebuilds it from its store of
-    /// record at start-up, so nothing here needs to persist.
+    /// An empty store held in memory. [`checkpoint`](Self::checkpoint) saves its HNSW graph
+    /// and [`from_checkpoint`](Self::from_checkpoint) brings it back.
     pub fn in_memory(config: VectorConfig) -> Result<Self, VectorError> {
         validate_config(&config)?;
         Ok(VectorStore {
@@ -88,7 +98,132 @@ impl VectorStore {
             lexical: LexicalIndex::in_memory()?,
             config,
             state: RwLock::new(State::default()),
+            changes: AtomicU64::new(0),
         })
+    }
+
+    /// A store whose HNSW graph comes from the checkpoint in `dir` (`None` when `dir` holds
+    /// none). The caller then replays its store of record: every [`upsert_batch`] of an
+    /// item whose id and vector match the checkpoint reuses the saved graph entry, any
+    /// other item is inserted, and [`reconcile`](Self::reconcile) (or
+    /// [`finish_restore`](Self::finish_restore)) drops checkpointed items the replay did
+    /// not confirm. Until then those are invisible to searches.
+    ///
+    /// [`OpenMode::View`] memory-maps the graph instead of reading it: the store is then
+    /// read-only, and the replay must match the checkpoint exactly.
+    ///
+    /// A checkpoint made with another dimension, metric, quantization, connectivity or
+    /// insertion width is refused with an error; the caller rebuilds instead.
+    ///
+    /// [`upsert_batch`]: Self::upsert_batch
+    pub fn from_checkpoint(config: VectorConfig, dir: &Path, mode: OpenMode) -> Result<Option<Self>, VectorError> {
+        validate_config(&config)?;
+        let Some(saved) = checkpoint::read(dir)? else {
+            return Ok(None);
+        };
+        let same_graph = |a: &VectorConfig, b: &VectorConfig| {
+            (a.dimension, a.metric, a.quantization, a.connectivity, a.expansion_add)
+                == (b.dimension, b.metric, b.quantization, b.connectivity, b.expansion_add)
+        };
+        if !same_graph(&saved.config, &config) {
+            return Err(VectorError::checkpoint(
+                &saved.index_path,
+                format!("made with another index configuration ({:?}, now {:?})", saved.config, config),
+            ));
+        }
+        let dense = DenseIndex::open(&config, &saved.index_path, mode)?;
+        if dense.len() != saved.entries.len() {
+            return Err(VectorError::checkpoint(
+                &saved.index_path,
+                format!("holds {} vectors but its key file lists {}", dense.len(), saved.entries.len()),
+            ));
+        }
+        let state = State {
+            next_key: saved.next_key,
+            restore: RestoreStats { checkpointed: saved.entries.len(), ..RestoreStats::default() },
+            unconfirmed: saved.entries.into_iter().map(|e| (e.id, (e.key, e.digest))).collect(),
+            ..State::default()
+        };
+        Ok(Some(VectorStore {
+            dense,
+            lexical: LexicalIndex::in_memory()?,
+            config,
+            state: RwLock::new(state),
+            changes: AtomicU64::new(0),
+        }))
+    }
+
+    /// Saves the HNSW graph with the item ids and vector digests into `dir` as a new
+    /// checkpoint generation (see [`from_checkpoint`](Self::from_checkpoint)). Writes wait
+    /// while it runs; searches do not.
+    pub fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, VectorError> {
+        if self.dense.is_read_only() {
+            return Err(VectorError::ReadOnly);
+        }
+        let state = self.read();
+        if !state.unconfirmed.is_empty() {
+            return Err(VectorError::Internal("checkpoint while a restore is unfinished".into()));
+        }
+        let entries: Vec<Entry> = state
+            .key_of
+            .iter()
+            .filter_map(|(id, &key)| {
+                let record = state.records.get(&key)?;
+                Some(Entry { id: id.clone(), key, digest: checkpoint::digest(&record.vector) })
+            })
+            .collect();
+        let changes = self.changes.load(Ordering::Relaxed);
+        let info = checkpoint::write(dir, &self.dense, &self.config, state.next_key, &entries)?;
+        // Writers are held off by the read lock, so nothing changed in between.
+        self.changes.fetch_sub(changes, Ordering::Relaxed);
+        Ok(info)
+    }
+
+    /// Items written or removed since the last checkpoint, or since start.
+    pub fn changes_since_checkpoint(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+
+    /// Drops checkpointed items the replay did not confirm, and reports how the restore
+    /// went. Idempotent; a store not opened from a checkpoint reports zeros.
+    pub fn finish_restore(&self) -> Result<RestoreStats, VectorError> {
+        let mut state = self.write();
+        if !state.unconfirmed.is_empty() && self.dense.is_read_only() {
+            return Err(VectorError::checkpoint(
+                Path::new("(view)"),
+                format!(
+                    "{} checkpointed items are no longer in the store of record; a read-only view needs a current \
+                     checkpoint",
+                    state.unconfirmed.len()
+                ),
+            ));
+        }
+        let unconfirmed = std::mem::take(&mut state.unconfirmed);
+        for (key, _) in unconfirmed.values() {
+            self.dense.remove(*key)?;
+        }
+        state.restore.dropped += unconfirmed.len();
+        Ok(state.restore)
+    }
+
+    /// Removes every item whose id is not in `keep`, then finishes a restore; returns how
+    /// many items were removed. A caller replaying its store of record calls this last.
+    pub fn reconcile(&self, keep: &HashSet<String>) -> Result<usize, VectorError> {
+        let stale: Vec<String> = self.read().key_of.keys().filter(|id| !keep.contains(*id)).cloned().collect();
+        let removed = if stale.is_empty() { 0 } else { self.remove_batch(&stale)? };
+        self.finish_restore()?;
+        Ok(removed)
+    }
+
+    /// True when the store is a memory-mapped view of a checkpoint.
+    pub fn is_read_only(&self) -> bool {
+        self.dense.is_read_only()
+    }
+
+    /// Bytes the HNSW index holds in memory (usearch's own count; a view's mapped file is
+    /// not included).
+    pub fn dense_memory_bytes(&self) -> usize {
+        self.dense.memory_usage()
     }
 
     /// The collection's configuration.
@@ -127,7 +262,12 @@ impl VectorStore {
     pub fn vector(&self, id: &str) -> Option<Vec<f32>> {
         let state = self.read();
         let key = state.key_of.get(id)?;
-        state.records.get(key).map(|r| r.vector.clone())
+        let record = state.records.get(key)?;
+        if record.vector.is_empty() {
+            // A read-only view keeps vectors only in the mapped index (quantized).
+            return self.dense.stored_vector(*key);
+        }
+        Some(record.vector.clone())
     }
 
     /// All ids, in insertion order of their current version.
@@ -165,11 +305,12 @@ impl VectorStore {
             return Ok(0);
         }
         let mut state = self.write();
-        self.dense.reserve(batch.len())?;
         let mut written = 0;
         let mut failure = None;
+        // Records and the lexical side first, in order; the HNSW inserts after, in parallel.
+        let mut to_add: Vec<u64> = Vec::new();
         for (item, vector) in batch {
-            match self.apply_upsert(&mut state, item, vector) {
+            match self.apply_upsert(&mut state, item, vector, &mut to_add) {
                 Ok(()) => written += 1,
                 Err(e) => {
                     failure = Some(e);
@@ -177,6 +318,25 @@ impl VectorStore {
                 }
             }
         }
+        // A key whose record is gone was replaced later in the same batch.
+        let entries: Vec<(u64, &[f32])> =
+            to_add.iter().filter_map(|key| Some((*key, state.records.get(key)?.vector.as_slice()))).collect();
+        // Items replayed unchanged from a checkpoint are not changes; everything added is.
+        let mut added = entries.len();
+        if let Err((failed, e)) = self.dense.add_parallel(&entries) {
+            drop(entries);
+            added -= failed.len();
+            for key in failed {
+                if let Some(record) = state.records.remove(&key) {
+                    state.key_of.remove(&record.item.id);
+                    state.postings.remove(key, &record.item.meta());
+                    self.lexical.stage_delete(&record.item.id);
+                    written -= 1;
+                }
+            }
+            failure.get_or_insert(e);
+        }
+        self.changes.fetch_add(added as u64, Ordering::Relaxed);
         // Commit even after a failure so that the lexical side matches what was applied.
         self.lexical.commit()?;
         match failure {
@@ -185,7 +345,39 @@ impl VectorStore {
         }
     }
 
-    fn apply_upsert(&self, state: &mut State, item: Item, vector: Vec<f32>) -> Result<(), VectorError> {
+    /// Applies one upsert to the records, postings and lexical index; pushes the key onto
+    /// `to_add` when its vector still has to go into the HNSW graph.
+    fn apply_upsert(
+        &self,
+        state: &mut State,
+        item: Item,
+        vector: Vec<f32>,
+        to_add: &mut Vec<u64>,
+    ) -> Result<(), VectorError> {
+        let mut replaces_checkpointed = false;
+        if let Some((key, digest)) = state.unconfirmed.remove(&item.id) {
+            if digest == checkpoint::digest(&vector) {
+                // Replayed unchanged: the checkpoint's graph entry stands.
+                self.lexical.stage_upsert(key, &item)?;
+                state.restore.reused += 1;
+                self.insert_record(state, key, item, vector);
+                return Ok(());
+            }
+            if self.dense.is_read_only() {
+                return Err(VectorError::checkpoint(
+                    Path::new("(view)"),
+                    format!(
+                        "item '{}' changed after the checkpoint; a read-only view needs a current checkpoint",
+                        item.id
+                    ),
+                ));
+            }
+            self.dense.remove(key)?;
+            replaces_checkpointed = true;
+        }
+        if self.dense.is_read_only() {
+            return Err(VectorError::ReadOnly);
+        }
         if let Some(old_key) = state.key_of.remove(&item.id) {
             if let Some(old) = state.records.remove(&old_key) {
                 state.postings.remove(old_key, &old.item.meta());
@@ -194,20 +386,25 @@ impl VectorStore {
         }
         let key = state.next_key;
         state.next_key += 1;
-        if let Err(e) = self.dense.add(key, &vector) {
+        if let Err(e) = self.lexical.stage_upsert(key, &item) {
             // The old version is already gone from the dense side: drop it lexically too.
             self.lexical.stage_delete(&item.id);
             return Err(e);
         }
-        if let Err(e) = self.lexical.stage_upsert(key, &item) {
-            self.lexical.stage_delete(&item.id);
-            self.dense.remove(key)?;
-            return Err(e);
+        if replaces_checkpointed || state.restore.checkpointed > 0 {
+            state.restore.reindexed += 1;
         }
+        self.insert_record(state, key, item, vector);
+        to_add.push(key);
+        Ok(())
+    }
+
+    fn insert_record(&self, state: &mut State, key: u64, item: Item, vector: Vec<f32>) {
+        // A view searches the mapped vectors; keeping an f32 copy would defeat the mapping.
+        let vector = if self.dense.is_read_only() { Vec::new() } else { vector };
         state.key_of.insert(item.id.clone(), key);
         state.postings.insert(key, &item.meta());
         state.records.insert(key, Record { item, vector });
-        Ok(())
     }
 
     /// Removes one item; false when the id was unknown.
@@ -217,10 +414,18 @@ impl VectorStore {
 
     /// Removes items with one lexical commit; returns how many ids were known.
     pub fn remove_batch<S: AsRef<str>>(&self, ids: &[S]) -> Result<usize, VectorError> {
+        if self.dense.is_read_only() {
+            return Err(VectorError::ReadOnly);
+        }
         let mut state = self.write();
         let mut removed = 0;
         for id in ids {
             let id = id.as_ref();
+            if let Some((key, _)) = state.unconfirmed.remove(id) {
+                // Deleted before the replay confirmed it.
+                self.dense.remove(key)?;
+                state.restore.dropped += 1;
+            }
             let Some(key) = state.key_of.remove(id) else {
                 continue;
             };
@@ -237,6 +442,7 @@ impl VectorStore {
         if removed > 0 {
             self.lexical.commit()?;
         }
+        self.changes.fetch_add(removed as u64, Ordering::Relaxed);
         Ok(removed)
     }
 
@@ -266,10 +472,12 @@ impl VectorStore {
             dense: None,
             dense_hits: 0,
             lexical_hits: None,
+            ef: None,
         };
         let dense = match vector.filter(|_| use_dense) {
             Some(v) => {
-                let ranking = self.dense_ranking(&state, v, candidates, &request.filter)?;
+                let ranking = self.dense_ranking(&state, v, candidates, request.ef, &request.filter)?;
+                plan.ef = ranking.plan.uses_hnsw().then(|| self.dense.effective_breadth(candidates, request.ef));
                 plan.dense = Some(ranking.plan);
                 plan.matching = ranking.matching;
                 plan.dense_hits = ranking.hits.len();
@@ -306,11 +514,12 @@ impl VectorStore {
         state: &State,
         query: &[f32],
         n: usize,
+        breadth: Option<usize>,
         filter: &Filter,
     ) -> Result<DenseRanking, VectorError> {
         let total = state.records.len();
         if filter.is_empty() {
-            let hits = self.known(state, self.dense.search(query, n)?);
+            let hits = self.known(state, self.dense.search(query, n, breadth)?);
             if hits.len() >= n.min(total) {
                 return Ok(DenseRanking { hits, plan: DensePlan::Hnsw, matching: None });
             }
@@ -328,7 +537,7 @@ impl VectorStore {
             return Ok(DenseRanking { hits, plan: DensePlan::ExactScan, matching: Some(matching.len()) });
         }
         // Called for every node the search visits: a few set lookups, no record or string.
-        let hits = self.known(state, self.dense.filtered_search(query, n, |key| matcher.accepts(key))?);
+        let hits = self.known(state, self.dense.filtered_search(query, n, breadth, |key| matcher.accepts(key))?);
         if hits.len() >= n {
             return Ok(DenseRanking { hits, plan: DensePlan::FilteredHnsw, matching: matcher.exact_count() });
         }
@@ -349,6 +558,11 @@ impl VectorStore {
             .iter()
             .filter_map(|key| {
                 let record = state.records.get(key)?;
+                if record.vector.is_empty() {
+                    // A read-only view: score the mapped (quantized) vector.
+                    let stored = self.dense.stored_vector(*key)?;
+                    return Some((*key, similarity(metric, query, &stored)));
+                }
                 Some((*key, similarity(metric, query, &record.vector)))
             })
             .collect();

@@ -10,6 +10,7 @@ use braid_vector::{
 };
 use serde::Deserialize;
 
+mod checkpoint;
 mod embedders;
 #[cfg(feature = "milvus")]
 mod milvus;
