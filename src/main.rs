@@ -136,7 +136,7 @@ enum IndexCommand {
     },
     /// Write a checkpoint of the embedded vector index now, so the next start (and `serve
     /// --read-only`) loads it instead of rebuilding. `serve` also writes one on shutdown and
-    /// after every 10,000 changes; `ingest` after each import.
+    /// once 10,000 changes (or a tenth of the index) are not in one; `ingest` after each import.
     Checkpoint {
         #[command(flatten)]
         data: DataArg,
@@ -536,13 +536,20 @@ fn serve(braid: Braid, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
 
 /// The background checkpointer polls this often...
 const CHECKPOINT_POLL: std::time::Duration = std::time::Duration::from_secs(30);
-/// ...and writes a checkpoint once this many vector-index changes are not in one.
+/// ...and writes a checkpoint once this many vector-index changes are not in one, or a
+/// tenth of the index if that is more: writes wait while a checkpoint runs (about 9 s for a
+/// million items), so a big index is checkpointed less often.
 const CHECKPOINT_AFTER_CHANGES: u64 = 10_000;
 
 fn checkpoint_when_due(braid: &Braid) {
     loop {
         std::thread::sleep(CHECKPOINT_POLL);
-        if braid.vector_changes_since_checkpoint() >= CHECKPOINT_AFTER_CHANGES {
+        let changes = braid.vector_changes_since_checkpoint();
+        if changes < CHECKPOINT_AFTER_CHANGES {
+            continue;
+        }
+        let size = braid.status().map_or(0, |s| s.indexed_items as u64);
+        if changes >= (size / 10).max(CHECKPOINT_AFTER_CHANGES) {
             write_checkpoint(braid, "in the background");
         }
     }

@@ -67,6 +67,8 @@ struct State {
     /// are in the HNSW graph but have no record, so searches never return them.
     unconfirmed: HashMap<String, (u64, u64)>,
     restore: RestoreStats,
+    /// Between `from_checkpoint` and `finish_restore`: inserts count as re-indexed.
+    restoring: bool,
 }
 
 /// A collection of embedded items with dense, lexical and hybrid search.
@@ -142,6 +144,7 @@ impl VectorStore {
             next_key: saved.next_key,
             restore: RestoreStats { checkpointed: saved.entries.len(), ..RestoreStats::default() },
             unconfirmed: saved.entries.into_iter().map(|e| (e.id, (e.key, e.digest))).collect(),
+            restoring: true,
             ..State::default()
         };
         Ok(Some(VectorStore {
@@ -203,6 +206,7 @@ impl VectorStore {
             self.dense.remove(*key)?;
         }
         state.restore.dropped += unconfirmed.len();
+        state.restoring = false;
         Ok(state.restore)
     }
 
@@ -391,7 +395,7 @@ impl VectorStore {
             self.lexical.stage_delete(&item.id);
             return Err(e);
         }
-        if replaces_checkpointed || state.restore.checkpointed > 0 {
+        if replaces_checkpointed || state.restoring {
             state.restore.reindexed += 1;
         }
         self.insert_record(state, key, item, vector);
