@@ -68,6 +68,8 @@ struct Args {
     quant_n: usize,
     ef_sweep: Vec<usize>,
     python: Option<PathBuf>,
+    /// Only write the data, queries and ground truth for the peer script, then stop.
+    files_only: bool,
     peer_script: PathBuf,
     data_dir: PathBuf,
     report: PathBuf,
@@ -75,7 +77,7 @@ struct Args {
 
 const USAGE: &str = "usage: ann_bench [--n N] [--dim D] [--clusters C] [--spread S] [--queries Q] [--warmup W] \
 [--seed S] [--threads T] [--build-threads T] [--batch B] [--rounds R] [--quant-n N] [--ef-sweep 128,256] \
-[--python PATH] [--peer-script PATH] [--data-dir DIR] [--report FILE]";
+[--python PATH] [--files-only] [--peer-script PATH] [--data-dir DIR] [--report FILE]";
 
 impl Args {
     fn parse() -> Result<Self, Failure> {
@@ -95,6 +97,7 @@ impl Args {
             quant_n: 100_000,
             ef_sweep: vec![128, 256],
             python: None,
+            files_only: false,
             peer_script: root.join("bench/scripts/hnswlib_peer.py"),
             data_dir: root.join("target/bench-data/ann"),
             report: root.join("target/bench-data/ann-bench.md"),
@@ -103,6 +106,10 @@ impl Args {
         while let Some(flag) = it.next() {
             if flag == "--help" || flag == "-h" {
                 return Err(USAGE.into());
+            }
+            if flag == "--files-only" {
+                args.files_only = true;
+                continue;
             }
             let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
             let number = |v: &str| v.parse::<usize>().map_err(|e| format!("{flag} {v}: {e}"));
@@ -572,6 +579,27 @@ fn write_u32s(path: &Path, values: &[u32]) -> Result<(), Failure> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
+/// The files `bench/scripts/hnswlib_peer.py` reads: vectors, queries, exact top-K (padded
+/// with `u32::MAX`) and their shape.
+fn write_peer_files(
+    dir: &Path,
+    data: &[f32],
+    queries: &[f32],
+    truth: &[Vec<u32>],
+    n: usize,
+    dim: usize,
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write_f32s(&dir.join("base.f32"), data)?;
+    write_f32s(&dir.join("queries.f32"), queries)?;
+    let gt: Vec<u32> =
+        truth.iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat(u32::MAX)).take(K)).collect();
+    write_u32s(&dir.join("gt.u32"), &gt)?;
+    let meta = serde_json::json!({ "n": n, "dim": dim, "queries": queries.len() / dim, "k": K });
+    std::fs::write(dir.join("meta.json"), meta.to_string())?;
+    Ok(())
+}
+
 /// One row of the main table.
 struct Row {
     system: String,
@@ -608,6 +636,12 @@ fn main() -> Result<(), Failure> {
     let truth = ground_truth(&data, &queries, dim, &buckets, args.quant_n, args.threads)?;
     let gt_seconds = gt_started.elapsed().as_secs_f64();
     log(started, &format!("exact ground truth in {gt_seconds:.1}s"));
+    if args.files_only {
+        // The data is a function of the seed: the peer script can run on it at another time.
+        write_peer_files(&args.data_dir, &data, &queries, &truth[0], n, dim)?;
+        log(started, &format!("data, queries and ground truth written to {}", args.data_dir.display()));
+        return Ok(());
+    }
     let matching: Vec<usize> =
         FILTERS.iter().map(|(_, percent)| buckets.iter().filter(|&&b| b < *percent).count()).collect();
 
@@ -804,14 +838,7 @@ fn main() -> Result<(), Failure> {
     // 5. hnswlib on the same files.
     let mut peer_note = String::from("hnswlib: not run (pass `--python PATH`).");
     if let Some(python) = &args.python {
-        std::fs::create_dir_all(&args.data_dir).map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
-        write_f32s(&args.data_dir.join("base.f32"), &data)?;
-        write_f32s(&args.data_dir.join("queries.f32"), &queries)?;
-        let gt: Vec<u32> =
-            truth[0].iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat(u32::MAX)).take(K)).collect();
-        write_u32s(&args.data_dir.join("gt.u32"), &gt)?;
-        let meta = serde_json::json!({ "n": n, "dim": dim, "queries": nq, "k": K });
-        std::fs::write(args.data_dir.join("meta.json"), meta.to_string())?;
+        write_peer_files(&args.data_dir, &data, &queries, &truth[0], n, dim)?;
         drop(data);
         log(started, "running hnswlib peer");
         let efs = ef_list.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
