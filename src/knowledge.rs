@@ -122,6 +122,9 @@ pub struct EntityView {
     pub items: Vec<String>,
 }
 
+/// A write refused: the error, and the records when nothing was written (bad input).
+pub(crate) type Refused<T> = (BraidError, Option<Vec<T>>);
+
 /// The knowledge base.
 pub struct Braid {
     store: Arc<Store>,
@@ -518,17 +521,28 @@ impl Braid {
     /// (after a bulk import, so the first question does not pay for them).
     pub fn prepare_graph(&self) {
         let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-        graph.prepare_linker();
+        // Adjacency first: the linker reads every entity's degree, which the snapshot
+        // answers without walking petgraph's edge lists.
         graph.prepare_adjacency();
+        graph.prepare_linker();
     }
 
     /// Inserts or replaces entities (all or none).
     pub fn put_entities(&self, entities: Vec<Entity>) -> Result<WriteSummary, BraidError> {
+        self.put_entities_or_return(entities).map_err(|(e, _)| e)
+    }
+
+    /// [`Braid::put_entities`], handing the entities back when they are refused before
+    /// anything is written (bad input), so that a bulk import can retry parts of a batch
+    /// without keeping a copy of it.
+    pub(crate) fn put_entities_or_return(&self, entities: Vec<Entity>) -> Result<WriteSummary, Refused<Entity>> {
         for (i, e) in entities.iter().enumerate() {
-            validate_entity(e).map_err(|err| err.in_item(i))?;
+            if let Err(err) = validate_entity(e) {
+                return Err((err.in_item(i), Some(entities)));
+            }
         }
-        let _w = self.lock_writer()?;
-        self.store.write(&WriteBatch { entities: entities.clone(), ..Default::default() })?;
+        let _w = self.lock_writer().map_err(|e| (e, None))?;
+        self.store.write_entities(&entities).map_err(|e| (e.into(), None))?;
         let ids = entities.iter().map(|e| e.id.clone()).collect();
         // The linker is rebuilt lazily by the next query: rebuilding it here made a bulk
         // import quadratic (WordNet's 117,659 entities in batches of 512: 230 full rebuilds).
@@ -538,24 +552,52 @@ impl Braid {
 
     /// Inserts relations (all or none); both endpoints must exist.
     pub fn put_relations(&self, relations: Vec<Relation>) -> Result<WriteSummary, BraidError> {
-        let _w = self.lock_writer()?;
-        {
-            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-            for (i, r) in relations.iter().enumerate() {
-                if r.relation.trim().is_empty() {
-                    return Err(BraidError::invalid("relation", "must not be empty").in_item(i));
+        self.put_relations_or_return(relations).map_err(|(e, _)| e)
+    }
+
+    /// [`Braid::put_relations`], handing the relations back when they are refused before
+    /// anything is written (bad input); see [`Braid::put_entities_or_return`].
+    pub(crate) fn put_relations_or_return(&self, relations: Vec<Relation>) -> Result<WriteSummary, Refused<Relation>> {
+        let _w = self.lock_writer().map_err(|e| (e, None))?;
+        if let Err(e) = self.check_relations(&relations) {
+            return Err((e, Some(relations)));
+        }
+        let keys = self.store.write_relations(&relations).map_err(|e| (e.into(), None))?;
+        // An id is the key with a space for every separator, made in place: the two
+        // between the parts, or every one when a part itself holds the separator.
+        let ids = keys
+            .into_iter()
+            .zip(&relations)
+            .map(|(mut key, r)| {
+                let sep = '\u{1f}';
+                if r.source.contains(sep) || r.relation.contains(sep) || r.target.contains(sep) {
+                    return key.replace(sep, " ");
                 }
-                for (field, id) in [("source", &r.source), ("target", &r.target)] {
-                    if !graph.contains(id) {
-                        return Err(BraidError::invalid(field, format!("unknown entity '{id}'")).in_item(i));
-                    }
+                let first = r.source.len();
+                let second = first + 1 + r.relation.len();
+                key.replace_range(first..=first, " ");
+                key.replace_range(second..=second, " ");
+                key
+            })
+            .collect();
+        let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
+        Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
+    }
+
+    /// Both endpoints of every relation exist and its type is not blank.
+    fn check_relations(&self, relations: &[Relation]) -> Result<(), BraidError> {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        for (i, r) in relations.iter().enumerate() {
+            if r.relation.trim().is_empty() {
+                return Err(BraidError::invalid("relation", "must not be empty").in_item(i));
+            }
+            for (field, id) in [("source", &r.source), ("target", &r.target)] {
+                if !graph.contains(id) {
+                    return Err(BraidError::invalid(field, format!("unknown entity '{id}'")).in_item(i));
                 }
             }
         }
-        self.store.write(&WriteBatch { relations: relations.clone(), ..Default::default() })?;
-        let ids = relations.iter().map(crate::store::relation_key).map(|k| k.replace('\u{1f}', " ")).collect();
-        let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
-        Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
+        Ok(())
     }
 
     /// Inserts or replaces documents (all or none).

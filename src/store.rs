@@ -93,9 +93,80 @@ impl WriteBatch {
     }
 }
 
+/// Separates the parts of a relation key.
+const KEY_SEPARATOR: char = '\u{1f}';
+
 /// The key of a relation: its three parts joined by a unit separator.
 pub fn relation_key(r: &Relation) -> String {
-    format!("{}\u{1f}{}\u{1f}{}", r.source, r.relation, r.target)
+    let mut key = String::with_capacity(r.source.len() + r.relation.len() + r.target.len() + 2);
+    key.push_str(&r.source);
+    key.push(KEY_SEPARATOR);
+    key.push_str(&r.relation);
+    key.push(KEY_SEPARATOR);
+    key.push_str(&r.target);
+    key
+}
+
+/// First byte of a relation value in the compact encoding. A JSON text (the older
+/// encoding, still read) never starts with it: it starts with `{` or whitespace.
+const RELATION_V1: u8 = 0x01;
+
+/// Encodes a relation's value into `out` (cleared first): [`RELATION_V1`], the byte
+/// lengths of the source and of the relation type as LEB128 varints, then the props as
+/// JSON, or nothing when there are none. The three parts themselves are the key's, so the
+/// lengths say where they end even when a part contains the separator.
+fn encode_relation(r: &Relation, out: &mut Vec<u8>) {
+    out.clear();
+    out.push(RELATION_V1);
+    put_varint(out, r.source.len());
+    put_varint(out, r.relation.len());
+    if !r.props.is_empty() {
+        // Serialising a JSON map into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &r.props);
+    }
+}
+
+/// Decodes a relation from its key and value, in either encoding.
+fn decode_relation(key: &str, value: &[u8]) -> Result<Relation, StoreError> {
+    let Some((&RELATION_V1, mut rest)) = value.split_first() else {
+        return decode("relations", key, value);
+    };
+    let bad = |message: &str| StoreError::Decode { table: "relations", key: key.to_string(), message: message.into() };
+    let source_len = take_varint(&mut rest).ok_or_else(|| bad("truncated length"))?;
+    let relation_len = take_varint(&mut rest).ok_or_else(|| bad("truncated length"))?;
+    let mut parts = (|| {
+        let source = key.get(..source_len)?;
+        let after = key.get(source_len..)?.strip_prefix(KEY_SEPARATOR)?;
+        let relation = after.get(..relation_len)?;
+        let target = after.get(relation_len..)?.strip_prefix(KEY_SEPARATOR)?;
+        Some(Relation::new(source, relation, target))
+    })()
+    .ok_or_else(|| bad("lengths do not match the key"))?;
+    if !rest.is_empty() {
+        parts.props = serde_json::from_slice(rest).map_err(|e| bad(&format!("props: {e}")))?;
+    }
+    Ok(parts)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a LEB128 varint off the front of `bytes`; `None` when truncated or too long.
+fn take_varint(bytes: &mut &[u8]) -> Option<usize> {
+    let mut n: usize = 0;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        n |= usize::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(n);
+        }
+    }
+    None
 }
 
 /// The store of record.
@@ -150,8 +221,10 @@ impl Store {
             for e in &batch.entities {
                 entities.insert(e.id.as_str(), encode(e).as_slice())?;
             }
+            let mut value = Vec::new();
             for r in &batch.relations {
-                relations.insert(relation_key(r).as_str(), encode(r).as_slice())?;
+                encode_relation(r, &mut value);
+                relations.insert(relation_key(r).as_str(), value.as_slice())?;
             }
             for (d, v) in &batch.documents {
                 documents.insert(d.id.as_str(), encode(d).as_slice())?;
@@ -164,6 +237,41 @@ impl Store {
                     None => image_bytes.remove(img.id.as_str())?,
                 };
                 vectors.insert(img.id.as_str(), vector_bytes(v).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Inserts `relations` in one durable transaction, like [`Store::write`] with only
+    /// relations, without copying them; returns their keys ([`relation_key`]), in order.
+    pub fn write_relations(&self, relations: &[Relation]) -> Result<Vec<String>, StoreError> {
+        let keys: Vec<String> = relations.iter().map(relation_key).collect();
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(RELATIONS)?;
+            let mut value = Vec::new();
+            for (r, key) in relations.iter().zip(&keys) {
+                encode_relation(r, &mut value);
+                table.insert(key.as_str(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(keys)
+    }
+
+    /// Inserts or replaces `entities` in one durable transaction, like [`Store::write`]
+    /// with only entities, without copying them.
+    pub fn write_entities(&self, entities: &[Entity]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(ENTITIES)?;
+            let mut value = Vec::new();
+            for e in entities {
+                value.clear();
+                // Serialising these plain structs to JSON cannot fail.
+                let _ = serde_json::to_writer(&mut value, e);
+                table.insert(e.id.as_str(), value.as_slice())?;
             }
         }
         txn.commit()?;
@@ -188,7 +296,14 @@ impl Store {
 
     /// Every relation.
     pub fn relations(&self) -> Result<Vec<Relation>, StoreError> {
-        self.all(RELATIONS, "relations")
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(RELATIONS)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push(decode_relation(k.value(), v.value())?);
+        }
+        Ok(out)
     }
 
     /// Every document with its stored vector (empty if none was stored).
@@ -308,6 +423,125 @@ fn vector_from_bytes(b: &[u8]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn io(e: std::io::Error) -> StoreError {
+        StoreError::Db(redb::StorageError::Io(e).into())
+    }
+
+    fn with_props(mut r: Relation, props: serde_json::Value) -> Relation {
+        if let serde_json::Value::Object(map) = props {
+            r.props = map;
+        }
+        r
+    }
+
+    #[test]
+    fn relations_in_the_old_json_encoding_still_read_back() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(io)?;
+        let old = [
+            Relation::new("country:FRA", "borders", "country:ESP"),
+            with_props(Relation::new("city:1", "in", "country:FRA"), serde_json::json!({"since": 1790, "note": "é"})),
+        ];
+        {
+            // A data dir written before the compact encoding: the value is the JSON record.
+            let store = Store::open(dir.path())?;
+            drop(store);
+            let db = Database::create(dir.path().join("braid.redb"))?;
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(RELATIONS)?;
+                for r in &old {
+                    let json = serde_json::to_vec(r).map_err(|e| io(e.into()))?;
+                    table.insert(relation_key(r).as_str(), json.as_slice())?;
+                }
+            }
+            txn.commit()?;
+        }
+        let store = Store::open(dir.path())?;
+        let mut read = store.relations()?;
+        read.sort_by(|a, b| a.source.cmp(&b.source));
+        assert_eq!(read, [old[1].clone(), old[0].clone()]);
+        // New writes sit next to old ones, and both decode.
+        let new = Relation::new("country:ESP", "borders", "country:FRA");
+        store.write_relations(std::slice::from_ref(&new))?;
+        let read = store.relations()?;
+        assert_eq!(read.len(), 3);
+        assert!(read.contains(&new) && read.contains(&old[0]) && read.contains(&old[1]));
+        Ok(())
+    }
+
+    #[test]
+    fn compact_relation_encoding_round_trips() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(io)?;
+        let long = "x".repeat(300);
+        let relations = vec![
+            Relation::new("wn:00001740-n", "hyponym", "wn:00001930-n"),
+            // Unicode, and the key separator inside a part: the stored lengths, not the
+            // separators, say where each part ends.
+            Relation::new("ville:Besançon", "jumelée\u{1f}avec", "город:Фрайбург"),
+            Relation::new("a\u{1f}b", "\u{1f}", "\u{1f}c"),
+            Relation::new(long.as_str(), long.as_str(), "🐨"),
+            with_props(
+                Relation::new("x:a", "likes", "x:b"),
+                serde_json::json!({"weight": 0.5, "tags": ["a", "ü"], "nested": {"k": null}}),
+            ),
+        ];
+        {
+            let store = Store::open(dir.path())?;
+            let keys = store.write_relations(&relations)?;
+            assert_eq!(keys, relations.iter().map(relation_key).collect::<Vec<_>>());
+            // The batch path writes the same encoding.
+            store.write(&WriteBatch { relations: vec![Relation::new("p", "q", "r")], ..Default::default() })?;
+        }
+        let store = Store::open(dir.path())?;
+        let mut expected = relations.clone();
+        expected.push(Relation::new("p", "q", "r"));
+        expected.sort_by_key(relation_key);
+        assert_eq!(store.relations()?, expected);
+        assert_eq!(store.counts()?.relations, 6);
+        // Deleting by key finds records of the new encoding.
+        store.write(&WriteBatch { delete_relations: vec![relations[1].clone()], ..Default::default() })?;
+        assert!(!store.relations()?.contains(&relations[1]));
+        Ok(())
+    }
+
+    #[test]
+    fn compact_values_that_disagree_with_their_key_are_decode_errors() {
+        let key = relation_key(&Relation::new("a", "b", "c"));
+        let mut good = Vec::new();
+        encode_relation(&Relation::new("a", "b", "c"), &mut good);
+        assert_eq!(good, [RELATION_V1, 1, 1]);
+        assert!(decode_relation(&key, &good).is_ok());
+        for bad in [
+            &[RELATION_V1][..],         // lengths missing
+            &[RELATION_V1, 0x80],       // truncated varint
+            &[RELATION_V1, 2, 1],       // source length past its separator
+            &[RELATION_V1, 1, 9],       // relation length past the key
+            &[RELATION_V1, 1, 1, b'x'], // props that are not JSON
+            &[RELATION_V1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1],
+            &[], // neither encoding
+        ] {
+            assert!(
+                matches!(decode_relation(&key, bad), Err(StoreError::Decode { table: "relations", .. })),
+                "{bad:?}"
+            );
+        }
+        // A length that splits a multi-byte character is refused, not sliced.
+        let key = relation_key(&Relation::new("é", "b", "c"));
+        assert!(decode_relation(&key, &[RELATION_V1, 1, 1]).is_err());
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        for n in [0usize, 1, 127, 128, 300, 16_383, 16_384, u32::MAX as usize, usize::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, n);
+            buf.push(0xaa);
+            let mut rest = buf.as_slice();
+            assert_eq!(take_varint(&mut rest), Some(n));
+            assert_eq!(rest, [0xaa]);
+        }
+    }
 
     #[test]
     fn writes_read_back_and_survive_reopen() -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! provenance of items (documents, images) that mention entities.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use petgraph::Direction as PetDirection;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
@@ -11,13 +11,18 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
 use crate::GraphError;
 use crate::adjacency::Adjacency;
-use crate::linker::LinkIndex;
+use crate::linker::LinkState;
 use crate::model::{
     Direction, Entity, Fact, ImportReport, NeighborEntity, NeighborQuery, Neighborhood, Props, Relation,
 };
 
 /// Interned relation type: edges store a small number instead of a string.
 pub(crate) type RelationTypeId = u32;
+
+/// The hasher of the maps every import and query goes through (ids, relation types,
+/// triples): foldhash, several times faster than SipHash on short keys and still seeded
+/// per process, so keys chosen by a client cannot be made to collide.
+type FastHash = foldhash::fast::RandomState;
 
 /// What an edge carries.
 #[derive(Debug, Clone)]
@@ -33,15 +38,15 @@ pub const MAX_NEIGHBOR_DEPTH: usize = 3;
 #[derive(Debug, Default)]
 pub struct Graph {
     pub(crate) graph: StableDiGraph<Entity, EdgeData>,
-    pub(crate) ids: HashMap<String, NodeIndex>,
+    pub(crate) ids: HashMap<String, NodeIndex, FastHash>,
     relation_names: Vec<String>,
-    relation_ids: HashMap<String, RelationTypeId>,
+    relation_ids: HashMap<String, RelationTypeId, FastHash>,
     /// (source, relation, target) of every edge, so duplicates are refused in O(1).
-    triples: HashSet<(NodeIndex, RelationTypeId, NodeIndex)>,
+    triples: HashSet<(NodeIndex, RelationTypeId, NodeIndex), FastHash>,
     item_entities: HashMap<String, Vec<NodeIndex>>,
     pub(crate) entity_items: HashMap<NodeIndex, BTreeSet<String>>,
     /// Entity-linking index, built on first use after a write, shared by readers.
-    pub(crate) link_index: RwLock<Option<Arc<LinkIndex>>>,
+    pub(crate) link_index: RwLock<LinkState>,
     /// Compact adjacency snapshot, built on first use after a write that changed nodes or
     /// edges (see [`crate::adjacency`]).
     adjacency: OnceLock<Adjacency>,
@@ -57,7 +62,7 @@ impl Clone for Graph {
             triples: self.triples.clone(),
             item_entities: self.item_entities.clone(),
             entity_items: self.entity_items.clone(),
-            link_index: RwLock::new(None),
+            link_index: RwLock::new(LinkState::Missing),
             adjacency: OnceLock::new(),
         }
     }
@@ -154,8 +159,8 @@ impl Graph {
         }
         self.graph.add_edge(source, target, EdgeData { relation: relation_type, props: relation.props });
         self.invalidate_adjacency();
-        // Degrees feed the linker's prominence prior.
-        self.invalidate_link_index();
+        // Degrees feed the linker's prominence prior; names are unchanged.
+        self.link_index_degrees_changed();
         Ok(true)
     }
 
@@ -178,7 +183,7 @@ impl Graph {
             self.graph.remove_edge(edge);
         }
         self.invalidate_adjacency();
-        self.invalidate_link_index();
+        self.link_index_degrees_changed();
         true
     }
 
@@ -483,7 +488,13 @@ impl Graph {
     }
 
     fn invalidate_link_index(&mut self) {
-        *self.link_index.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.link_index.get_mut().unwrap_or_else(PoisonError::into_inner) = LinkState::Missing;
+    }
+
+    /// Relations changed but no entity: the linking index keeps its names and only
+    /// re-ranks by degree when next used.
+    fn link_index_degrees_changed(&mut self) {
+        self.link_index.get_mut().unwrap_or_else(PoisonError::into_inner).degrees_changed();
     }
 }
 

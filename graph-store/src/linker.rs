@@ -50,7 +50,7 @@ struct Surface {
 
 /// The surfaces one phrase stands for, in ranking order (method, then
 /// prominence, then id), with what ranking a mention of it needs precomputed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Pattern {
     surfaces: Vec<Surface>,
     /// Total prominence weight of the surfaces, summed in their order (see
@@ -71,13 +71,18 @@ impl Surface {
 const GENERIC_NAME_FACTOR: f32 = 0.4;
 
 /// The linking index of one graph version.
-#[derive(Debug)]
+///
+/// The phrase and fuzzy indexes depend on the entities' names and aliases only; the
+/// surfaces' order and weights also on their degrees. A write that only adds or removes
+/// relations therefore keeps the former (shared) and re-ranks the surfaces
+/// ([`LinkIndex::rerank`]) instead of rebuilding everything.
+#[derive(Debug, Clone)]
 pub(crate) struct LinkIndex {
     /// The normalised (plural-folded) names and aliases.
-    phrases: PhraseIndex,
+    phrases: Arc<PhraseIndex>,
     /// Per phrase, the surfaces that normalise to it.
     patterns: Vec<Pattern>,
-    fuzzy: FuzzyIndex,
+    fuzzy: Arc<FuzzyIndex>,
     /// Per fuzzy dictionary word, the surfaces written that way.
     fuzzy_surfaces: Vec<Vec<Surface>>,
 }
@@ -136,19 +141,67 @@ impl LinkIndex {
             }
         }
 
+        for pattern in &mut patterns {
+            pattern.has_codes = pattern.surfaces.iter().any(|s| s.short_code.is_some());
+        }
+        let mut index = Self {
+            phrases: Arc::new(phrases),
+            patterns,
+            fuzzy: Arc::new(FuzzyIndex::build(fuzzy_words.iter().map(String::as_str))),
+            fuzzy_surfaces,
+        };
+        index.rank();
+        index
+    }
+
+    /// This index for the graph after writes that changed relations but no entity: the
+    /// same surfaces with the entities' current degrees, ranked again. The result equals
+    /// [`LinkIndex::build`]'s, since every surface's rank key ends in its unique id rank.
+    fn rerank(mut self, graph: &Graph) -> Self {
+        for surface in
+            self.patterns.iter_mut().flat_map(|p| &mut p.surfaces).chain(self.fuzzy_surfaces.iter_mut().flatten())
+        {
+            surface.degree = graph.node_degree(surface.node);
+        }
+        self.rank();
+        self
+    }
+
+    /// Sorts every surface list into ranking order and sums the patterns' weights.
+    fn rank(&mut self) {
         // Candidates come out of a list in ranking order, so sorting them per query is a
         // pass over sorted input.
         let by_rank = |s: &Surface| (method_rank(s.method, 0), Reverse(s.degree), s.id_rank);
-        for surfaces in &mut fuzzy_surfaces {
+        for surfaces in &mut self.fuzzy_surfaces {
             surfaces.sort_by_key(by_rank);
         }
-        for pattern in &mut patterns {
+        for pattern in &mut self.patterns {
             pattern.surfaces.sort_by_key(by_rank);
             pattern.weight = pattern.surfaces.iter().map(Surface::weight).sum();
-            pattern.has_codes = pattern.surfaces.iter().any(|s| s.short_code.is_some());
         }
+    }
+}
 
-        Self { phrases, patterns, fuzzy: FuzzyIndex::build(fuzzy_words.iter().map(String::as_str)), fuzzy_surfaces }
+/// The linking index's state in a [`Graph`].
+#[derive(Debug, Default)]
+pub(crate) enum LinkState {
+    /// None built, or entities changed since.
+    #[default]
+    Missing,
+    /// Current.
+    Current(Arc<LinkIndex>),
+    /// Built before relations were added or removed (no entity changed since): its
+    /// names are current, its degrees are not.
+    StaleDegrees(Arc<LinkIndex>),
+}
+
+impl LinkState {
+    /// Relations were added or removed: a current index keeps its names.
+    pub(crate) fn degrees_changed(&mut self) {
+        *self = match std::mem::take(self) {
+            LinkState::Current(index) | LinkState::StaleDegrees(index) => LinkState::StaleDegrees(index),
+            LinkState::Missing => LinkState::Missing,
+        };
     }
 }
 
@@ -449,12 +502,23 @@ impl Graph {
 
     /// The current linking index, built now if a write invalidated it.
     fn link_index(&self) -> Arc<LinkIndex> {
-        if let Some(index) = self.link_index.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let LinkState::Current(index) = &*self.link_index.read().unwrap_or_else(PoisonError::into_inner) {
             return Arc::clone(index);
         }
         let mut slot = self.link_index.write().unwrap_or_else(PoisonError::into_inner);
         // Another reader may have built it while we waited for the write lock.
-        Arc::clone(slot.get_or_insert_with(|| Arc::new(LinkIndex::build(self))))
+        let index = match std::mem::take(&mut *slot) {
+            LinkState::Current(index) => index,
+            LinkState::StaleDegrees(old) => {
+                // Readers still holding the old version keep it; then the surfaces are
+                // copied (the phrase and fuzzy indexes stay shared).
+                let old = Arc::try_unwrap(old).unwrap_or_else(|shared| LinkIndex::clone(&shared));
+                Arc::new(old.rerank(self))
+            }
+            LinkState::Missing => Arc::new(LinkIndex::build(self)),
+        };
+        *slot = LinkState::Current(Arc::clone(&index));
+        index
     }
 
     /// Builds the linking index now rather than on the first query (e.g. after import).

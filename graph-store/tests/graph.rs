@@ -439,6 +439,36 @@ fn linking_runs_concurrently_and_sees_writes() {
 }
 
 #[test]
+fn relation_writes_rerank_the_linker_as_a_fresh_build_would() {
+    // Two entities share the name "Mercury"; the one with more relations ranks first.
+    let mut graph = Graph::new();
+    for (id, name) in [("planet:mercury", "Mercury"), ("element:mercury", "Mercury"), ("god:jupiter", "Jupiter")] {
+        graph.upsert_entity(Entity::new(id, name, "thing")).unwrap();
+    }
+    graph.add_relation(Relation::new("planet:mercury", "near", "god:jupiter")).unwrap();
+    let first = graph.link("mercury and jupitr");
+    assert_eq!(first[0].entity_id, "planet:mercury");
+    // Relations only: the index is re-ranked by the new degrees, not rebuilt.
+    for relation in ["a", "b", "c"] {
+        graph.add_relation(Relation::new("element:mercury", relation, "god:jupiter")).unwrap();
+    }
+    let reranked = graph.link("mercury and jupitr");
+    assert_eq!(reranked[0].entity_id, "element:mercury");
+    // A clone starts without an index, so it builds one from scratch: same answer.
+    assert_eq!(reranked, graph.clone().link("mercury and jupitr"));
+    assert!(graph.remove_relation("element:mercury", "a", "god:jupiter"));
+    assert!(graph.remove_relation("element:mercury", "b", "god:jupiter"));
+    assert!(graph.remove_relation("element:mercury", "c", "god:jupiter"));
+    assert_eq!(graph.link("mercury and jupitr"), first);
+    // An entity write after relation writes still rebuilds the names.
+    graph.add_relation(Relation::new("element:mercury", "a", "god:jupiter")).unwrap();
+    graph.upsert_entity(Entity::new("god:mercury", "Mercury", "thing")).unwrap();
+    let links = graph.link("mercury");
+    assert_eq!(links.len(), 3, "{links:?}");
+    assert_eq!(links, graph.clone().link("mercury"));
+}
+
+#[test]
 fn pagerank_from_koala_favours_its_neighbourhood() {
     let graph = atlas();
     let ranked = graph.personalized_pagerank(&[("concept:koala".into(), 1.0)], &PprParams::default());
