@@ -217,7 +217,8 @@ impl Braid {
         graph.import_relations(self.store.relations()?);
 
         let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
-        if self.read_only && !same_embedder && self.store.counts()?.documents + self.store.counts()?.images > 0 {
+        let counts = self.store.counts()?;
+        if self.read_only && !same_embedder && counts.documents + counts.images > 0 {
             return Err(BraidError::Unavailable(format!(
                 "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
                 self.embedder.name()

@@ -770,14 +770,11 @@ fn main() -> Result<(), Failure> {
     let save_seconds = t.elapsed().as_secs_f64();
     log(started, &format!("checkpoint written: {} bytes in {save_seconds:.1} s", info.bytes));
     drop(store);
+    let built = rows.iter().find(|r| r.system.starts_with("Braid") && r.ef == config.expansion_search);
     let mut restart_rows = vec![format!(
         "| rebuild (insert every item) | {braid_seconds:.1} | {braid_memory} | {} | {} |",
-        rows.iter()
-            .find(|r| r.system.starts_with("Braid") && r.ef == config.expansion_search)
-            .map_or(String::new(), |r| format!("{:.0}", r.qps)),
-        rows.iter()
-            .find(|r| r.system.starts_with("Braid") && r.ef == config.expansion_search)
-            .map_or(String::new(), |r| format!("{:.3}", r.recall)),
+        built.map_or(String::new(), |r| format!("{:.0}", r.qps)),
+        built.map_or(String::new(), |r| format!("{:.3}", r.recall)),
     )];
     for (label, mode) in [("load checkpoint + replay", OpenMode::Load), ("memory-mapped view + replay", OpenMode::View)]
     {

@@ -177,11 +177,8 @@ impl DenseIndex {
                                 break;
                             }
                             let chunk = &entries[start..(start + 256).min(entries.len())];
-                            if let Err((keys, e)) = add_all(self, chunk) {
-                                match &mut failed {
-                                    Some((all, _)) => all.extend(keys),
-                                    None => failed = Some((keys, e)),
-                                }
+                            if let Err(failure) = add_all(self, chunk) {
+                                merge_failure(&mut failed, failure);
                             }
                         }
                         failed.map_or(Ok(()), Err)
@@ -197,11 +194,8 @@ impl DenseIndex {
         });
         let mut failure: Option<(Vec<u64>, VectorError)> = None;
         for result in results {
-            if let Err((keys, e)) = result {
-                match &mut failure {
-                    Some((all, _)) => all.extend(keys),
-                    None => failure = Some((keys, e)),
-                }
+            if let Err(failed) = result {
+                merge_failure(&mut failure, failed);
             }
         }
         failure.map_or(Ok(()), Err)
@@ -260,6 +254,14 @@ impl DenseIndex {
 
 fn wanted(count: usize, breadth: Option<usize>) -> usize {
     breadth.map_or(count, |b| b.max(count))
+}
+
+/// Collects the failed keys of several insert runs under the first error.
+fn merge_failure(into: &mut Option<(Vec<u64>, VectorError)>, (keys, error): (Vec<u64>, VectorError)) {
+    match into {
+        Some((all, _)) => all.extend(keys),
+        None => *into = Some((keys, error)),
+    }
 }
 
 fn add_all(dense: &DenseIndex, entries: &[(u64, &[f32])]) -> Result<(), (Vec<u64>, VectorError)> {
