@@ -1,5 +1,8 @@
 //! Importing JSON Lines files (entities, relations, documents, images) and folders of images,
 //! in dependency order (entities before relations before items), in batches, with progress.
+//! Big files are parsed on every core, and relations go through the bulk path
+//! (`Braid::import_relations_bulk`), where the graph takes one committed batch while the
+//! store commits the next.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,9 +17,10 @@ use crate::records::{DocumentRecord, Entity, ImageRecord, Record, Relation};
 /// Documents and images per write transaction (each batch is embedded first).
 const BATCH: usize = 512;
 /// Entities and relations per write transaction: small records, where each commit's sync
-/// to disk dominates, so bigger transactions import several times faster. (A batch with
-/// a bad record is split in halves until the bad ones stand alone, so a big batch does not
-/// make a rejection expensive; 8192, 16384 and 32768 measured alike for WordNet.)
+/// to disk dominates, so bigger transactions import several times faster. (A bad entity
+/// is found by splitting its batch in halves, a bad relation by checking every relation
+/// up front, so a big batch does not make a rejection expensive; 8192, 16384 and 32768
+/// measured alike for WordNet.)
 const GRAPH_BATCH: usize = 8192;
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "svg"];
 
@@ -88,8 +92,7 @@ pub fn ingest_paths(braid: &Braid, paths: &[PathBuf], show_progress: bool) -> Re
     report.entities =
         write_batches(parsed.entities, GRAPH_BATCH, &bar, &mut report.rejected, |b| braid.put_entities_or_return(b))?;
     bar.set_message("relations");
-    report.relations =
-        write_batches(parsed.relations, GRAPH_BATCH, &bar, &mut report.rejected, |b| braid.put_relations_or_return(b))?;
+    report.relations = write_relations(braid, parsed.relations, &bar, &mut report.rejected)?;
     bar.set_message("documents");
     report.documents =
         write_batches(parsed.documents, BATCH, &bar, &mut report.rejected, copying(|b| braid.put_documents(b)))?;
@@ -103,10 +106,25 @@ pub fn ingest_paths(braid: &Braid, paths: &[PathBuf], show_progress: bool) -> Re
     Ok(report)
 }
 
+/// Writes relations through the bulk path (see [`Braid::import_relations_bulk`]), each
+/// refused one reported alone, with where it came from.
+fn write_relations(
+    braid: &Braid,
+    relations: Vec<Located<Relation>>,
+    bar: &ProgressBar,
+    rejected: &mut Vec<String>,
+) -> Result<usize, BraidError> {
+    let (origins, relations): (Vec<Origin>, Vec<Relation>) = relations.into_iter().map(|l| (l.at, l.record)).unzip();
+    let outcome = braid.import_relations_bulk(relations, GRAPH_BATCH, |n| bar.inc(n as u64))?;
+    bar.inc(outcome.refused.len() as u64);
+    rejected.extend(outcome.refused.iter().map(|(i, e)| format!("{}: {e}", origins[*i])));
+    Ok(outcome.written)
+}
+
 /// Writes records batch by batch; a batch with a bad record is split in halves, and those
 /// again, down to single records, so that only the bad ones are rejected (each with the
 /// message a write of it alone gives) in a few transactions rather than one per record.
-/// `write` hands a refused batch back (see [`Braid::put_relations_or_return`]). Faults
+/// `write` hands a refused batch back (see [`Braid::put_entities_or_return`]). Faults
 /// of the server stop the import.
 fn write_batches<T>(
     records: Vec<Located<T>>,
@@ -241,8 +259,78 @@ fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Re
         std::fs::read(file).map_err(|e| BraidError::invalid("path", format!("cannot read {}: {e}", file.display())))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let name: Arc<str> = file.display().to_string().into();
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        let at = Origin { file: Arc::clone(&name), line: Some(i + 1) };
+    let chunks = line_chunks(&text, parse_threads(text.len()));
+    let parts: Vec<(Parsed, IngestReport)> = if chunks.len() == 1 {
+        chunks.iter().map(|&(first, lines)| parse_lines(lines, first, &name, base)).collect()
+    } else {
+        let name = &name;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(first, lines)| scope.spawn(move || parse_lines(lines, first, name, base)))
+                .collect();
+            // A parser only fails by panicking, which is a bug: let it surface.
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        })
+    };
+    for (mut part, part_report) in parts {
+        parsed.entities.append(&mut part.entities);
+        parsed.relations.append(&mut part.relations);
+        parsed.documents.append(&mut part.documents);
+        parsed.images.append(&mut part.images);
+        report.rejected.extend(part_report.rejected);
+        report.skipped.extend(part_report.skipped);
+    }
+    Ok(())
+}
+
+/// Files at least this big are parsed on several threads.
+const PARALLEL_PARSE_BYTES: usize = 1 << 20;
+
+/// How many threads parse a file of `len` bytes: one per core, up to four.
+fn parse_threads(len: usize) -> usize {
+    if len < PARALLEL_PARSE_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// `text` cut at line ends into about `parts` pieces, each with the number of its first line.
+fn line_chunks(text: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
+    let mut chunks = Vec::with_capacity(parts);
+    let (mut rest, mut first_line) = (text, 1);
+    for left in (1..=parts).rev() {
+        let cut = if left == 1 {
+            rest.len()
+        } else {
+            let target = rest.len() / left;
+            rest[target..].iter().position(|&b| b == b'\n').map_or(rest.len(), |p| target + p + 1)
+        };
+        let (chunk, after) = rest.split_at(cut);
+        if !chunk.is_empty() {
+            chunks.push((first_line, chunk));
+        }
+        first_line += chunk.iter().filter(|&&b| b == b'\n').count();
+        rest = after;
+    }
+    if chunks.is_empty() {
+        chunks.push((1, text));
+    }
+    chunks
+}
+
+/// Parses JSON Lines whose first line is number `first_line` of the file `name`.
+fn parse_lines(text: &[u8], first_line: usize, name: &Arc<str>, base: &Path) -> (Parsed, IngestReport) {
+    let mut parsed = Parsed::default();
+    let mut report = IngestReport::default();
+    let mut lines = text.split(|b| *b == b'\n');
+    // A chunk ending in a newline would otherwise yield an empty last "line" that belongs
+    // to the next chunk; empty lines are skipped anyway, so this changes no result.
+    if text.ends_with(b"\n") {
+        lines.next_back();
+    }
+    for (i, line) in lines.enumerate() {
+        let at = Origin { file: Arc::clone(name), line: Some(first_line + i) };
         let line = match std::str::from_utf8(line) {
             Ok(l) => l.trim(),
             Err(_) => {
@@ -285,7 +373,7 @@ fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Re
             Err(e) => report.rejected.push(format!("{at}: {e}")),
         }
     }
-    Ok(())
+    (parsed, report)
 }
 
 /// The bytes of an image record: from `path` (relative to the JSON Lines file), from
@@ -340,6 +428,111 @@ mod tests {
         assert!(rejected[1].starts_with("r.jsonl:19: ") && rejected[2].starts_with("r.jsonl:1000: "), "{rejected:?}");
         // Four batches, bisection in two of them: far fewer than a write per record.
         assert!(calls.get() < 60, "{} writes", calls.get());
+        Ok(())
+    }
+
+    #[test]
+    fn line_chunks_cover_the_text_and_number_their_first_lines() {
+        let texts: [&[u8]; 6] =
+            [b"", b"\n", b"a", b"a\nb\nc", b"a\n\n\nbb\nccc\n", b"{\"x\":1}\n{\"y\":2}\n\n{\"z\":3}"];
+        for text in texts {
+            for parts in 1..6 {
+                let chunks = line_chunks(text, parts);
+                assert!(!chunks.is_empty() && chunks.len() <= parts.max(1));
+                let joined: Vec<u8> = chunks.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+                assert_eq!(joined, text, "parts {parts}");
+                let mut offset = 0;
+                for &(first, chunk) in &chunks {
+                    let before = text[..offset].iter().filter(|&&b| b == b'\n').count();
+                    assert_eq!(first, before + 1, "{:?} in {parts}", String::from_utf8_lossy(chunk));
+                    assert!(offset == 0 || text[offset - 1] == b'\n', "cut inside a line");
+                    offset += chunk.len();
+                }
+            }
+        }
+    }
+
+    fn test_braid(dir: &Path) -> Result<Braid, BraidError> {
+        Braid::open(crate::BraidOptions {
+            data_dir: dir.to_path_buf(),
+            embedder: Arc::new(braid_vector::HashingEmbedder::new(64)),
+            web: None,
+            router: braid_router::RouterConfig::default(),
+            policy: braid_router::RoutePolicy::default(),
+            vectors: None,
+            read_only: false,
+        })
+    }
+
+    /// A file big enough to be parsed on several threads, with bad lines at the start, the
+    /// end and around the middle, imported through the bulk relation path in small batches.
+    #[test]
+    fn a_big_import_reports_each_bad_line_where_it_is_and_keeps_the_rest() -> Result<(), BraidError> {
+        let dir = tempfile::tempdir().map_err(|e| BraidError::invalid("tempdir", e.to_string()))?;
+        let braid = test_braid(&dir.path().join("data"))?;
+        let entities: Vec<Entity> =
+            (0..200).map(|i| Entity::new(format!("e:{i}"), format!("entity {i}"), "thing")).collect();
+        braid.put_entities(entities)?;
+        let mut lines = Vec::new();
+        let mut bad = Vec::new();
+        let mut good = std::collections::HashSet::new();
+        for i in 0..30_000usize {
+            let line = match i {
+                0 | 14_999 | 15_000 | 15_001 => {
+                    bad.push((i + 1, "invalid JSON"));
+                    "{\"source\": \"e:1\", ".to_string()
+                }
+                7_000 => {
+                    bad.push((i + 1, "unknown entity 'e:nope'"));
+                    serde_json::json!({"source": "e:nope", "relation": "r", "target": "e:1"}).to_string()
+                }
+                29_999 => {
+                    bad.push((i + 1, "relation: must not be empty"));
+                    serde_json::json!({"source": "e:1", "relation": " ", "target": "e:2"}).to_string()
+                }
+                20_000 => String::new(),
+                _ => {
+                    let (s, t, r) = (i % 200, (i * 7 + 3) % 200, format!("r{}", i % 97));
+                    good.insert((s, r.clone(), t));
+                    serde_json::json!({"source": format!("e:{s}"), "relation": r, "target": format!("e:{t}")})
+                        .to_string()
+                }
+            };
+            lines.push(line);
+        }
+        let file = dir.path().join("relations.jsonl");
+        let text = lines.join("\n");
+        assert!(parse_threads(text.len()) > 1 || std::thread::available_parallelism().map_or(1, |n| n.get()) == 1);
+        std::fs::write(&file, text).map_err(|e| BraidError::invalid("write", e.to_string()))?;
+
+        let report = ingest_paths(&braid, std::slice::from_ref(&file), false)?;
+        assert_eq!(report.relations, good.len(), "duplicate triples count once");
+        assert_eq!(report.rejected.len(), bad.len(), "{:?}", report.rejected);
+        let name = file.display().to_string();
+        for (line, reason) in &bad {
+            let prefix = format!("{name}:{line}: ");
+            assert!(
+                report.rejected.iter().any(|r| r.starts_with(&prefix) && r.contains(reason)),
+                "no '{reason}' at line {line}: {:?}",
+                report.rejected
+            );
+        }
+        assert!(report.rejected.iter().all(|r| !r.contains("items[")), "{:?}", report.rejected);
+        // Everything accepted is in the store and in the graph.
+        assert_eq!(braid.status()?.counts.relations as usize, good.len());
+        let mut in_graph = std::collections::HashSet::new();
+        for s in 0..200usize {
+            for fact in braid.entity(&format!("e:{s}"))?.relations {
+                if fact.source == format!("e:{s}") {
+                    let target = fact.target.trim_start_matches("e:").parse::<usize>().unwrap_or(usize::MAX);
+                    in_graph.insert((s, fact.relation, target));
+                }
+            }
+        }
+        assert!(in_graph == good, "{} in the graph, {} accepted", in_graph.len(), good.len());
+        // The same relations again: nothing new.
+        let again = ingest_paths(&braid, std::slice::from_ref(&file), false)?;
+        assert_eq!(again.relations, 0);
         Ok(())
     }
 }

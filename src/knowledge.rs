@@ -20,7 +20,9 @@ use crate::error::BraidError;
 use crate::images::sniff_media_type;
 use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
 use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
-use crate::store::{Counts, Store, WriteBatch};
+use crate::store::{Counts, Store, WriteBatch, relation_id};
+
+pub(crate) mod bulk;
 
 /// Largest document text accepted, in bytes.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
@@ -553,52 +555,17 @@ impl Braid {
 
     /// Inserts relations (all or none); both endpoints must exist.
     pub fn put_relations(&self, relations: Vec<Relation>) -> Result<WriteSummary, BraidError> {
-        self.put_relations_or_return(relations).map_err(|(e, _)| e)
-    }
-
-    /// [`Braid::put_relations`], handing the relations back when they are refused before
-    /// anything is written (bad input); see [`Braid::put_entities_or_return`].
-    pub(crate) fn put_relations_or_return(&self, relations: Vec<Relation>) -> Result<WriteSummary, Refused<Relation>> {
-        let _w = self.lock_writer().map_err(|e| (e, None))?;
-        if let Err(e) = self.check_relations(&relations) {
-            return Err((e, Some(relations)));
+        let _w = self.lock_writer()?;
+        {
+            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+            for (i, r) in relations.iter().enumerate() {
+                check_relation(&graph, r).map_err(|e| e.in_item(i))?;
+            }
         }
-        let keys = self.store.write_relations(&relations).map_err(|e| (e.into(), None))?;
-        // An id is the key with a space for every separator, made in place: the two
-        // between the parts, or every one when a part itself holds the separator.
-        let ids = keys
-            .into_iter()
-            .zip(&relations)
-            .map(|(mut key, r)| {
-                let sep = '\u{1f}';
-                if r.source.contains(sep) || r.relation.contains(sep) || r.target.contains(sep) {
-                    return key.replace(sep, " ");
-                }
-                let first = r.source.len();
-                let second = first + 1 + r.relation.len();
-                key.replace_range(first..=first, " ");
-                key.replace_range(second..=second, " ");
-                key
-            })
-            .collect();
+        self.store.write_relations(&relations)?;
+        let ids = relations.iter().map(relation_id).collect();
         let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
         Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
-    }
-
-    /// Both endpoints of every relation exist and its type is not blank.
-    fn check_relations(&self, relations: &[Relation]) -> Result<(), BraidError> {
-        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-        for (i, r) in relations.iter().enumerate() {
-            if r.relation.trim().is_empty() {
-                return Err(BraidError::invalid("relation", "must not be empty").in_item(i));
-            }
-            for (field, id) in [("source", &r.source), ("target", &r.target)] {
-                if !graph.contains(id) {
-                    return Err(BraidError::invalid(field, format!("unknown entity '{id}'")).in_item(i));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Inserts or replaces documents (all or none).
@@ -866,6 +833,19 @@ fn validate_id(id: &str) -> Result<(), BraidError> {
     }
     if id.chars().any(char::is_control) {
         return Err(BraidError::invalid("id", "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Both endpoints of `r` exist in `graph` and its type is not blank.
+fn check_relation(graph: &Graph, r: &Relation) -> Result<(), BraidError> {
+    if r.relation.trim().is_empty() {
+        return Err(BraidError::invalid("relation", "must not be empty"));
+    }
+    for (field, id) in [("source", &r.source), ("target", &r.target)] {
+        if !graph.contains(id) {
+            return Err(BraidError::invalid(field, format!("unknown entity '{id}'")));
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! ingest-bench ingest --atlas examples/data/atlas [--wordnet target/bench-data/wordnet]
+//! ingest-bench ingest --atlas none --wordnet target/bench-data/wordnet   # WordNet alone
 //! ingest-bench memory-vectors --n 100000        # N synthetic documents through Braid::put_documents
 //! ingest-bench memory-store --n 100000          # N synthetic items straight into braid_vector::VectorStore
 //! ingest-bench memory-relations --n 1000000     # N/5 entities, then N random relations
@@ -67,7 +68,9 @@ fn ingest(atlas: &Path, wordnet: Option<&Path>) -> Result<(), String> {
     let mut table = Table::new(["dataset", "file", "records", "seconds", "records/s"]);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let braid = open_braid(dir.path())?;
-    for file in ["entities", "relations", "documents", "images"] {
+    let atlas_files: &[&str] =
+        if atlas == Path::new("none") { &[] } else { &["entities", "relations", "documents", "images"] };
+    for file in atlas_files {
         let (r, secs) = timed_ingest(&braid, &atlas.join(format!("{file}.jsonl")))?;
         let count = r.entities + r.relations + r.documents + r.images;
         table.row([

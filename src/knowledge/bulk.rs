@@ -1,0 +1,99 @@
+//! Bulk relation import: the write path of [`Braid::put_relations`], arranged for millions
+//! of records. Every record is checked up front, so a bad one is refused alone, and the
+//! graph applies one committed batch on a second thread while the store commits the next.
+
+use std::sync::mpsc;
+
+use super::{Braid, check_relation};
+use crate::error::BraidError;
+use crate::records::Relation;
+
+/// What a bulk relation import did.
+#[derive(Debug, Default)]
+pub(crate) struct BulkOutcome {
+    /// Relations new to the graph.
+    pub written: usize,
+    /// Relations that were already there.
+    pub unchanged: usize,
+    /// Refused relations: their position in the input, and the error a write of that
+    /// relation alone gives.
+    pub refused: Vec<(usize, BraidError)>,
+}
+
+/// Committed batches waiting for the graph; one more is being committed meanwhile.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+impl Braid {
+    /// Imports `relations` in transactions of `batch`, calling `progress` with the size of
+    /// each batch once the graph has it. Every batch is durable before it is visible, as
+    /// with [`Braid::put_relations`]; the writer lock is held throughout, so the endpoint
+    /// checks made at the start stay true. A fault of the store stops the import, after
+    /// the batches already committed have reached the graph.
+    pub(crate) fn import_relations_bulk(
+        &self,
+        relations: Vec<Relation>,
+        batch: usize,
+        progress: impl Fn(usize) + Sync,
+    ) -> Result<BulkOutcome, BraidError> {
+        let _w = self.lock_writer()?;
+        let mut outcome = BulkOutcome::default();
+        let accepted: Vec<Relation> = {
+            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+            relations
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, r)| match check_relation(&graph, &r) {
+                    Ok(()) => Some(r),
+                    Err(e) => {
+                        outcome.refused.push((i, e));
+                        None
+                    }
+                })
+                .collect()
+        };
+        let (to_graph, committed) = mpsc::sync_channel::<Vec<Relation>>(BATCHES_IN_FLIGHT);
+        let (written, unchanged, stored) = std::thread::scope(|scope| {
+            let applier = scope.spawn(|| {
+                let (mut written, mut unchanged) = (0, 0);
+                for relations in committed {
+                    let n = relations.len();
+                    let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
+                    written += report.written;
+                    unchanged += report.unchanged;
+                    progress(n);
+                }
+                (written, unchanged)
+            });
+            let stored = commit_batches(self, accepted, batch, &to_graph);
+            drop(to_graph);
+            // The applier only fails by panicking, which is a bug: let it surface.
+            let (written, unchanged) = applier.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (written, unchanged, stored)
+        });
+        stored?;
+        outcome.written = written;
+        outcome.unchanged = unchanged;
+        Ok(outcome)
+    }
+}
+
+/// Commits `relations` batch by batch, handing each committed batch to the graph.
+fn commit_batches(
+    braid: &Braid,
+    relations: Vec<Relation>,
+    batch: usize,
+    to_graph: &mpsc::SyncSender<Vec<Relation>>,
+) -> Result<(), BraidError> {
+    let mut rest = relations.into_iter();
+    loop {
+        let chunk: Vec<Relation> = rest.by_ref().take(batch.max(1)).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        braid.store.write_relations(&chunk)?;
+        if to_graph.send(chunk).is_err() {
+            // The applier is gone only if it panicked; the join reports that.
+            return Ok(());
+        }
+    }
+}
