@@ -117,7 +117,7 @@ impl Graph {
         let mut answers: Vec<(NodeIndex, usize, f64)> = ranked
             .iter()
             .filter_map(|(id, mass)| {
-                let node = *self.ids.get(id.as_str())?;
+                let node = *self.ids.get(*id)?;
                 let depth = reaches.iter().filter_map(|r| r.depth.get(&node)).min()?;
                 (*depth > 0 && self.has_kind(node, question.target_kind.as_deref())).then_some((node, *depth, *mass))
             })

@@ -226,7 +226,7 @@ pub struct PprParams {
     /// work is bounded by 1 / (`alpha` × `epsilon`) edge visits whatever the graph's size.
     /// The default, 1e-5, is chosen for ranking the top 20 or so: on WordNet 3.0 (117k
     /// synsets, 365k edges) it puts 98 % of the exact top 20 in the top 20 (mean over 200
-    /// seed sets; the worst 70 %) at ~2 ms per query on one core. 1e-6 raises that to
+    /// seed sets; the worst 70 %) at ~1 ms per query on one core. 1e-6 raises that to
     /// 99.8 % at ~8× the time (≈ 6.7 M edge visits at most); 1e-4 suits a quick
     /// neighbourhood ranking. See BENCHMARKS.md, "Graph store".
     pub epsilon: f64,

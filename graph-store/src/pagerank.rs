@@ -53,6 +53,13 @@ impl Scratch {
     }
 }
 
+/// Grows `list` to at least `len` slots, doubling, so that growth is rare.
+fn make_room(list: &mut Vec<u32>, len: usize) {
+    if list.len() < len {
+        list.resize(len.next_power_of_two(), 0);
+    }
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
@@ -67,7 +74,7 @@ impl Graph {
     /// most `epsilon` × the entity's degree, and the total by at most `epsilon` × the
     /// summed degrees of the entities left with residual mass; `epsilon` trades accuracy
     /// for time (see [`PprParams::epsilon`]).
-    pub fn personalized_pagerank(&self, seeds: &[(String, f64)], params: &PprParams) -> Vec<(String, f64)> {
+    pub fn personalized_pagerank(&self, seeds: &[(String, f64)], params: &PprParams) -> Vec<(&str, f64)> {
         let defaults = PprParams::default();
         let alpha = if params.alpha > 0.0 && params.alpha < 1.0 { params.alpha } else { defaults.alpha };
         let epsilon =
@@ -92,6 +99,7 @@ impl Graph {
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.reset(adjacency.rows());
             let Scratch { residual, estimate, touched, pushed, queue } = scratch;
+            let (residual, estimate) = (&mut residual[..], &mut estimate[..]);
             let mut head = 0;
             for &(row, weight) in &weights {
                 if residual[row] == 0.0 {
@@ -108,10 +116,13 @@ impl Graph {
                 }
             }
 
+            // `queue[..queued]` and `touched[..fresh]` are the lists; the slots after them
+            // are room to write into (see below), grown rarely, never per push.
+            let (mut queued, mut fresh) = (queue.len(), touched.len());
             let mut pushes = 0usize;
-            while let Some(&row) = queue.get(head) {
+            while head < queued {
+                let row = queue[head] as usize;
                 head += 1;
-                let row = row as usize;
                 let mass = residual[row];
                 let degree = f64::from(degrees[row]);
                 if degree == 0.0 {
@@ -136,25 +147,32 @@ impl Graph {
                 estimate[row] += alpha * mass;
                 residual[row] = 0.0;
                 let share = (1.0 - alpha) * mass / degree;
-                for neighbour in adjacency.neighbours(row) {
+                let neighbours = adjacency.neighbours(row);
+                make_room(queue, queued + neighbours.len());
+                make_room(touched, fresh + neighbours.len());
+                // Written without branches: whether a neighbour crosses its threshold or is
+                // touched for the first time is a coin toss to the branch predictor, and
+                // mispredictions cost more than the arithmetic. Each neighbour is written
+                // past a list's end, which moves over it only if the test holds.
+                for neighbour in neighbours {
                     let next = neighbour.row as usize;
                     let before = residual[next];
                     let after = before + share;
                     residual[next] = after;
                     let threshold = epsilon * f64::from(neighbour.degree);
-                    if before < threshold && after >= threshold {
-                        queue.push(neighbour.row);
-                    }
-                    if before == 0.0 && estimate[next] == 0.0 {
-                        touched.push(neighbour.row);
-                    }
+                    queue[queued] = neighbour.row;
+                    queued += usize::from((before < threshold) & (after >= threshold));
+                    touched[fresh] = neighbour.row;
+                    fresh += usize::from((before == 0.0) & (estimate[next] == 0.0));
                 }
             }
+            queue.truncate(queued);
+            touched.truncate(fresh);
 
             let mut ranked: Vec<(u32, f64)> =
                 pushed.iter().map(|&row| (row, estimate[row as usize])).filter(|&(_, mass)| mass > 0.0).collect();
             ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| self.node_id(a.0).cmp(self.node_id(b.0))));
-            ranked.into_iter().map(|(row, mass)| (self.node_id(row).to_string(), mass)).collect()
+            ranked.into_iter().map(|(row, mass)| (self.node_id(row), mass)).collect()
         })
     }
 
@@ -169,13 +187,13 @@ impl Graph {
     /// entity count: a plain sum would favour items tagged with many entities for their
     /// breadth alone, a mean would punish a focused item for one extra off-topic tag;
     /// the square root sits between the two.
-    pub fn rank_items(&self, ppr: &[(String, f64)], top: usize) -> Vec<(String, f64)> {
+    pub fn rank_items(&self, ppr: &[(&str, f64)], top: usize) -> Vec<(String, f64)> {
         let mut sums: HashMap<&str, f64> = HashMap::new();
         for (id, mass) in ppr {
             if !mass.is_finite() || *mass <= 0.0 {
                 continue;
             }
-            let Some(items) = self.ids.get(id.as_str()).and_then(|n| self.entity_items.get(n)) else {
+            let Some(items) = self.ids.get(*id).and_then(|n| self.entity_items.get(n)) else {
                 continue;
             };
             for item in items {

@@ -472,8 +472,8 @@ fn relation_writes_rerank_the_linker_as_a_fresh_build_would() {
 fn pagerank_from_koala_favours_its_neighbourhood() {
     let graph = atlas();
     let ranked = graph.personalized_pagerank(&[("concept:koala".into(), 1.0)], &PprParams::default());
-    let mass: HashMap<&str, f64> = ranked.iter().map(|(id, m)| (id.as_str(), *m)).collect();
-    let top3: Vec<&str> = ranked.iter().take(3).map(|(id, _)| id.as_str()).collect();
+    let mass: HashMap<&str, f64> = ranked.iter().map(|&(id, m)| (id, m)).collect();
+    let top3: Vec<&str> = ranked.iter().take(3).map(|&(id, _)| id).collect();
     assert!(top3.contains(&"concept:koala") && top3.contains(&"concept:phalanger"), "{top3:?}");
     assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1));
     let phalanger = mass["concept:phalanger"];
@@ -545,13 +545,13 @@ fn pagerank_agrees_with_power_iteration() {
     let mut exact: Vec<usize> = (0..n).collect();
     exact.sort_by(|&a, &b| x[b].total_cmp(&x[a]));
     let top_exact: BTreeSet<String> = exact[..10].iter().map(|i| format!("n{i}")).collect();
-    let top_push: BTreeSet<String> = ranked[..10].iter().map(|(id, _)| id.clone()).collect();
+    let top_push: BTreeSet<String> = ranked[..10].iter().map(|(id, _)| id.to_string()).collect();
     assert!(top_exact.intersection(&top_push).count() >= 9);
 
     // A coarse epsilon still finds the right leaders while touching less.
     let coarse =
         graph.personalized_pagerank(&[("n0".into(), 0.7), ("n13".into(), 0.3)], &PprParams { epsilon: 1e-3, ..params });
-    let top_coarse: BTreeSet<String> = coarse.iter().take(3).map(|(id, _)| id.clone()).collect();
+    let top_coarse: BTreeSet<String> = coarse.iter().take(3).map(|(id, _)| id.to_string()).collect();
     let top3: BTreeSet<String> = exact[..3].iter().map(|i| format!("n{i}")).collect();
     assert!(top_coarse.intersection(&top3).count() >= 2);
 }
@@ -567,7 +567,11 @@ fn path_ids(path: &[braid_graph::Fact], from: &str) -> Vec<String> {
 }
 
 fn ppr_ids(graph: &Graph, seed: &str) -> Vec<String> {
-    graph.personalized_pagerank(&[(seed.into(), 1.0)], &PprParams::default()).into_iter().map(|(id, _)| id).collect()
+    graph
+        .personalized_pagerank(&[(seed.into(), 1.0)], &PprParams::default())
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .collect()
 }
 
 /// PageRank and paths walk an adjacency snapshot; every kind of write must make the next
