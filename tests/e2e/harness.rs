@@ -61,7 +61,9 @@ impl Server {
             if let Ok((200, _)) = server.try_request("GET", "/healthz", None, &[]) {
                 return server;
             }
-            assert!(started.elapsed() < Duration::from_secs(240), "server not healthy in time");
+            // A bound against hanging, not a speed check: a debug-build demo on a loaded
+            // 2-core machine took over 240 s once.
+            assert!(started.elapsed() < Duration::from_secs(600), "server not healthy in 600 s");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
