@@ -260,19 +260,14 @@ fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Re
     let base = file.parent().unwrap_or(Path::new("."));
     let name: Arc<str> = file.display().to_string().into();
     let chunks = line_chunks(&text, parse_threads(text.len()));
-    let parts: Vec<(Parsed, IngestReport)> = if chunks.len() == 1 {
-        chunks.iter().map(|&(first, lines)| parse_lines(lines, first, &name, base)).collect()
-    } else {
-        let name = &name;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|&(first, lines)| scope.spawn(move || parse_lines(lines, first, name, base)))
-                .collect();
-            // A parser only fails by panicking, which is a bug: let it surface.
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-        })
-    };
+    let name = &name;
+    // Every chunk, a lone one too, is parsed on a thread of its own: one path for all sizes.
+    let parts: Vec<(Parsed, IngestReport)> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            chunks.iter().map(|&(first, lines)| scope.spawn(move || parse_lines(lines, first, name, base))).collect();
+        // A parser only fails by panicking, which is a bug: let it surface.
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
     for (mut part, part_report) in parts {
         parsed.entities.append(&mut part.entities);
         parsed.relations.append(&mut part.relations);

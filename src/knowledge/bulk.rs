@@ -9,12 +9,10 @@ use crate::error::BraidError;
 use crate::records::Relation;
 
 /// What a bulk relation import did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct BulkOutcome {
     /// Relations new to the graph.
     pub written: usize,
-    /// Relations that were already there.
-    pub unchanged: usize,
     /// Refused relations: their position in the input, and the error a write of that
     /// relation alone gives.
     pub refused: Vec<(usize, BraidError)>,
@@ -36,44 +34,36 @@ impl Braid {
         progress: impl Fn(usize) + Sync,
     ) -> Result<BulkOutcome, BraidError> {
         let _w = self.lock_writer()?;
-        let mut outcome = BulkOutcome::default();
+        let mut refused = Vec::new();
+        // Collected in place: the accepted relations reuse the input's buffer.
         let accepted: Vec<Relation> = {
             let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
             relations
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, r)| match check_relation(&graph, &r) {
-                    Ok(()) => Some(r),
-                    Err(e) => {
-                        outcome.refused.push((i, e));
-                        None
-                    }
-                })
+                .filter_map(|(i, r)| check_relation(&graph, &r).map(|()| r).map_err(|e| refused.push((i, e))).ok())
                 .collect()
         };
         let (to_graph, committed) = mpsc::sync_channel::<Vec<Relation>>(BATCHES_IN_FLIGHT);
-        let (written, unchanged, stored) = std::thread::scope(|scope| {
+        let (written, stored) = std::thread::scope(|scope| {
             let applier = scope.spawn(|| {
-                let (mut written, mut unchanged) = (0, 0);
+                let mut written = 0;
                 for relations in committed {
                     let n = relations.len();
-                    let report = self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations);
-                    written += report.written;
-                    unchanged += report.unchanged;
+                    written +=
+                        self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations).written;
                     progress(n);
                 }
-                (written, unchanged)
+                written
             });
             let stored = commit_batches(self, accepted, batch, &to_graph);
             drop(to_graph);
             // The applier only fails by panicking, which is a bug: let it surface.
-            let (written, unchanged) = applier.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (written, unchanged, stored)
+            let written = applier.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (written, stored)
         });
         stored?;
-        outcome.written = written;
-        outcome.unchanged = unchanged;
-        Ok(outcome)
+        Ok(BulkOutcome { written, refused })
     }
 }
 
