@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use braid::ingest::ingest_paths;
-use braid::{Braid, BraidOptions};
-use braid_router::{QueryRequest, RoutePolicy, RouterConfig};
+use braid_kb::ingest::{NoProgress, ingest_paths};
+use braid_kb::{KnowledgeBase, Options};
+use braid_router::QueryRequest;
 use braid_vector::HashingEmbedder;
 
 fn main() -> Result<()> {
@@ -27,20 +27,13 @@ fn main() -> Result<()> {
         None => vec![atlas.join("entities.jsonl"), atlas.join("relations.jsonl")],
     };
 
-    // 1. A knowledge base in a fresh folder, with the built-in offline embedder.
+    // 1. A knowledge base in a fresh folder, with the built-in offline embedder. Like `braid
+    //    serve`, it checkpoints its vector index in the background and when it is dropped.
     let dir = tempfile::tempdir()?;
-    let braid = Braid::open(BraidOptions {
-        data_dir: dir.path().to_path_buf(),
-        embedder: Arc::new(HashingEmbedder::default()),
-        web: None,
-        router: RouterConfig::default(),
-        policy: RoutePolicy::default(),
-        vectors: None,
-        read_only: false,
-    })?;
+    let kb = KnowledgeBase::open(Options::new(dir.path(), Arc::new(HashingEmbedder::default())))?;
 
     // 2. Import: entities before relations before documents and images, in batches.
-    let report = ingest_paths(&braid, &inputs, false).context("importing")?;
+    let report = ingest_paths(&kb, &inputs, &NoProgress).context("importing")?;
     println!(
         "imported {} entities, {} relations, {} documents, {} images ({} rejected)",
         report.entities,
@@ -51,7 +44,7 @@ fn main() -> Result<()> {
     );
 
     // 3. The plan: which routes, with what probability, and why.
-    let plan = braid.plan(&question)?;
+    let plan = kb.plan(&question)?;
     println!("\n{question}\nprimary route: {:?}", plan.primary);
     for d in &plan.routes {
         println!("  {:<6} p={:.2} selected={} — {}", d.route.as_str(), d.score, d.selected, d.reasons.join("; "));
@@ -59,7 +52,7 @@ fn main() -> Result<()> {
 
     // 4. The answer: fused results with their provenance.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let answer = runtime.block_on(braid.query(&QueryRequest::new(question)))?;
+    let answer = runtime.block_on(kb.query(&QueryRequest::new(question)))?;
     println!("\n{} results in {:.1} ms", answer.results.len(), answer.took_ms);
     for (i, hit) in answer.results.iter().enumerate() {
         let via: Vec<String> = hit.sources.iter().map(|s| format!("{} #{}", s.route, s.rank)).collect();

@@ -40,7 +40,7 @@ pub struct ConfigFile {
     pub server: ServerSection,
 }
 
-/// `[server]`: API keys with scopes, limits and CORS (see [`crate::access`]).
+/// `[server]`: API keys with scopes, limits and CORS (see [`crate::http::access`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
@@ -308,12 +308,29 @@ fn milvus_backend(_: &ConfigFile, _: usize) -> Result<Option<Arc<dyn braid_vecto
     )
 }
 
+/// The options of a knowledge base in `data` with `embedder` and `vectors` (`None`: the
+/// embedded store), the web provider, router settings and policy from `cfg` and the
+/// environment. The rest keeps the defaults of [`braid_kb::Options::new`].
+pub fn kb_options(
+    cfg: &ConfigFile,
+    data: &Path,
+    embedder: Arc<dyn Embedder>,
+    vectors: Option<Arc<dyn braid_vector::VectorBackend>>,
+) -> Result<braid_kb::Options> {
+    let mut options = braid_kb::Options::new(data, embedder);
+    options.web = web_provider(cfg)?;
+    options.router = router_config(cfg);
+    options.policy = braid_router::RoutePolicy::new(policy_weights(cfg)?);
+    options.vectors = vectors;
+    Ok(options)
+}
+
 /// Keys and limits of the HTTP server: `BRAID_API_KEY` (write scope), `BRAID_READ_KEY`
 /// (read scope), the top-level `api_key` and `[[server.keys]]` of the file, and the limits
 /// from `BRAID_RATE_LIMIT`, `BRAID_MAX_CONCURRENCY`, `BRAID_REQUEST_TIMEOUT`,
 /// `BRAID_CORS_ORIGINS` or `[server]`.
-pub fn access(cfg: &ConfigFile) -> Result<crate::access::Access> {
-    use crate::access::{AccessConfig, ApiKey, Scope};
+pub fn access(cfg: &ConfigFile) -> Result<crate::http::access::Access> {
+    use crate::http::access::{AccessConfig, ApiKey, Scope};
     let mut config = AccessConfig::default();
     if let Some(key) = env("BRAID_API_KEY").or(cfg.api_key.clone()) {
         config.keys.push(ApiKey::new("api_key", key, Scope::Write));
@@ -361,8 +378,8 @@ pub fn access(cfg: &ConfigFile) -> Result<crate::access::Access> {
         Some(list) => list.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect(),
         None => server.cors_origins.clone(),
     };
-    crate::access::cors_layer(&config).context("CORS settings")?;
-    crate::access::Access::new(config).context("server access settings")
+    crate::http::access::cors_layer(&config).context("CORS settings")?;
+    crate::http::access::Access::new(config).context("server access settings")
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 
-use crate::error::BraidError;
+use braid_kb::BraidError;
+
+use crate::http::access::{Caller, Scope};
+use crate::http::error::classify;
 use crate::tools::{self, ToolContext};
 
 /// The URI of the status resource.
@@ -48,14 +51,7 @@ fn outcome(result: Result<Value, BraidError>) -> CallToolResult {
 
 /// A tool error: `{"error": {"code", "message", "field"?}}` as text, with `isError: true`.
 fn error_result(e: &BraidError) -> CallToolResult {
-    let code = match e {
-        BraidError::Invalid { .. } => "invalid_request",
-        BraidError::NotFound { .. } => "not_found",
-        BraidError::Unavailable(_) => "unavailable",
-        BraidError::Forbidden(_) => "forbidden",
-        BraidError::ReadOnly => "read_only",
-        _ => "internal",
-    };
+    let (_, code) = classify(e);
     let mut error = json!({"code": code, "message": e.to_string()});
     if let BraidError::Invalid { field, .. } = e {
         error["field"] = json!(field);
@@ -147,9 +143,9 @@ impl ServerHandler for BraidMcp {
         let scope = context
             .extensions
             .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<crate::access::Caller>())
+            .and_then(|parts| parts.extensions.get::<Caller>())
             .map(|caller| caller.scope);
-        if scope == Some(crate::access::Scope::Read) && tools::is_write_tool(&request.name) {
+        if scope == Some(Scope::Read) && tools::is_write_tool(&request.name) {
             let e = BraidError::Forbidden(format!("{} writes; this API key has read scope", request.name));
             return Ok(error_result(&e).into());
         }
@@ -186,15 +182,15 @@ impl ServerHandler for BraidMcp {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri.as_str();
         if uri == STATUS_URI {
-            let braid = self.ctx.braid.clone();
-            let status = tokio::task::spawn_blocking(move || braid.status())
+            let kb = self.ctx.kb.clone();
+            let status = tokio::task::spawn_blocking(move || kb.status())
                 .await
                 .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
                 .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
             return json_resource(uri, &status);
         }
         if let Some(id) = uri.strip_prefix(ENTITY_URI_PREFIX) {
-            return match self.ctx.braid.entity(id) {
+            return match self.ctx.kb.entity(id) {
                 Ok(view) => json_resource(uri, &view),
                 Err(e @ BraidError::NotFound { .. }) => {
                     Err(ErrorData::resource_not_found(e.to_string(), Some(json!({ "uri": uri }))))

@@ -16,9 +16,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use braid_kb::KnowledgeBase;
 use braid_router::{QueryResponse, Route, SourceStatus};
-
-use crate::knowledge::Braid;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -189,8 +188,8 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition, with gauges read from `braid` now.
-    pub fn render(&self, braid: &Braid) -> String {
+    /// The Prometheus text exposition, with gauges read from `kb` now.
+    pub fn render(&self, kb: &KnowledgeBase) -> String {
         let mut out = String::with_capacity(8 << 10);
         let counters = |out: &mut String, name: &str, help: &str, family: &Family<AtomicU64>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -242,7 +241,7 @@ impl Metrics {
             &self.escalations,
         );
 
-        if let Some(web) = braid.web_stats() {
+        if let Some(web) = kb.web_stats() {
             let _ = writeln!(
                 out,
                 "# HELP braid_web_cache_hits_total Web searches answered from the cache.\n# TYPE braid_web_cache_hits_total counter\nbraid_web_cache_hits_total {}",
@@ -269,7 +268,7 @@ impl Metrics {
                 u8::from(web.circuit_open)
             );
         }
-        match braid.status() {
+        match kb.status() {
             Ok(st) => {
                 let _ =
                     writeln!(out, "# HELP braid_records Records in the store of record.\n# TYPE braid_records gauge");
@@ -320,8 +319,8 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
 }
 
 /// `GET /metrics`.
-pub async fn scrape(metrics: Arc<Metrics>, braid: Arc<Braid>) -> Response {
-    let body = tokio::task::spawn_blocking(move || metrics.render(&braid)).await.unwrap_or_else(|e| {
+pub async fn scrape(metrics: Arc<Metrics>, kb: Arc<KnowledgeBase>) -> Response {
+    let body = tokio::task::spawn_blocking(move || metrics.render(&kb)).await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "metrics rendering failed");
         String::new()
     });

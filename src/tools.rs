@@ -1,6 +1,6 @@
 //! Agent tools: the eight operations an agent can call, defined once and served two ways —
 //! as MCP tools ([`crate::mcp`]) and as OpenAI-style function-calling schemas with a JSON
-//! endpoint (`GET /v1/tools`, `POST /v1/tools/{name}`).
+//! endpoint (`GET /v1/tools`, `POST /v1/tools/{name}`, declared in [`crate::api`]).
 //!
 //! Each tool is one typed argument struct (its JSON Schema comes from `schemars`, through the
 //! same generator rmcp uses, so both interfaces publish identical parameters) and one function
@@ -15,10 +15,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use braid_graph::{Direction, NeighborQuery};
+use braid_kb::records::{DocumentRecord, Entity, Relation};
+use braid_kb::{BraidError, KnowledgeBase};
 use braid_router::{Filters, QueryRequest, Route};
 use rmcp::handler::server::common::{schema_for_input, schema_for_type};
 use schemars::JsonSchema;
@@ -26,17 +25,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::BraidError;
-use crate::knowledge::Braid;
+use crate::blocking::run_blocking;
 use crate::metrics::{Metrics, QuerySummary};
-use crate::records::{DocumentRecord, Entity, Relation};
-use crate::server::{ApiError, AppState, JsonBody};
 
 /// What a tool runs against.
 #[derive(Clone)]
 pub struct ToolContext {
     /// The knowledge base.
-    pub braid: Arc<Braid>,
+    pub kb: Arc<KnowledgeBase>,
     /// Where routed queries are counted, when a server runs.
     pub metrics: Option<Arc<Metrics>>,
 }
@@ -258,15 +254,9 @@ fn to_value<T: Serialize>(v: &T) -> Result<Value, BraidError> {
     serde_json::to_value(v).map_err(|e| BraidError::Internal(format!("serialising a tool result: {e}")))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, BraidError> + Send + 'static,
-) -> Result<T, BraidError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| BraidError::Internal(format!("task failed: {e}")))?
-}
-
 /// Routed, fused answer with its plan.
 pub async fn knowledge_query(ctx: &ToolContext, args: KnowledgeQueryArgs) -> Result<Value, BraidError> {
-    let answer = ctx.braid.query(&args).await?;
+    let answer = ctx.kb.query(&args).await?;
     if let Some(m) = &ctx.metrics {
         m.record_query(&QuerySummary::of(&answer));
     }
@@ -287,7 +277,7 @@ pub async fn graph_neighbors(ctx: &ToolContext, args: GraphNeighborsArgs) -> Res
         direction: args.direction,
         limit: args.limit,
     };
-    let found = ctx.braid.neighbors(&args.id, &q)?;
+    let found = ctx.kb.neighbors(&args.id, &q)?;
     let mut v = to_value(&found)?;
     v["id"] = json!(args.id);
     Ok(v)
@@ -300,63 +290,38 @@ pub async fn graph_path(ctx: &ToolContext, args: GraphPathArgs) -> Result<Value,
         .as_deref()
         .map(|r| r.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
     let relations = relations.filter(|r| !r.is_empty());
-    let steps = ctx.braid.path(&args.from, &args.to, relations.as_deref())?;
+    let steps = ctx.kb.path(&args.from, &args.to, relations.as_deref())?;
     Ok(json!({"from": args.from, "to": args.to, "found": steps.is_some(), "steps": steps.unwrap_or_default()}))
 }
 
 /// The vector route alone.
 pub async fn vector_search(ctx: &ToolContext, args: VectorSearchArgs) -> Result<Value, BraidError> {
-    let results = ctx.braid.search_route(Route::Vector, &args.query, args.k, args.filters).await?;
+    let results = ctx.kb.search_route(Route::Vector, &args.query, args.k, args.filters).await?;
     Ok(json!({ "results": results }))
 }
 
 /// The web route alone.
 pub async fn web_search(ctx: &ToolContext, args: WebSearchArgs) -> Result<Value, BraidError> {
-    let results = ctx.braid.search_route(Route::Web, &args.query, args.k, Filters::default()).await?;
+    let results = ctx.kb.search_route(Route::Web, &args.query, args.k, Filters::default()).await?;
     Ok(json!({ "results": results }))
 }
 
 /// Writes one document.
 pub async fn add_document(ctx: &ToolContext, args: AddDocumentArgs) -> Result<Value, BraidError> {
-    let braid = ctx.braid.clone();
-    to_value(&blocking(move || braid.put_documents(vec![args])).await?)
+    let kb = ctx.kb.clone();
+    to_value(&run_blocking(move || kb.put_documents(vec![args])).await?)
 }
 
 /// Writes one entity.
 pub async fn add_entity(ctx: &ToolContext, args: AddEntityArgs) -> Result<Value, BraidError> {
-    let braid = ctx.braid.clone();
-    to_value(&blocking(move || braid.put_entities(vec![args])).await?)
+    let kb = ctx.kb.clone();
+    to_value(&run_blocking(move || kb.put_entities(vec![args])).await?)
 }
 
 /// Writes one relation.
 pub async fn add_relation(ctx: &ToolContext, args: AddRelationArgs) -> Result<Value, BraidError> {
-    let braid = ctx.braid.clone();
-    to_value(&blocking(move || braid.put_relations(vec![args])).await?)
-}
-
-// ----- HTTP -----
-
-/// `GET /tools` and `POST /tools/{name}`, to be nested under `/v1`.
-pub fn routes(metrics: Arc<Metrics>) -> Router<AppState> {
-    Router::new().route("/tools", get(|| async { Json(function_schemas()) })).route(
-        "/tools/{name}",
-        post(move |state: State<AppState>, name: Path<String>, body: JsonBody<Value>| {
-            run_over_http(state, name, body, metrics.clone())
-        }),
-    )
-}
-
-async fn run_over_http(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    JsonBody(args): JsonBody<Value>,
-    metrics: Arc<Metrics>,
-) -> Result<Response, ApiError> {
-    if spec(&name).is_none() {
-        return Err(BraidError::NotFound { what: "tool", id: name }.into());
-    }
-    let ctx = ToolContext { braid: state.braid.clone(), metrics: Some(metrics) };
-    Ok(Json(call(&ctx, &name, args).await?).into_response())
+    let kb = ctx.kb.clone();
+    to_value(&run_blocking(move || kb.put_relations(vec![args])).await?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! - [`introspect`]: query introspection and planning — `Introspector::introspect` with no
 //!   linker and with the atlas graph's linker (2,278 entities), then `RoutePolicy::plan`.
 //! - [`jsonl_record`]: the JSON Lines importer's record parsing — every line through
-//!   `serde_json` and `braid::records::Record::from_value`.
+//!   `serde_json` and `braid_kb::records::Record::from_value`.
 //! - [`request_body`]: the request body parsers of the REST API — `QueryRequest` (then
 //!   `validate`, then planning of valid queries), `{"query"}` route bodies, the write bodies
 //!   (`Entity`, `Relation`, `DocumentRecord`, `ImageRecord`, one object or `{"items": [...]}`)
@@ -15,8 +15,8 @@
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-use braid::records::{DocumentRecord, Entity, ImageRecord, Record, Relation};
 use braid_graph::Graph;
+use braid_kb::records::{DocumentRecord, Entity, ImageRecord, Record, Relation};
 use braid_router::{
     Availability, EntityLinker, Introspector, MAX_K, NoLinker, PolicyWeights, QueryRequest, RoutePolicy,
 };
@@ -32,7 +32,7 @@ pub const TARGETS: &[(&str, Target)] =
     &[("introspect", introspect), ("jsonl_record", jsonl_record), ("request_body", request_body)];
 
 struct Fixture {
-    linker: braid::sources::GraphLinker,
+    linker: braid_kb::sources::GraphLinker,
     policy: RoutePolicy,
 }
 
@@ -45,7 +45,7 @@ fn fixture() -> &'static Fixture {
         let relations = include_str!("../../examples/data/atlas/relations.jsonl");
         graph.import_relations(relations.lines().filter_map(|l| serde_json::from_str::<Relation>(l).ok()));
         Fixture {
-            linker: braid::sources::GraphLinker::new(Arc::new(RwLock::new(graph))),
+            linker: braid_kb::sources::GraphLinker::new(Arc::new(RwLock::new(graph))),
             policy: RoutePolicy::new(PolicyWeights::shipped()),
         }
     })
@@ -110,7 +110,7 @@ pub fn request_body(data: &[u8]) {
         assert!(req.query.len() <= MAX_QUERY_BYTES);
         plan_checked(&req.query, &fixture().linker, req.image.is_some());
         if let Some(b64) = req.image.as_ref().and_then(|i| i.base64.as_deref()) {
-            let _ = braid::knowledge::decode_base64("image.base64", b64);
+            let _ = braid_kb::validate::decode_base64("image.base64", b64);
         }
     }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data)

@@ -153,23 +153,17 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
     Ok(records)
 }
 
-/// Opens a Braid on `data` the way `braid serve` does with no config file: the embedder
-/// from `BRAID_EMBEDDER` (hashing by default), the shipped routing weights, no web
-/// provider, the embedded usearch + tantivy vector store.
-pub fn open_braid(data: &Path) -> Result<braid::Braid, String> {
+/// Opens a knowledge base on `data` the way `braid serve` does with no config file: the
+/// embedder from `BRAID_EMBEDDER` (hashing by default), the shipped routing weights, no web
+/// provider, the embedded usearch + tantivy vector store; no background checkpoints, so
+/// none runs in the middle of a measurement.
+pub fn open_kb(data: &Path) -> Result<braid_kb::KnowledgeBase, String> {
     let cfg = braid::config::ConfigFile::load(None).map_err(|e| format!("config: {e:#}"))?;
     let embedder = braid::config::embedder(&cfg).map_err(|e| format!("embedder: {e:#}"))?;
-    let weights = braid::config::policy_weights(&cfg).map_err(|e| format!("weights: {e:#}"))?;
-    braid::Braid::open(braid::BraidOptions {
-        data_dir: data.to_path_buf(),
-        embedder,
-        web: None,
-        router: braid::config::router_config(&cfg),
-        policy: braid_router::RoutePolicy::new(weights),
-        vectors: None,
-        read_only: false,
-    })
-    .map_err(|e| format!("opening {}: {e}", data.display()))
+    let mut options = braid::config::kb_options(&cfg, data, embedder, None).map_err(|e| format!("options: {e:#}"))?;
+    options.web = None;
+    options.checkpoints = None;
+    braid_kb::KnowledgeBase::open(options).map_err(|e| format!("opening {}: {e}", data.display()))
 }
 
 /// The value after `--name` in `args`, parsed; `default` when absent.

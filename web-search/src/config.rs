@@ -21,12 +21,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
+    /// A SearxNG instance (self-hosted metasearch, JSON API).
     Searxng,
+    /// The Brave Search API.
     Brave,
+    /// The Tavily search API.
     Tavily,
 }
 
 impl ProviderKind {
+    /// The name used in settings (`searxng`, `brave`, `tavily`).
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Searxng => "searxng",
@@ -54,6 +58,7 @@ impl FromStr for ProviderKind {
 /// Everything needed to build a provider. `Debug` never shows the key.
 #[derive(Clone, PartialEq)]
 pub struct ProviderConfig {
+    /// Which backend.
     pub kind: ProviderKind,
     /// Base URL: required for SearxNG, optional override for Brave and Tavily.
     pub url: Option<String>,
@@ -65,6 +70,7 @@ pub struct ProviderConfig {
     pub connect_timeout: Duration,
     /// Largest response body read.
     pub max_body_bytes: usize,
+    /// Retries, circuit breaker, rate limit and cache.
     pub resilience: ResilienceConfig,
 }
 
@@ -97,16 +103,19 @@ impl ProviderConfig {
         }
     }
 
+    /// Sets the base URL.
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
         self
     }
 
+    /// Sets the API key.
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
+    /// Sets the whole-request deadline.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -13,19 +13,31 @@ pub enum WebError {
     Timeout,
     /// The provider answered with an unexpected HTTP status.
     #[error("web provider answered HTTP {status}")]
-    Http { status: u16 },
+    Http {
+        /// The status.
+        status: u16,
+    },
     /// The provider (HTTP 429) or the local rate limiter refused the call.
     #[error("web provider rate limited{}", fmt_retry_after(*.retry_after))]
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        /// When to try again, if the provider said.
+        retry_after: Option<Duration>,
+    },
     /// The circuit breaker is open after repeated failures; the call was not attempted.
     #[error("web provider circuit open; next attempt in {:.1}s", .retry_in.as_secs_f32())]
-    CircuitOpen { retry_in: Duration },
+    CircuitOpen {
+        /// When the next call may go through.
+        retry_in: Duration,
+    },
     /// The provider's answer could not be understood.
     #[error("malformed web provider response: {0}")]
     Malformed(String),
     /// The provider's answer was larger than the body cap.
     #[error("web provider response larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// A redirect or URL pointed somewhere unsafe (private address, non-http scheme, ...).
     #[error("blocked: {0}")]
     Blocked(String),

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebModality {
+    /// A page.
     #[default]
     Text,
+    /// An image.
     Image,
 }
 
@@ -28,6 +30,7 @@ pub struct WebHit {
     /// The engine that found the hit (SearxNG's upstream engine, or the provider name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
+    /// A page or an image.
     #[serde(default)]
     pub modality: WebModality,
     /// Full-size image URL for image hits.

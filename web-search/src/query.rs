@@ -15,9 +15,12 @@ pub const MAX_K: usize = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebCategory {
+    /// Web pages.
     #[default]
     General,
+    /// Images.
     Images,
+    /// News articles.
     News,
 }
 
@@ -40,6 +43,7 @@ pub struct WebQuery {
     /// How many results are wanted (providers may return fewer).
     #[serde(default = "default_k")]
     pub k: usize,
+    /// What kind of results.
     #[serde(default)]
     pub category: WebCategory,
     /// Recency filter: `day`, `week`, `month` or `year` (Brave's `pd`/`pw`/`pm`/`py`
@@ -100,9 +104,13 @@ impl WebQuery {
 /// A recency window understood by every provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Freshness {
+    /// The past day.
     Day,
+    /// The past week.
     Week,
+    /// The past month.
     Month,
+    /// The past year.
     Year,
 }
 

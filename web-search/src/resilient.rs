@@ -22,6 +22,7 @@ use crate::ratelimit::TokenBucket;
 pub struct ResilienceConfig {
     /// Retries after the first attempt (on 429, 5xx, timeouts and transport errors).
     pub max_retries: u32,
+    /// Delays between retries.
     pub backoff: Backoff,
     /// Consecutive failures that open the circuit.
     pub breaker_threshold: u32,
@@ -33,6 +34,7 @@ pub struct ResilienceConfig {
     pub burst: u32,
     /// Cached answers kept; 0 disables the cache.
     pub cache_capacity: usize,
+    /// How long a cached answer is served.
     pub cache_ttl: Duration,
 }
 

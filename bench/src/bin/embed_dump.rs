@@ -16,8 +16,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use braid::records::{DocumentRecord, Entity};
-use braid_bench::{arg, open_braid, read_jsonl};
+use braid_bench::{arg, open_kb, read_jsonl};
+use braid_kb::records::{DocumentRecord, Entity};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -41,7 +41,7 @@ fn run() -> Result<(), String> {
     let atlas: PathBuf = arg(&args, "--atlas", PathBuf::from("examples/data/atlas"))?;
     let texts: PathBuf = arg(&args, "--texts", PathBuf::new())?;
     let out: PathBuf = arg(&args, "--out", PathBuf::from("vectors.jsonl"))?;
-    let braid = open_braid(&data)?;
+    let braid = open_kb(&data)?;
 
     // (id, kind, title, embedded text)
     let mut rows: Vec<(String, &str, String, String)> = Vec::new();

@@ -9,7 +9,7 @@
 //! ingest-bench memory-graph --n 1000000         # the same into braid_graph::Graph alone, live heap
 //! ```
 //!
-//! `ingest` times `braid::ingest::ingest_paths` (what `braid ingest` runs) per file on a fresh
+//! `ingest` times `braid_kb::ingest::ingest_paths` (what `braid ingest` runs) per file on a fresh
 //! data directory: entities, relations, documents, images, in that order, so images can be
 //! enriched from the graph as they are in `braid demo`. The memory modes print the resident
 //! set (`VmRSS`) before and after the load and the delta extrapolated linearly to one million
@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use braid::records::{DocumentRecord, Entity, Relation};
 use braid_bench::heap::{Counting, live_bytes};
-use braid_bench::{Rng, Table, arg, open_braid, peak_rss_mib, rss_mib};
+use braid_bench::{Rng, Table, arg, open_kb, peak_rss_mib, rss_mib};
+use braid_kb::records::{DocumentRecord, Entity, Relation};
 
 /// Counts live Rust heap bytes, so the relations row does not depend on RSS (see `heap`).
 #[global_allocator]
@@ -55,9 +55,10 @@ fn run() -> Result<(), String> {
     }
 }
 
-fn timed_ingest(braid: &braid::Braid, path: &Path) -> Result<(braid::ingest::IngestReport, f64), String> {
+fn timed_ingest(braid: &braid_kb::KnowledgeBase, path: &Path) -> Result<(braid_kb::ingest::IngestReport, f64), String> {
     let start = Instant::now();
-    let report = braid::ingest::ingest_paths(braid, &[path.to_path_buf()], false).map_err(|e| e.to_string())?;
+    let report = braid_kb::ingest::ingest_paths(braid, &[path.to_path_buf()], &braid_kb::ingest::NoProgress)
+        .map_err(|e| e.to_string())?;
     if !report.rejected.is_empty() {
         return Err(format!("{}: {} rejected, first: {}", path.display(), report.rejected.len(), report.rejected[0]));
     }
@@ -67,7 +68,7 @@ fn timed_ingest(braid: &braid::Braid, path: &Path) -> Result<(braid::ingest::Ing
 fn ingest(atlas: &Path, wordnet: Option<&Path>) -> Result<(), String> {
     let mut table = Table::new(["dataset", "file", "records", "seconds", "records/s"]);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let braid = open_braid(dir.path())?;
+    let braid = open_kb(dir.path())?;
     let atlas_files: &[&str] =
         if atlas == Path::new("none") { &[] } else { &["entities", "relations", "documents", "images"] };
     for file in atlas_files {
@@ -84,7 +85,7 @@ fn ingest(atlas: &Path, wordnet: Option<&Path>) -> Result<(), String> {
     drop(braid);
     if let Some(wn) = wordnet {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let braid = open_braid(dir.path())?;
+        let braid = open_kb(dir.path())?;
         for file in ["entities", "relations"] {
             let (r, secs) = timed_ingest(&braid, &wn.join(format!("{file}.jsonl")))?;
             let count = r.entities + r.relations;
@@ -143,7 +144,7 @@ fn memory_vectors(n: usize) -> Result<(), String> {
     let mut rng = Rng::new(9);
     let vocab = vocabulary(&mut rng, 20_000);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let braid = open_braid(dir.path())?;
+    let braid = open_kb(dir.path())?;
     let before = rss_mib();
     let start = Instant::now();
     for batch in 0..n.div_ceil(1000) {
@@ -210,7 +211,7 @@ fn memory_relations(n: usize) -> Result<(), String> {
     let mut rng = Rng::new(9);
     let entities = (n / 5).max(2);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let braid = open_braid(dir.path())?;
+    let braid = open_kb(dir.path())?;
     for batch in 0..entities.div_ceil(5000) {
         let es: Vec<Entity> = (batch * 5000..((batch + 1) * 5000).min(entities))
             .map(|i| Entity::new(format!("e:{i}"), format!("entity {i}"), "thing"))
@@ -218,7 +219,7 @@ fn memory_relations(n: usize) -> Result<(), String> {
         braid.put_entities(es).map_err(|e| e.to_string())?;
     }
     // Readers build the compact adjacency lazily: build it now, so both sides include it.
-    let probe = |braid: &braid::Braid| braid.neighbors("e:0", &Default::default()).map(|_| ());
+    let probe = |braid: &braid_kb::KnowledgeBase| braid.neighbors("e:0", &Default::default()).map(|_| ());
     probe(&braid).map_err(|e| e.to_string())?;
     let heap_before = live_bytes();
     let before = rss_mib();

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use braid_bench::{Stats, Table, arg, fmt_us, open_braid, read_jsonl};
+use braid_bench::{Stats, Table, arg, fmt_us, open_kb, read_jsonl};
 use braid_router::QueryRequest;
 use serde::Deserialize;
 
@@ -56,7 +56,7 @@ fn run() -> Result<(), String> {
         requests.push((b.name.clone(), req));
     }
 
-    let braid = open_braid(&data)?;
+    let braid = open_kb(&data)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
 
     // What each class routes to, once.

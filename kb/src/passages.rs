@@ -11,7 +11,7 @@
 //! concatenation of passage vectors can be cut apart again at start-up.
 //!
 //! ```
-//! use braid::passages::split;
+//! use braid_kb::passages::split;
 //! let short = split("A koala eats eucalyptus.");
 //! assert_eq!(short, vec!["A koala eats eucalyptus.".to_string()]);
 //! let long = "The koala climbs trees. ".repeat(100);

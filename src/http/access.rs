@@ -1,13 +1,15 @@
 //! Who may call the API and how much: API keys with a read or write scope, a token-bucket
 //! rate limit per key (per client address when no keys are set), a concurrency limit and a
-//! request timeout. CORS is configured here too, and is off unless origins are listed.
+//! request timeout, each a layer of its own in front of an endpoint ([`guard`]). What an
+//! endpoint demands is its [`Guard`], declared once in the endpoint table
+//! ([`crate::api`]). CORS is configured here too, and is off unless origins are listed.
 //!
 //! ```
-//! use braid::access::{AccessConfig, ApiKey, Scope};
+//! use braid::http::access::{AccessConfig, ApiKey, Scope};
 //! let mut config = AccessConfig::default();
 //! config.keys.push(ApiKey::new("notebook", "s3cret-read", Scope::Read));
 //! config.rate_per_minute = Some(600);
-//! let access = braid::access::Access::new(config).expect("valid settings");
+//! let access = braid::http::access::Access::new(config).expect("valid settings");
 //! assert!(access.keys_required());
 //! ```
 
@@ -16,15 +18,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::BoxError;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use braid_kb::BraidError;
 use serde::Serialize;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower::timeout::TimeoutLayer;
 
-use crate::error::BraidError;
-use crate::server::ApiError;
+use super::error::ApiError;
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -114,7 +121,7 @@ pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// Idle buckets are dropped when there are more than this many (bounded memory).
 const MAX_BUCKETS: usize = 10_000;
 
-/// The caller, as resolved by [`authorize`]; handlers and MCP tools read it from the
+/// The caller, as resolved by the first of the [`guard`] layers; handlers and MCP tools read it from the
 /// request extensions.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -223,26 +230,69 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether a REST call changes data: deletes, and posts of records or of write tools.
-pub fn is_write(method: &Method, path: &str) -> bool {
-    if method == Method::DELETE {
-        return true;
+/// What an endpoint demands of its caller. Declared once per endpoint in the table of
+/// [`crate::api`]; [`guard`] turns it into layers, and the OpenAPI document into statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Nothing: open even when keys are configured (health, the API's description).
+    Open,
+    /// A key of either scope, when keys are configured.
+    Read,
+    /// A key with write scope: the endpoint changes data.
+    Write,
+    /// A key, with write scope when the tool named in the path writes
+    /// (`POST /v1/tools/{name}`).
+    ToolScope,
+}
+
+impl Guard {
+    /// Whether the endpoint sits behind keys and limits.
+    pub fn is_keyed(self) -> bool {
+        self != Guard::Open
     }
-    if method != Method::POST {
-        return false;
+
+    /// Whether a read key can be refused (403), as the endpoint may write.
+    pub fn may_write(self) -> bool {
+        matches!(self, Guard::Write | Guard::ToolScope)
     }
-    let path = path.strip_prefix("/v1").unwrap_or(path);
-    matches!(path, "/entities" | "/relations" | "/documents" | "/images")
-        || path.strip_prefix("/tools/").is_some_and(crate::tools::is_write_tool)
+}
+
+/// `route` behind the layers its `guard` demands, in this order: the key and its scope,
+/// then the rate limit, then a slot under the concurrency limit, then the handler under
+/// the request timeout. An open route is returned as it is.
+pub fn guard<S: Clone + Send + Sync + 'static>(
+    route: MethodRouter<S>,
+    guard: Guard,
+    access: &Arc<Access>,
+) -> MethodRouter<S> {
+    if !guard.is_keyed() {
+        return route;
+    }
+    let timeout = access.config.request_timeout;
+    // Layers added later run first.
+    let route = route
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |_: BoxError| async move { timed_out(timeout) }))
+                .layer(TimeoutLayer::new(timeout)),
+        )
+        .route_layer(from_fn_with_state(access.clone(), take_slot))
+        .route_layer(from_fn_with_state(access.clone(), rate_limit));
+    let route = match guard {
+        Guard::Write => route.route_layer(from_fn(require_write)),
+        Guard::ToolScope => route.route_layer(from_fn(require_write_for_tool)),
+        Guard::Open | Guard::Read => route,
+    };
+    route.route_layer(from_fn_with_state(access.clone(), authenticate))
 }
 
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
     ApiError::new(status, code, message, None).into_response()
 }
 
-/// Middleware of `/v1`, `/metrics` and `/mcp`: key and scope, then the rate limit, then a
-/// slot under the concurrency limit, then the handler under the timeout.
-pub async fn authorize(State(access): State<Arc<Access>>, mut req: Request, next: Next) -> Response {
+/// The caller: the key's name and scope, or the client address (write scope) when the
+/// server has no keys; 401 with `WWW-Authenticate` for a missing or wrong key.
+async fn authenticate(State(access): State<Arc<Access>>, mut req: Request, next: Next) -> Response {
     let caller = if access.keys_required() {
         let given = req
             .headers()
@@ -264,10 +314,38 @@ pub async fn authorize(State(access): State<Arc<Access>>, mut req: Request, next
         let address = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Caller { identity: address.unwrap_or_else(|| "anonymous".into()), scope: Scope::Write }
     };
-    if caller.scope == Scope::Read && is_write(req.method(), req.uri().path()) {
-        return error(StatusCode::FORBIDDEN, "forbidden", "this API key has read scope; writes need a write key");
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+fn read_scope_refused() -> Response {
+    error(StatusCode::FORBIDDEN, "forbidden", "this API key has read scope; writes need a write key")
+}
+
+fn has_read_scope(req: &Request) -> bool {
+    req.extensions().get::<Caller>().is_some_and(|c| c.scope == Scope::Read)
+}
+
+/// 403 for a caller with read scope.
+async fn require_write(req: Request, next: Next) -> Response {
+    if has_read_scope(&req) {
+        return read_scope_refused();
     }
-    if let Err(wait) = access.take_token(&caller.identity, Instant::now()) {
+    next.run(req).await
+}
+
+/// 403 for a caller with read scope when the tool named in the path writes.
+async fn require_write_for_tool(Path(tool): Path<String>, req: Request, next: Next) -> Response {
+    if has_read_scope(&req) && crate::tools::is_write_tool(&tool) {
+        return read_scope_refused();
+    }
+    next.run(req).await
+}
+
+/// 429 with `Retry-After` once the caller's bucket is empty.
+async fn rate_limit(State(access): State<Arc<Access>>, req: Request, next: Next) -> Response {
+    let identity = req.extensions().get::<Caller>().map_or("anonymous", |c| c.identity.as_str());
+    if let Err(wait) = access.take_token(identity, Instant::now()) {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -280,6 +358,13 @@ pub async fn authorize(State(access): State<Arc<Access>>, mut req: Request, next
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         return r;
     }
+    next.run(req).await
+}
+
+/// A slot under the concurrency limit, waited for up to the queue wait, then 503 with
+/// `Retry-After`. (Tower's concurrency limit waits without bound, which a client cannot
+/// tell from a hang.)
+async fn take_slot(State(access): State<Arc<Access>>, req: Request, next: Next) -> Response {
     let Ok(Ok(_slot)) = tokio::time::timeout(access.config.queue_wait, access.slots.clone().acquire_owned()).await
     else {
         let mut r = error(
@@ -290,17 +375,17 @@ pub async fn authorize(State(access): State<Arc<Access>>, mut req: Request, next
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u64));
         return r;
     };
-    req.extensions_mut().insert(caller);
-    let timeout = access.config.request_timeout;
-    match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(response) => response,
-        // Writes are upserts by id, so a client may retry one that timed out.
-        Err(_) => error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            format!("no response within {:.0} s (request timeout)", timeout.as_secs_f64()),
-        ),
-    }
+    next.run(req).await
+}
+
+/// The answer when the handler did not finish within the request timeout. Writes are
+/// upserts by id, so a client may retry one that timed out.
+fn timed_out(timeout: Duration) -> Response {
+    error(
+        StatusCode::GATEWAY_TIMEOUT,
+        "timeout",
+        format!("no response within {:.0} s (request timeout)", timeout.as_secs_f64()),
+    )
 }
 
 /// The CORS layer for the configured origins, or `None` (no CORS headers) when none are.
@@ -388,18 +473,7 @@ mod tests {
         assert!(Access::new(AccessConfig { request_timeout: Duration::ZERO, ..Default::default() }).is_err());
     }
 
-    #[test]
-    fn writes_are_told_apart_from_reads() {
-        assert!(is_write(&Method::POST, "/v1/documents"));
-        assert!(is_write(&Method::DELETE, "/v1/entities/x"));
-        assert!(is_write(&Method::POST, "/v1/tools/add_entity"));
-        assert!(!is_write(&Method::POST, "/v1/tools/knowledge_query"));
-        assert!(!is_write(&Method::POST, "/v1/query"));
-        assert!(!is_write(&Method::GET, "/v1/documents/x"));
-        assert!(!is_write(&Method::POST, "/v1/search/vector"));
-    }
-
-    /// A router with the middleware in front of a handler that sleeps `?ms=` milliseconds.
+    /// A router with the guards in front of a handler that sleeps `?ms=` milliseconds.
     fn guarded(config: AccessConfig) -> axum::Router {
         use axum::routing::get;
         let access = Arc::new(Access::new(config).expect("valid settings"));
@@ -408,9 +482,8 @@ mod tests {
             "done"
         };
         let router = axum::Router::new()
-            .route("/v1/status", get(sleep))
-            .route("/v1/documents", axum::routing::post(sleep))
-            .route_layer(axum::middleware::from_fn_with_state(access.clone(), authorize));
+            .route("/v1/status", guard(get(sleep), Guard::Read, &access))
+            .route("/v1/documents", guard(axum::routing::post(sleep), Guard::Write, &access));
         match cors_layer(access.config()).expect("valid origins") {
             Some(cors) => router.layer(cors),
             None => router,

@@ -1,10 +1,10 @@
-//! Bulk relation import: the write path of [`Braid::put_relations`], arranged for millions
+//! Bulk relation import: the write path of [`KnowledgeBase::put_relations`], arranged for millions
 //! of records. Every record is checked up front, so a bad one is refused alone, and the
 //! graph applies one committed batch on a second thread while the store commits the next.
 
 use std::sync::mpsc;
 
-use super::{Braid, check_relation};
+use super::KnowledgeBase;
 use crate::error::BraidError;
 use crate::records::Relation;
 
@@ -21,10 +21,10 @@ pub(crate) struct BulkOutcome {
 /// Committed batches waiting for the graph; one more is being committed meanwhile.
 const BATCHES_IN_FLIGHT: usize = 2;
 
-impl Braid {
+impl KnowledgeBase {
     /// Imports `relations` in transactions of `batch`, calling `progress` with the size of
     /// each batch once the graph has it. Every batch is durable before it is visible, as
-    /// with [`Braid::put_relations`]; the writer lock is held throughout, so the endpoint
+    /// with [`KnowledgeBase::put_relations`]; the writer lock is held throughout, so the endpoint
     /// checks made at the start stay true. A fault of the store stops the import, after
     /// the batches already committed have reached the graph.
     pub(crate) fn import_relations_bulk(
@@ -37,11 +37,13 @@ impl Braid {
         let mut refused = Vec::new();
         // Collected in place: the accepted relations reuse the input's buffer.
         let accepted: Vec<Relation> = {
-            let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+            let graph = self.graph_read();
             relations
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, r)| check_relation(&graph, &r).map(|()| r).map_err(|e| refused.push((i, e))).ok())
+                .filter_map(|(i, r)| {
+                    crate::validate::relation(&graph, &r).map(|()| r).map_err(|e| refused.push((i, e))).ok()
+                })
                 .collect()
         };
         let (to_graph, committed) = mpsc::sync_channel::<Vec<Relation>>(BATCHES_IN_FLIGHT);
@@ -50,8 +52,7 @@ impl Braid {
                 let mut written = 0;
                 for relations in committed {
                     let n = relations.len();
-                    written +=
-                        self.graph.write().unwrap_or_else(|e| e.into_inner()).import_relations(relations).written;
+                    written += self.graph_write().import_relations(relations).written;
                     progress(n);
                 }
                 written
@@ -69,7 +70,7 @@ impl Braid {
 
 /// Commits `relations` batch by batch, handing each committed batch to the graph.
 fn commit_batches(
-    braid: &Braid,
+    kb: &KnowledgeBase,
     relations: Vec<Relation>,
     batch: usize,
     to_graph: &mpsc::SyncSender<Vec<Relation>>,
@@ -80,7 +81,7 @@ fn commit_batches(
         if chunk.is_empty() {
             return Ok(());
         }
-        braid.store.write_relations(&chunk)?;
+        kb.store.write_relations(&chunk)?;
         if to_graph.send(chunk).is_err() {
             // The applier is gone only if it panicked; the join reports that.
             return Ok(());

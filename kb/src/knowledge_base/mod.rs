@@ -1,0 +1,228 @@
+//! [`KnowledgeBase`]: the knowledge base behind every interface. It owns the store of record
+//! and the derived indexes (graph, vectors), the embedder, the web provider and the router,
+//! and it is the only place writes go through: validate → commit to the store → apply to
+//! the indexes.
+//!
+//! By what it does: [`open`] (opening and recovery), [`query`] (questions), [`reads`],
+//! [`writes`], [`bulk`] (bulk relation import), [`items`] (what the vector index holds of a
+//! record).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use braid_graph::Graph;
+use braid_router::{Route, RoutePolicy, Router, RouterConfig, Source};
+use braid_vector::{CheckpointInfo, Embedder, VectorBackend, VectorStore};
+use braid_web::WebProvider;
+
+use crate::checkpoint::{
+    CheckpointCallback, CheckpointPolicy, CheckpointTrigger, Checkpointer, Checkpoints, log_report,
+};
+use crate::error::BraidError;
+use crate::status::{EmbedderStatus, RouteStatus, Status};
+use crate::store::Store;
+
+pub(crate) mod bulk;
+pub(crate) mod items;
+mod open;
+mod query;
+mod reads;
+pub(crate) mod writes;
+
+pub use crate::checkpoint::VECTOR_CHECKPOINT_DIR;
+
+/// Largest document text accepted, in bytes.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+/// Largest image accepted, in bytes.
+pub const MAX_IMAGE_BYTES: usize = 16 << 20;
+
+/// How a knowledge base is set up. [`Options::new`] gives the defaults for a data
+/// directory and an embedder; set the public fields to change them.
+pub struct Options {
+    /// The data directory (created if missing).
+    pub data_dir: PathBuf,
+    /// The embedder for documents, images and queries.
+    pub embedder: Arc<dyn Embedder>,
+    /// The web search provider, if one is configured.
+    pub web: Option<Arc<dyn WebProvider>>,
+    /// Router settings (deadlines, fusion).
+    pub router: RouterConfig,
+    /// The routing policy.
+    pub policy: RoutePolicy,
+    /// The vector backend; `None` means the embedded usearch + tantivy store.
+    pub vectors: Option<Arc<dyn VectorBackend>>,
+    /// Serve a memory-mapped view of the embedded index's last checkpoint and refuse
+    /// writes (`braid serve --read-only`): a large index opens in seconds with little RAM.
+    pub read_only: bool,
+    /// Checkpoint the embedded vector index in the background under this policy and on
+    /// [`KnowledgeBase::close`] (`None`: only on request, through
+    /// [`KnowledgeBase::checkpoint_vectors`], as one-shot commands want).
+    pub checkpoints: Option<CheckpointPolicy>,
+    /// Told of every checkpoint written in the background or on close (default: a log line).
+    pub on_checkpoint: Option<CheckpointCallback>,
+    /// Sources that replace the built-in source of their route (one per route), e.g. a
+    /// company search engine as the web route.
+    pub sources: Vec<Arc<dyn Source>>,
+}
+
+impl Options {
+    /// The defaults: the embedded vector store, no web provider, the shipped routing
+    /// policy, background checkpoints under [`CheckpointPolicy::default`].
+    pub fn new(data_dir: impl Into<PathBuf>, embedder: Arc<dyn Embedder>) -> Self {
+        Options {
+            data_dir: data_dir.into(),
+            embedder,
+            web: None,
+            router: RouterConfig::default(),
+            policy: RoutePolicy::default(),
+            vectors: None,
+            read_only: false,
+            checkpoints: Some(CheckpointPolicy::default()),
+            on_checkpoint: None,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// The knowledge base.
+pub struct KnowledgeBase {
+    store: Arc<Store>,
+    graph: Arc<RwLock<Graph>>,
+    vectors: Arc<dyn VectorBackend>,
+    embedder: Arc<dyn Embedder>,
+    router: Router,
+    /// Serialises writes so that the indexes see them in the store's commit order.
+    writer: Mutex<()>,
+    data_dir: PathBuf,
+    /// The web provider, kept for its counters (`/metrics`).
+    web: Option<Arc<dyn WebProvider>>,
+    /// See [`Status::vector_apply_failures`].
+    vector_apply_failures: AtomicU64,
+    /// The embedded vector store, when it is the backend (for its restore report).
+    embedded: Option<Arc<VectorStore>>,
+    read_only: bool,
+    checkpoints: Arc<Checkpoints>,
+    on_checkpoint: CheckpointCallback,
+    /// The background checkpointer; taken (stopped) by [`KnowledgeBase::close`].
+    checkpointer: Mutex<Option<Checkpointer>>,
+}
+
+impl KnowledgeBase {
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The active embedder.
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
+    }
+
+    /// The web provider's cache and failure counters, when a provider is configured.
+    pub fn web_stats(&self) -> Option<braid_web::WebStats> {
+        self.web.as_ref().map(|w| w.stats())
+    }
+
+    /// Counts, embedder and route availability.
+    pub fn status(&self) -> Result<Status, BraidError> {
+        let availability = self.router.availability();
+        Ok(Status {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            counts: self.store.counts()?,
+            // 0 while a remote backend is unreachable (the vector route reports the error).
+            indexed_items: self.vectors.len().unwrap_or_else(|e| {
+                tracing::warn!("vector index size unknown: {e}");
+                0
+            }),
+            embedder: EmbedderStatus {
+                name: self.embedder.name().to_string(),
+                dimension: self.embedder.dimension(),
+                multimodal: self.embedder.is_multimodal(),
+            },
+            vector_backend: self.vectors.name().to_string(),
+            vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),
+            vector_changes_since_checkpoint: self.vectors.changes_since_checkpoint(),
+            read_only: self.read_only,
+            routes: Route::ALL
+                .iter()
+                .map(|&route| RouteStatus {
+                    route,
+                    available: availability.is_available(route),
+                    reason: availability.unavailable[route.index()].clone(),
+                })
+                .collect(),
+            data_dir: self.data_dir.display().to_string(),
+        })
+    }
+
+    /// Writes a checkpoint of the embedded vector index (see [`VECTOR_CHECKPOINT_DIR`]), so
+    /// the next start loads the HNSW graph instead of rebuilding it. `None` when there is
+    /// nothing to save: a remote backend, or a read-only view.
+    pub fn checkpoint_vectors(&self) -> Result<Option<CheckpointInfo>, BraidError> {
+        if self.read_only {
+            return Ok(None);
+        }
+        self.checkpoints.write()
+    }
+
+    /// Vector-index changes since the last checkpoint (0 for remote backends).
+    pub fn vector_changes_since_checkpoint(&self) -> u64 {
+        self.vectors.changes_since_checkpoint()
+    }
+
+    /// Stops the background checkpointer and, when [`Options::checkpoints`] is set, writes a
+    /// checkpoint of what is not in one yet, reporting it to [`Options::on_checkpoint`].
+    /// Dropping the knowledge base does the same; call this to choose when (a server, once
+    /// it stopped taking requests). Idempotent.
+    pub fn close(&self) {
+        let Some(checkpointer) = self.checkpointer.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        drop(checkpointer);
+        if self.checkpoints.changes() > 0 {
+            self.checkpoints.write_and_report(CheckpointTrigger::Close, &self.on_checkpoint);
+        }
+    }
+
+    /// Called when the derived vector index failed AFTER the store of record committed (e.g.
+    /// Milvus is down). The write is acknowledged — the store is the source of truth and the
+    /// record is durable — so the failure is logged and counted instead of returned, and the
+    /// start-up reconciliation or `braid index rebuild` brings the index back in line.
+    fn vector_index_lagged(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.vector_apply_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(backend = self.vectors.name(), "vector index not updated ({what}): {error}");
+    }
+
+    /// Takes the writer lock; a read-only view refuses every write here.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, BraidError> {
+        if self.read_only {
+            return Err(BraidError::ReadOnly);
+        }
+        Ok(self.writer.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn graph_read(&self) -> std::sync::RwLockReadGuard<'_, Graph> {
+        self.graph.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn graph_write(&self) -> std::sync::RwLockWriteGuard<'_, Graph> {
+        self.graph.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for KnowledgeBase {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The report of checkpoints when the options name none.
+fn default_report() -> CheckpointCallback {
+    Arc::new(log_report)
+}

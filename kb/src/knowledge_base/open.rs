@@ -1,0 +1,212 @@
+//! Opening a data directory and recovery: the store of record is read, the derived indexes
+//! (graph, vectors) are rebuilt from it (the vector index from its checkpoint when there is
+//! a usable one), records embedded by another embedder are re-embedded, and the router is
+//! wired to the sources.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+
+use braid_graph::Graph;
+use braid_router::Router;
+use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
+
+use super::items::{document_items, image_item};
+use super::{KnowledgeBase, Options, default_report};
+use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
+use crate::error::BraidError;
+use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::store::{Store, WriteBatch};
+
+impl KnowledgeBase {
+    /// Opens the data directory and rebuilds the derived indexes from the store of record.
+    pub fn open(options: Options) -> Result<KnowledgeBase, BraidError> {
+        std::fs::create_dir_all(&options.data_dir)
+            .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
+        let store = Arc::new(Store::open(&options.data_dir)?);
+        let embedder = options.embedder;
+        let mut embedded = None;
+        let vectors: Arc<dyn VectorBackend> = match options.vectors {
+            Some(_) if options.read_only => {
+                return Err(BraidError::Unavailable(
+                    "read-only serving maps the embedded vector index; it is not available with a remote backend"
+                        .into(),
+                ));
+            }
+            Some(backend) => backend,
+            None => {
+                let store = Arc::new(open_embedded_index(&options.data_dir, embedder.dimension(), options.read_only)?);
+                embedded = Some(store.clone());
+                store
+            }
+        };
+        if vectors.dimension() != embedder.dimension() {
+            return Err(BraidError::invalid(
+                "embedder",
+                format!(
+                    "the vector backend has dimension {} but the embedder '{}' gives {}",
+                    vectors.dimension(),
+                    embedder.name(),
+                    embedder.dimension()
+                ),
+            ));
+        }
+        let graph = Arc::new(RwLock::new(Graph::new()));
+
+        let web = options.web;
+        let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
+            .with_config(options.router)
+            .with_policy(options.policy)
+            .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
+            .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
+            .with_source(Arc::new(WebSource::new(web.clone())))
+            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone())))));
+        for source in options.sources {
+            router = router.with_source(source);
+        }
+
+        let checkpoints = Arc::new(Checkpoints::new(vectors.clone(), &options.data_dir));
+        let on_checkpoint = options.on_checkpoint.unwrap_or_else(default_report);
+        let kb = KnowledgeBase {
+            store,
+            graph,
+            vectors,
+            embedder,
+            router,
+            writer: Mutex::new(()),
+            data_dir: options.data_dir,
+            web,
+            vector_apply_failures: AtomicU64::new(0),
+            embedded,
+            read_only: options.read_only,
+            checkpoints: checkpoints.clone(),
+            on_checkpoint: on_checkpoint.clone(),
+            checkpointer: Mutex::new(None),
+        };
+        kb.rebuild_indexes()?;
+        // Started once the indexes are whole: a checkpoint of a half-rebuilt index would
+        // only be replayed over again.
+        if let Some(policy) = options.checkpoints.filter(|_| !kb.read_only) {
+            *kb.checkpointer.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Checkpointer::start(checkpoints, policy, on_checkpoint)?);
+        }
+        Ok(kb)
+    }
+
+    /// Rebuilds the graph and the vector index from the store; re-embeds items whose stored
+    /// vector came from another embedder (and stores the new vectors).
+    fn rebuild_indexes(&self) -> Result<(), BraidError> {
+        let mut graph = Graph::new();
+        graph.import_entities(self.store.entities()?);
+        graph.import_relations(self.store.relations()?);
+
+        let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
+        let counts = self.store.counts()?;
+        if self.read_only && !same_embedder && counts.documents + counts.images > 0 {
+            return Err(BraidError::Unavailable(format!(
+                "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
+                self.embedder.name()
+            )));
+        }
+        let mut restore = WriteBatch::default();
+        let mut items = Vec::new();
+        for (doc, vector) in self.store.documents()? {
+            // One vector per passage, concatenated (see crate::passages).
+            let passages = crate::passages::split(&doc.text).len();
+            let vector = if same_embedder && vector.len() == passages * self.embedder.dimension() {
+                vector
+            } else {
+                let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
+                restore.documents.push((doc.clone(), v.clone()));
+                v
+            };
+            graph.link_item(&doc.id, &doc.entities);
+            items.extend(document_items(&doc, &vector, self.embedder.dimension()));
+        }
+        for (img, vector) in self.store.images()? {
+            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
+                vector
+            } else {
+                let bytes = self.store.image_bytes(&img.id)?;
+                let v = self.embed_image(&img, bytes.as_deref())?;
+                restore.images.push((img.clone(), bytes, v.clone()));
+                v
+            };
+            graph.link_item(&img.id, &img.depicts);
+            items.push((image_item(&img), vector));
+        }
+        // Reconcile the vector index with the store: upsert every item, then drop ids the
+        // store no longer has (a persistent backend may have missed deletes). An unreachable
+        // remote backend (Milvus down) does not stop start-up: the vector route reports the
+        // outage and `braid index rebuild` (or the next start) catches up.
+        let keep: HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
+        let synced = items
+            .chunks(4096)
+            .try_for_each(|chunk| self.vectors.upsert_batch(chunk.to_vec()).map(drop))
+            .and_then(|()| self.vectors.reconcile(&keep).map(drop));
+        match synced {
+            Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
+            Err(e) if self.read_only => {
+                return Err(BraidError::Unavailable(format!(
+                    "read-only serving needs a current vector checkpoint: {e}"
+                )));
+            }
+            other => other?,
+        }
+        if let Some(store) = &self.embedded {
+            let restored = store.finish_restore()?;
+            if restored.checkpointed > 0 {
+                tracing::info!(
+                    reused = restored.reused,
+                    reindexed = restored.reindexed,
+                    dropped = restored.dropped,
+                    "vector index restored from its checkpoint"
+                );
+            }
+        }
+        if !self.read_only {
+            if !restore.is_empty() {
+                self.store.write(&restore)?;
+            }
+            self.store.set_meta("embedder", self.embedder.name())?;
+        }
+        graph.prepare_linker();
+        *self.graph_write() = graph;
+        Ok(())
+    }
+}
+
+/// The active embedder as the router's [`braid_router::QueryEmbedder`], for exemplar similarity.
+struct EmbedQueries(Arc<dyn Embedder>);
+
+impl braid_router::QueryEmbedder for EmbedQueries {
+    fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        self.0.embed_text(text).ok()
+    }
+}
+
+/// The embedded vector index: restored from its checkpoint when there is a usable one
+/// (start-up then replays the store over it), else empty and rebuilt from the store.
+fn open_embedded_index(data_dir: &Path, dimension: usize, read_only: bool) -> Result<VectorStore, BraidError> {
+    let dir = data_dir.join(VECTOR_CHECKPOINT_DIR);
+    let config = VectorConfig::with_dimension(dimension);
+    let mode = if read_only { OpenMode::View } else { OpenMode::Load };
+    match VectorStore::from_checkpoint(config.clone(), &dir, mode) {
+        Ok(Some(store)) => Ok(store),
+        Ok(None) if read_only => Err(BraidError::Unavailable(format!(
+            "read-only serving maps the vector index checkpoint in {}, and there is none yet: run `braid index \
+             checkpoint` first",
+            dir.display()
+        ))),
+        Err(e) if read_only => {
+            Err(BraidError::Unavailable(format!("read-only serving cannot use the vector index checkpoint: {e}")))
+        }
+        Ok(None) => Ok(VectorStore::in_memory(config)?),
+        Err(e) => {
+            // A checkpoint is only a shortcut: the store of record rebuilds everything.
+            tracing::warn!("ignoring the vector index checkpoint ({e}); rebuilding the index from the store");
+            Ok(VectorStore::in_memory(config)?)
+        }
+    }
+}

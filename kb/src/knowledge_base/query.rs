@@ -1,0 +1,69 @@
+//! Questions: a routed, fused answer; a plan alone; one route run directly.
+
+use std::sync::Arc;
+
+use braid_router::{Filters, Hit, QueryRequest, QueryResponse, Route, RoutePlan, SourceError, SourceRequest};
+
+use super::KnowledgeBase;
+use crate::error::BraidError;
+use crate::media_type::sniff_media_type;
+use crate::validate::decode_base64;
+
+impl KnowledgeBase {
+    /// Answers a routed query.
+    pub async fn query(&self, request: &QueryRequest) -> Result<QueryResponse, BraidError> {
+        request.validate()?;
+        let image = self.query_image(request)?;
+        self.router.query(request, image).await.map_err(|e| match e {
+            braid_router::RouterError::Invalid(i) => i.into(),
+        })
+    }
+
+    /// Plans a query without running it.
+    pub fn plan(&self, query: &str) -> Result<RoutePlan, BraidError> {
+        braid_router::validate_query_text(query, false)?;
+        Ok(self.router.plan(query, false, None).1)
+    }
+
+    /// Runs one route directly.
+    pub async fn search_route(
+        &self,
+        route: Route,
+        query: &str,
+        k: usize,
+        filters: Filters,
+    ) -> Result<Vec<Hit>, BraidError> {
+        braid_router::validate_query_text(query, false)?;
+        braid_router::validate_k(k)?;
+        let features = Arc::new(self.router.features(query, false));
+        let request = SourceRequest { query: query.to_string(), features, k, filters, image: None, ef: None };
+        self.router.search_source(route, request).await.map_err(|e| match e {
+            SourceError::Unavailable(m) => BraidError::Unavailable(m),
+            SourceError::InvalidInput { field, message } => BraidError::invalid(field, message),
+            SourceError::Failed(m) => BraidError::Internal(m),
+        })
+    }
+
+    /// The image attached to a query, checked: only a multimodal embedder can use one.
+    fn query_image(&self, request: &QueryRequest) -> Result<Option<Arc<Vec<u8>>>, BraidError> {
+        let Some(image) = &request.image else { return Ok(None) };
+        if !self.embedder.is_multimodal() {
+            return Err(BraidError::invalid(
+                "image",
+                format!(
+                    "the active embedder '{}' cannot embed images; start Braid with a multimodal embedder (BRAID_EMBEDDER=clip)",
+                    self.embedder.name()
+                ),
+            ));
+        }
+        if image.url.is_some() {
+            return Err(BraidError::invalid(
+                "image.url",
+                "image URLs are not fetched by this version; send the bytes as base64",
+            ));
+        }
+        let bytes = decode_base64("image.base64", image.base64.as_deref().unwrap_or_default())?;
+        sniff_media_type(&bytes).map_err(|m| BraidError::invalid("image.base64", m))?;
+        Ok(Some(Arc::new(bytes)))
+    }
+}

@@ -1,0 +1,60 @@
+//! Reads by id: entities with their relations, neighbourhoods, paths, stored documents and
+//! images.
+
+use braid_graph::{Fact, NeighborQuery, Neighborhood};
+
+use super::KnowledgeBase;
+use crate::error::BraidError;
+use crate::records::{DocumentRecord, ImageRecord};
+use crate::status::EntityView;
+
+impl KnowledgeBase {
+    /// An entity with its relations.
+    pub fn entity(&self, id: &str) -> Result<EntityView, BraidError> {
+        let graph = self.graph_read();
+        let entity = graph.entity(id).cloned().ok_or_else(|| BraidError::NotFound { what: "entity", id: id.into() })?;
+        Ok(EntityView { relations: graph.facts_of(id), items: graph.items_of(id), entity })
+    }
+
+    /// Neighbours of an entity.
+    pub fn neighbors(&self, id: &str, query: &NeighborQuery) -> Result<Neighborhood, BraidError> {
+        let graph = self.graph_read();
+        if !graph.contains(id) {
+            return Err(BraidError::NotFound { what: "entity", id: id.into() });
+        }
+        Ok(graph.neighbors(id, query)?)
+    }
+
+    /// A shortest path between two entities.
+    pub fn path(&self, from: &str, to: &str, relations: Option<&[String]>) -> Result<Option<Vec<Fact>>, BraidError> {
+        let graph = self.graph_read();
+        // "entity (from) 'x' not found": which end is unknown, and its id as given.
+        for (what, id) in [("entity (from)", from), ("entity (to)", to)] {
+            if !graph.contains(id) {
+                return Err(BraidError::NotFound { what, id: id.into() });
+            }
+        }
+        Ok(graph.shortest_path(from, to, relations)?)
+    }
+
+    /// A stored document.
+    pub fn document(&self, id: &str) -> Result<DocumentRecord, BraidError> {
+        self.store.document(id)?.ok_or_else(|| BraidError::NotFound { what: "document", id: id.into() })
+    }
+
+    /// A stored image record.
+    pub fn image(&self, id: &str) -> Result<ImageRecord, BraidError> {
+        self.store.image(id)?.ok_or_else(|| BraidError::NotFound { what: "image", id: id.into() })
+    }
+
+    /// A stored image's bytes and media type.
+    pub fn image_content(&self, id: &str) -> Result<(Vec<u8>, String), BraidError> {
+        let record = self.image(id)?;
+        let bytes = self.store.image_bytes(id)?.ok_or_else(|| BraidError::NotFound {
+            what: "image",
+            id: format!("{id}' has no stored bytes (it was given by URL: {}", record.url.clone().unwrap_or_default()),
+        })?;
+        let media = record.media_type.unwrap_or_else(|| "application/octet-stream".into());
+        Ok((bytes, media))
+    }
+}

@@ -1,0 +1,41 @@
+//! The graph's entity linker, as the router's [`EntityLinker`].
+
+use std::sync::{Arc, RwLock};
+
+use braid_graph::{Graph, LinkMethod};
+use braid_router::{EntityLinker, LinkedEntity};
+
+/// The graph's entity linker, seen by the router.
+pub struct GraphLinker {
+    graph: Arc<RwLock<Graph>>,
+}
+
+impl GraphLinker {
+    /// A linker over `graph`.
+    pub fn new(graph: Arc<RwLock<Graph>>) -> Self {
+        GraphLinker { graph }
+    }
+}
+
+impl EntityLinker for GraphLinker {
+    fn link(&self, text: &str) -> Vec<LinkedEntity> {
+        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
+        graph
+            .link(text)
+            .into_iter()
+            .map(|l| LinkedEntity {
+                id: l.entity_id,
+                name: l.name,
+                kind: l.kind,
+                mention: l.mention,
+                confidence: l.confidence,
+                method: match l.method {
+                    LinkMethod::Exact => "exact",
+                    LinkMethod::Alias => "alias",
+                    LinkMethod::Fuzzy => "fuzzy",
+                }
+                .to_string(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,134 @@
+//! The vector route: hybrid dense + BM25 search over documents and images; a passage hit
+//! stands for its document, and picture queries get the images first.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use braid_router::{Hit, Modality, Route, Source, SourceError, SourceRequest};
+use braid_vector::{Embedder, Filter, SearchMode, SearchRequest, VectorBackend};
+
+use super::hits::item_hit;
+use crate::store::Store;
+
+/// The vector route: hybrid dense + BM25 search over documents and images.
+pub struct VectorSource {
+    vectors: Arc<dyn VectorBackend>,
+    embedder: Arc<dyn Embedder>,
+    store: Arc<Store>,
+}
+
+impl VectorSource {
+    /// A vector source over `vectors`, embedding queries with `embedder`.
+    pub fn new(vectors: Arc<dyn VectorBackend>, embedder: Arc<dyn Embedder>, store: Arc<Store>) -> Self {
+        VectorSource { vectors, embedder, store }
+    }
+}
+
+#[async_trait]
+impl Source for VectorSource {
+    fn route(&self) -> Route {
+        Route::Vector
+    }
+
+    async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
+        let vectors = self.vectors.clone();
+        let embedder = self.embedder.clone();
+        let store = self.store.clone();
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request))
+            .await
+            .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
+    }
+}
+
+fn vector_hits(
+    vectors: &dyn VectorBackend,
+    embedder: &dyn Embedder,
+    store: &Store,
+    request: &SourceRequest,
+) -> Result<Vec<Hit>, SourceError> {
+    let mut filter = Filter {
+        modality: request.filters.modality.map(|m| match m {
+            Modality::Text => braid_vector::Modality::Text,
+            Modality::Image => braid_vector::Modality::Image,
+        }),
+        tags: request.filters.tags.clone(),
+        entities: request.filters.entities.clone(),
+        source: request.filters.source.clone(),
+        ..Filter::default()
+    };
+    if let Some(kind) = &request.filters.kind {
+        match kind.as_str() {
+            // Passages of long documents are documents too.
+            "document" => filter.kinds = vec![kind.clone(), crate::passages::PASSAGE_KIND.into()],
+            "image" => filter.kinds = vec![kind.clone()],
+            // Items are documents and images; an entity type matches none of them.
+            _ => return Ok(Vec::new()),
+        }
+    }
+    let vector = match &request.image {
+        Some(bytes) => {
+            embedder.embed_images(&[bytes.as_slice()]).map_err(|e| SourceError::Failed(e.to_string()))?.pop()
+        }
+        None if request.query.trim().is_empty() => None,
+        // Introspection embedded the query already (for exemplar similarity) with this embedder.
+        None => match &request.features.embedding {
+            Some(v) if v.len() == embedder.dimension() => Some(v.as_ref().clone()),
+            _ => Some(embedder.embed_text(&request.query).map_err(|e| SourceError::Failed(e.to_string()))?),
+        },
+    };
+    // A query that asks for pictures ("pictures of…", "what does X look like") gets the images
+    // that match first, then the rest, unless the caller filtered by modality already.
+    let wants_images =
+        request.filters.modality.is_none() && (!request.features.visual.is_empty() || request.image.is_some());
+    let mut passes = Vec::new();
+    if wants_images {
+        let mut images = filter.clone();
+        images.modality = Some(braid_vector::Modality::Image);
+        passes.push(images);
+    }
+    passes.push(filter);
+    let mut hits: Vec<Hit> = Vec::new();
+    for filter in passes {
+        let before = hits.len();
+        let mut depth = request.k;
+        loop {
+            let search = SearchRequest {
+                text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
+                vector: vector.clone(),
+                k: depth,
+                filter: filter.clone(),
+                mode: SearchMode::Hybrid,
+                ef: request.ef,
+                ..SearchRequest::default()
+            };
+            let found = vectors.search(&search).map_err(|e| match e {
+                braid_vector::VectorError::InvalidInput { field, reason } => {
+                    SourceError::InvalidInput { field: field.to_string(), message: reason }
+                }
+                other => SourceError::Failed(other.to_string()),
+            })?;
+            let saturated = found.len() == depth;
+            hits.truncate(before);
+            for h in found {
+                // A passage stands for its document; the best passage of a document counts.
+                let (id, passage) = if h.kind == crate::passages::PASSAGE_KIND {
+                    let n = h.id.rsplit_once('#').and_then(|(_, n)| n.parse().ok());
+                    (crate::passages::document_of(&h.id), n.map(|n| (n, request.query.as_str())))
+                } else {
+                    (h.id.as_str(), None)
+                };
+                if hits.len() < request.k && !hits.iter().any(|x| x.id == id) {
+                    hits.extend(item_hit(store, id, h.score, passage));
+                }
+            }
+            // Passages of one document fill several places: look deeper until k distinct
+            // results are found or the index has no more.
+            if hits.len() >= request.k || !saturated || depth >= braid_vector::MAX_K {
+                break;
+            }
+            depth = (depth * 2).min(braid_vector::MAX_K);
+        }
+    }
+    Ok(hits)
+}

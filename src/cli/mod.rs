@@ -1,0 +1,93 @@
+//! The `braid` command line, one module per group of commands; this module holds what they
+//! share: opening a knowledge base from the config, the runtime, and how checkpoints and
+//! imports are shown in the terminal.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use braid::config::{self, ConfigFile};
+use braid_kb::{CheckpointPolicy, CheckpointReport, KnowledgeBase, Options};
+use braid_vector::{Embedder, VectorBackend};
+
+pub mod ask;
+pub mod index;
+pub mod ingest;
+pub mod router;
+pub mod serve;
+
+/// `--data` and `--config` of the commands that open a data directory.
+#[derive(clap::Args, Clone)]
+pub struct DataArg {
+    /// Data directory.
+    #[arg(long, env = "BRAID_DATA", default_value = "braid-data")]
+    pub data: PathBuf,
+    /// Config file (TOML).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Whether a knowledge base checkpoints its vector index by itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// A one-shot command: checkpoints only where the command writes one.
+    OneShot,
+    /// A server: in the background and on shutdown, reported on stderr.
+    Server,
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// The knowledge base in `data` with the embedder and vector backend `cfg` chooses.
+pub fn open(data: &Path, cfg: &ConfigFile, lifetime: Lifetime) -> Result<KnowledgeBase> {
+    let embedder = config::embedder(cfg)?;
+    let vectors = config::vector_backend(cfg, embedder.dimension())?;
+    open_with(data, cfg, embedder, vectors, false, lifetime)
+}
+
+/// The knowledge base in `data` with this embedder and vector backend.
+pub fn open_with(
+    data: &Path,
+    cfg: &ConfigFile,
+    embedder: Arc<dyn Embedder>,
+    vectors: Option<Arc<dyn VectorBackend>>,
+    read_only: bool,
+    lifetime: Lifetime,
+) -> Result<KnowledgeBase> {
+    let mut options: Options = config::kb_options(cfg, data, embedder, vectors)?;
+    options.read_only = read_only;
+    options.checkpoints = (lifetime == Lifetime::Server).then(CheckpointPolicy::default);
+    options.on_checkpoint = Some(Arc::new(print_checkpoint));
+    KnowledgeBase::open(options).with_context(|| format!("opening data directory {}", data.display()))
+}
+
+/// Says on stderr that a checkpoint was written (or why not): a failure is not fatal, the
+/// store of record is intact and the next start rebuilds from it.
+pub fn print_checkpoint(report: &CheckpointReport) {
+    print_checkpoint_written(report, &report.trigger.to_string());
+}
+
+/// Like [`print_checkpoint`], with the occasion said in words.
+pub fn print_checkpoint_written(report: &CheckpointReport, when: &str) {
+    match &report.outcome {
+        Ok(Some(info)) => eprintln!(
+            "vector index checkpoint {} written {when}: {} items, {:.1} MB in {:.1}s",
+            info.generation,
+            info.items,
+            info.bytes as f64 / 1e6,
+            report.took.as_secs_f64()
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: the vector index checkpoint failed ({when}): {e}"),
+    }
+}
+
+/// Writes a checkpoint now (after an import) and says so.
+pub fn checkpoint_now(kb: &KnowledgeBase, when: &str) {
+    let started = std::time::Instant::now();
+    let outcome = kb.checkpoint_vectors();
+    let report = CheckpointReport { trigger: braid_kb::CheckpointTrigger::Explicit, outcome, took: started.elapsed() };
+    print_checkpoint_written(&report, when);
+}
