@@ -40,3 +40,80 @@ pub fn find_atlas() -> Option<std::path::PathBuf> {
     ];
     candidates.into_iter().flatten().find(|p| p.join("entities.jsonl").is_file())
 }
+
+#[cfg(test)]
+mod house {
+    //! The walls of the house, checked: the knowledge-base crate takes no HTTP server crate,
+    //! and the modules of this package import each other without a cycle.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    }
+
+    #[test]
+    fn the_knowledge_base_depends_on_no_http_server_crate() {
+        let manifest = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("kb/Cargo.toml"));
+        let deps = manifest.split("[dependencies]").nth(1).unwrap_or_default();
+        let deps = deps.split("\n[").next().unwrap_or_default();
+        for forbidden in ["axum", "tower", "tower-http", "rmcp", "hyper"] {
+            assert!(
+                !deps.lines().any(|l| l.trim_start().starts_with(&format!("{forbidden} "))
+                    || l.trim_start().starts_with(&format!("{forbidden}."))),
+                "kb/Cargo.toml depends on {forbidden}"
+            );
+        }
+    }
+
+    /// Top-level module → the top-level modules its code (not its comments or tests) names.
+    fn module_imports() -> BTreeMap<String, BTreeSet<String>> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut stack = vec![src.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("listing src").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let rel = path.strip_prefix(&src).expect("below src").to_string_lossy().replace('\\', "/");
+                if !rel.ends_with(".rs") || rel == "lib.rs" || rel == "main.rs" || rel.starts_with("cli/") {
+                    continue;
+                }
+                let top = rel.trim_end_matches(".rs").split('/').next().unwrap_or_default().to_string();
+                let text = read(&path);
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                let names = imports.entry(top.clone()).or_default();
+                for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    for part in line.split("crate::").skip(1) {
+                        let name: String =
+                            part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                        if name != top && !name.is_empty() {
+                            names.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+        imports
+    }
+
+    #[test]
+    fn the_modules_of_the_package_import_each_other_without_a_cycle() {
+        let imports = module_imports();
+        assert!(imports.len() >= 8, "{imports:?}");
+        for start in imports.keys() {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&String> = imports[start].iter().collect();
+            while let Some(m) = todo.pop() {
+                assert_ne!(m, start, "{start} reaches itself through its imports: {imports:?}");
+                if seen.insert(m.clone()) {
+                    todo.extend(imports.get(m).into_iter().flatten());
+                }
+            }
+        }
+    }
+}
