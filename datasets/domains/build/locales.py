@@ -59,8 +59,9 @@ def parse(path):
             continue
         if cur is None:
             continue
-        key, _, val = s.partition(" ")
-        val = val.strip()
+        parts = s.split(None, 1)
+        key = parts[0]
+        val = parts[1].strip() if len(parts) > 1 else ""
         if key == "copy":
             cats[cur]["copy"] = val.strip('"')
         else:
@@ -237,7 +238,8 @@ def main():
         documents.append(doc("doc:locale:" + loc, title, " ".join(parts),
                              [lid] + (["language:" + code] if code else []), "glibc locale source " + loc, LICENSE))
     for code, L in sorted(langs.items()):
-        en = sorted(L["en"].items(), key=lambda kv: (-kv[1], kv[0]))
+        # prefer the base name that other variants end with ("German" over "Swiss High German")
+        en = sorted(L["en"].items(), key=lambda kv: (-(kv[1] + sum(c for k, c in L["en"].items() if k != kv[0] and k.endswith(" " + kv[0]))), len(kv[0]), kv[0]))
         nat = sorted(L["native"].items(), key=lambda kv: (-kv[1], kv[0]))
         name = en[0][0] if en else (nat[0][0] if nat else code)
         aliases = [k for k, _ in en[1:]] + [k for k, _ in nat] + sorted(c for c in L["codes"] if c != code) + [code]
