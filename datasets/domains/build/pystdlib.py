@@ -307,7 +307,9 @@ def main():
             if not t:
                 continue
             c = canon(t) or t
-            if "py:" + c in ent_ids and not c.startswith(m + ".") or ("py:" + c in ent_ids and c.rpartition(".")[0] != m):
+            # only classes and functions defined in another module (platform-dependent module aliases such as
+            # os.path are left out)
+            if "py:" + c in ent_ids and c not in trees and c.rpartition(".")[0] != m:
                 relations.append(rel("py:" + m, "re_exports", "py:" + c))
     # resolve deferred raise targets
     exc_ids = {e["id"] for e in entities if e["type"] == "exception"}
