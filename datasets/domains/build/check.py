@@ -14,6 +14,7 @@ compositional.jsonl): JSON shape, route/also values, style/class present, every 
 import collections
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -354,6 +355,18 @@ def check_queries(kb, path, fill, problems, stats):
             f.write("\n".join(out_lines).rstrip("\n") + "\n")
 
 
+def print_stats(stats):
+    """Markdown tables: queries per file by route, class and style."""
+    files = sorted({k[0] for k in stats})
+    for dim, idx in (("route", 1), ("class", 2), ("style", 3)):
+        keys = sorted({k[idx] or "-" for k in stats})
+        print(f"\n| file | " + " | ".join(keys) + " | total |")
+        print("|---" * (len(keys) + 2) + "|")
+        for f in files:
+            row = [sum(v for k, v in stats.items() if k[0] == f and (k[idx] or "-") == key) for key in keys]
+            print(f"| {f} | " + " | ".join(str(x) for x in row) + f" | {sum(row)} |")
+
+
 def main():
     args = sys.argv[1:]
     fill = "--fill" in args
@@ -361,11 +374,32 @@ def main():
     domains = names or sorted(d for d in os.listdir(ROOT)
                               if os.path.isfile(os.path.join(ROOT, d, "entities.jsonl")))
     problems = []
+    warnings = []
     stats = collections.Counter()
     for d in domains:
         kb = KB(os.path.join(ROOT, d))
         problems += [f"{d}: {p}" for p in kb.problems]
         print(f"{d}: {len(kb.ent)} entities, {sum(kb.rel_types.values())} relations ({len(kb.rel_types)} types), {len(kb.docs)} documents")
+        seen_all = {}
+        for f in QUERY_FILES:
+            p = os.path.join(ROOT, d, f)
+            if not os.path.exists(p):
+                continue
+            for n, line in enumerate(open(p, encoding="utf-8"), 1):
+                if not line.strip():
+                    continue
+                try:
+                    words = tuple(re.findall(r"[a-z0-9_.+:/@-]+", json.loads(line)["query"].lower()))
+                except (json.JSONDecodeError, KeyError):
+                    continue
+                for (g, m), other in seen_all.items():
+                    if words == other and g == f:
+                        continue  # reported by the per-file check
+                    if words == other:
+                        problems.append(f"{d}/{f}:{n}: same query as {d}/{g}:{m}")
+                    elif len(words) > 3 and len(set(words) & set(other)) / len(set(words) | set(other)) > 0.85:
+                        warnings.append(f"{d}/{f}:{n} looks like {d}/{g}:{m}")
+                seen_all[(f, n)] = words
         for f in QUERY_FILES:
             p = os.path.join(ROOT, d, f)
             if os.path.exists(p):
@@ -373,16 +407,13 @@ def main():
                 check_queries(kb, p, fill, problems, stats)
                 n = sum(v for k, v in stats.items() if k[0] == os.path.relpath(p, ROOT))
                 print(f"  {f}: {n} queries, {len(problems) - before} problems")
-    # near-duplicate check across all files of a domain
     for p in problems:
         print("PROBLEM", p)
-    print(f"{len(problems)} problems")
+    for w in warnings:
+        print("WARNING near-duplicate:", w)
+    print(f"{len(problems)} problems, {len(warnings)} near-duplicate warnings")
     if "--stats" in args:
-        by = collections.Counter()
-        for (f, route, cls, style), v in sorted(stats.items()):
-            by[(f, route)] += v
-        for k, v in sorted(by.items()):
-            print("  ", k, v)
+        print_stats(stats)
     sys.exit(1 if problems else 0)
 
 
