@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import entity, rel, doc, write_kb, out_dir  # noqa: E402
@@ -135,8 +136,11 @@ def main():
             e["props"]["stable_since"] = sm.group(1)
             vk = version_key(sm.group(1))
             e["props"]["since_minor"] = vk[1] if vk else None
-        e["props"]["unstable"] = "nightly-only experimental API" in page[page.find("main-heading"):page.find("main-heading") + 6000]
-        e["props"]["deprecated"] = '<span class="emoji">👎</span><span>Deprecated' in page[:page.find("main-heading") + 8000]
+        mh = page.find("main-heading")
+        ends = [x for x in (page.find('<details class="toggle top-doc"', mh), page.find("<h2 ", mh)) if x > 0]
+        intro = page[mh:min(ends) if ends else mh + 6000]
+        e["props"]["unstable"] = "nightly-only experimental API" in intro
+        e["props"]["deprecated"] = 'class="stab deprecated"' in intro
         td = re.search(r'<details class="toggle top-doc" open>.*?<div class="docblock">(.*?)</div></details>', page, re.S)
         e["doc"] = first_paragraphs(td.group(1)) if td else ""
         if e["type"] not in PAGE_PREFIX:
@@ -168,7 +172,7 @@ def main():
                     vk = version_key(sv.group(1))
                     props["since_minor"] = vk[1] if vk else None
                 props["unstable"] = "nightly-only experimental API" in info
-                props["deprecated"] = "Deprecated" in info
+                props["deprecated"] = "stab deprecated" in info
                 hm = re.search(r'<h4 class="code-header">(.*?)</h4>', header, re.S)
                 sig = text(hm.group(1)) if hm else ""
                 props["signature"] = sig[:300]
@@ -179,11 +183,23 @@ def main():
                 method_entities[mid] = {"id": mid, "name": name, "type": "method", "full": f"{e['full']}::{name}",
                                         "summary": first_paragraphs(block, 200), "props": props, "doc": first_paragraphs(block, 500)}
                 relations.append(rel(mid, "method_of", iid))
-        # trait implementations
-        body = secs.get("trait-implementations", "")
+        # trait implementations (of types; a trait page's own list concerns dyn Trait)
+        body = secs.get("trait-implementations", "") if e["type"] != "trait" else ""
         for im in re.finditer(r'<section id="impl-([^"]+)" class="impl">.*?<h3 class="code-header">(.*?)</h3>', body, re.S):
             sid, h3 = im.groups()
             tname = re.split(r"%3C|<|-for-", sid, 1)[0]
+            if "-for-" in sid:
+                for_part = urllib.parse.unquote(sid.rsplit("-for-", 1)[1]).replace("+", " ")
+                base_for = re.sub(r"^(?:&(?:'\w+ )?(?:mut )?|\*(?:const|mut) )+", "", for_part)
+                base_for = re.split(r"[<\s-]", base_for, 1)[0]
+                if base_for != e["name"]:
+                    name = e["name"]
+                    ok = (e["type"] == "primitive" and (
+                        (name == "slice" and base_for.startswith("[") and ";" not in base_for)
+                        or (name == "array" and base_for.startswith("[") and ";" in base_for)
+                        or name in ("pointer", "reference", "fn", "tuple", "unit", "never")))
+                    if not ok:
+                        continue  # an impl for another type that merely mentions this one
             negative = h3.lstrip().startswith("impl !") or "&gt; !" in h3[:200]
             for tm in re.finditer(r'<a class="trait" href="[^"]*" title="trait ([^"]+)">([^<]+)</a>', h3):
                 if tm.group(2) == tname:
