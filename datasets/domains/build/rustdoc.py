@@ -114,10 +114,14 @@ def main():
                     continue
                 short = full.rsplit("::", 1)[1]
                 iid = {"primitive": "rs:primitive:" + short, "keyword": "rs:keyword:" + short}.get(kind, "rs:" + full)
+                if cls == "macro":
+                    iid += "!"  # macros share names with modules (vec!, env!, ...)
+                elif cls in ("attr", "derive"):
+                    iid += "#" + cls  # derive macros share names with traits (Debug, Clone, ...)
                 parent = full.rsplit("::", 1)[0]
                 if iid not in entities:
-                    entities[iid] = {"id": iid, "name": full.rsplit("::", 1)[1], "type": kind, "full": full,
-                                     "summary": text(dd or ""), "props": {}, "href": os.path.normpath(os.path.join(os.path.dirname(path), href.split("#")[0]))}
+                    entities[iid] = {"id": iid, "name": full.rsplit("::", 1)[1] + ("!" if cls == "macro" else ""), "type": kind, "full": full,
+                                     "summary": text(dd or ""), "props": ({"macro_kind": cls} if kind == "macro" else {}), "href": os.path.normpath(os.path.join(os.path.dirname(path), href.split("#")[0]))}
                 if parent == mpath and kind not in ("primitive", "keyword"):
                     relations.append(rel(iid, "part_of" if kind == "module" else "defined_in", "rs:" + mpath))
     entities["rs:std"] = {"id": "rs:std", "name": "std", "type": "crate", "full": "std",
