@@ -22,7 +22,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import entity, rel, doc, write_kb, out_dir  # noqa: E402
 
-LICENSE = "MIT OR Apache-2.0 (Rust standard library documentation)"
+LICENSE = "MIT OR Apache-2.0"
 KINDS = {"mod": "module", "struct": "struct", "enum": "enum", "union": "union", "trait": "trait",
          "fn": "function", "macro": "macro", "primitive": "primitive", "type": "type_alias",
          "constant": "constant", "static": "static", "keyword": "keyword", "traitalias": "trait_alias",
@@ -185,7 +185,7 @@ def main():
                 if required is not None:
                     props["required"] = required
                 method_entities[mid] = {"id": mid, "name": name, "type": "method", "full": f"{e['full']}::{name}",
-                                        "summary": first_paragraphs(block, 200), "props": props, "doc": first_paragraphs(block, 500)}
+                                        "summary": first_paragraphs(block, 160), "props": props, "doc": first_paragraphs(block, 400)}
                 relations.append(rel(mid, "method_of", iid))
         # trait implementations (of types; a trait page's own list concerns dyn Trait)
         body = secs.get("trait-implementations", "") if e["type"] != "trait" else ""
@@ -233,12 +233,11 @@ def main():
         if e["type"] in ("primitive", "keyword"):
             aliases = [e["name"]]
         props = {k: v for k, v in e["props"].items() if v is not None}
-        props["path"] = e["full"]
         out_entities.append(entity(iid, e["name"], e["type"], desc or f"{kind_word} {e['full']}", aliases=aliases, props=props))
         d = e.get("doc") or e["summary"]
         if d:
             documents.append(doc("doc:" + iid, f"{e['full']} ({kind_word})", d, [iid],
-                                 f"Rust {version} std documentation (rustdoc)", LICENSE))
+                                 f"rustdoc std {version}", LICENSE))
     schema = [
         {"entity_type": "crate", "label": "crate", "plural": "crates", "aliases": ["library"]},
         {"entity_type": "module", "label": "module", "plural": "modules", "aliases": ["mod", "namespace"]},
