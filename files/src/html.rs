@@ -351,12 +351,14 @@ govern <code>memory</code>.</p><script>track()</script>
     #[test]
     fn body_without_main_drops_header_and_footer() {
         let page = "<html><head><title> Plain   page </title></head><body><header>Site</header>\
-                    <p>Only this.</p><footer>(c)</footer></body></html>";
+                    <nav><a href=\"menu.html\">Menu</a></nav><p>Only this.</p><aside>Ads</aside>\
+                    <footer>(c)</footer></body></html>";
         let resolver = LinkResolver::new("", "p.html");
         let (title, content) = read_html(page, Path::new("p.html"), &resolver);
         assert_eq!(title, "Plain page");
         assert_eq!(content.sections.len(), 1);
         assert_eq!(content.sections[0].text, "Only this.");
         assert!(content.sections[0].heading_path.is_empty());
+        assert!(content.links.is_empty(), "{:?}", content.links);
     }
 }

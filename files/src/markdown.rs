@@ -122,6 +122,11 @@ pub(crate) fn read_markdown(text: &str, path: &Path, resolver: &LinkResolver<'_>
             Event::Html(h) | Event::InlineHtml(h) => {
                 // Inline tags come one at a time (`<a href=…>`, text, `</a>`): only the
                 // references they carry are kept; the text between them is Markdown text.
+                // Most inline tags (`<br>`, `<kbd>`) carry none: skip parsing those.
+                let lower = h.to_ascii_lowercase();
+                if !lower.contains("href") && !lower.contains("src") {
+                    continue;
+                }
                 let fragment = html::read_fragment(&h, resolver);
                 links.extend(fragment.links);
                 images.extend(fragment.images);

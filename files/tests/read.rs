@@ -168,7 +168,7 @@ fn html_keeps_the_main_text_and_drops_boilerplate() {
 <script>var tracking = "TRACKED";</script><style>.x { color: red }</style></head>
 <body><nav id="sidebar"><ol><li><a href="index.html">Home</a></li><li><a href="other.html">Other</a></li></ol></nav>
 <div class="menu"><h1 class="menu-title">Site Name</h1><button>Theme</button></div>
-<main>
+<main><nav class="toc"><a href="#install">Install</a> <a href="other.html">On this site</a></nav>
 <h1 id="guide">The Guide</h1><p>Welcome to   the
 guide.</p>
 <h2 id="install"><a class="header" href="#install">Install</a></h2>
@@ -196,7 +196,9 @@ guide.</p>
     let texts: Vec<&str> = guide.sections().iter().map(|s| s.text.as_str()).collect();
     assert_eq!(texts, ["Welcome to the guide.", "Run the setup.", "one\ntwo", "Read the docs."]);
     let all = texts.join(" ");
-    for boilerplate in ["TRACKED", "color", "Home", "Site Name", "Theme", "Enable JS", "Next chapter", "Copyright"] {
+    for boilerplate in
+        ["TRACKED", "color", "Home", "Site Name", "Theme", "On this site", "Enable JS", "Next chapter", "Copyright"]
+    {
         assert!(!all.contains(boilerplate), "{boilerplate} leaked into {all}");
     }
     let links: Vec<(&LinkTarget, Option<&str>)> =
