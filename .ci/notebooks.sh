@@ -5,9 +5,9 @@
 #   .ci/notebooks.sh            execute into a temp folder (the committed notebooks are untouched)
 #   .ci/notebooks.sh --write    execute in place: refreshes the committed outputs
 #
-# Sets up a venv in target/ci-venv (reused when present), uses target/debug/braid (built if
-# missing), starts `braid demo` and a Cranfield server on free loopback ports in fresh temp
-# data dirs, and stops both on exit. Prints "notebooks: N passed, M failed".
+# Sets up a venv in target/ci-venv (reused when present) with the braid_client package from
+# clients/python, uses target/debug/braid (built if missing), starts `braid demo` and a
+# Cranfield server on free loopback ports in fresh temp data dirs, and stops both on exit. Prints "notebooks: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,9 +36,11 @@ echo "--- python venv ($VENV)"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import requests, matplotlib, numpy, nbclient, nbconvert, ipykernel' 2>/dev/null; then
-  "$VENV/bin/pip" install -q --disable-pip-version-check requests matplotlib numpy nbclient nbconvert ipykernel
+if ! "$VENV/bin/python" -c 'import matplotlib, numpy, nbclient, nbconvert, ipykernel' 2>/dev/null; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check matplotlib numpy nbclient nbconvert ipykernel
 fi
+# The notebooks use the Python client package (clients/python), reinstalled from the work tree.
+"$VENV/bin/pip" install -q --disable-pip-version-check "$ROOT/clients/python"
 export PATH="$VENV/bin:$PATH"
 # Prefer the venv's kernels over any user-level ones, and register python3 there if needed.
 export JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"

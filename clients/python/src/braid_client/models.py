@@ -1,0 +1,640 @@
+"""Typed request and response models of Braid's REST API.
+
+Written by hand to read well, and checked against the server's ``/openapi.json`` by the
+package's drift test (``tests/test_drift.py``): every field of the document is here and
+nothing here is missing from the document, with compatible types and required-ness.
+
+Forward compatibility: every model keeps fields it does not know (``extra="allow"``), so a
+newer server that adds fields never breaks an older client; they are reachable as
+attributes and in ``model.model_extra``. Enumerations in *responses* (a hit's ``kind``, a
+source's ``status``, a route's name) are plain ``str`` for the same reason; the values the
+server sends today are listed in each field's docstring. Enumerations in *requests* are
+``Literal`` types, so a type checker catches a misspelt route before the server does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Counts",
+    "Deleted",
+    "DocumentRecord",
+    "EmbedderStatus",
+    "Entity",
+    "EntityView",
+    "ErrorBody",
+    "ErrorDetail",
+    "Escalation",
+    "Fact",
+    "Filters",
+    "FusedHit",
+    "FusionMethod",
+    "FusionTrace",
+    "GraphPath",
+    "Health",
+    "Hit",
+    "ImageInput",
+    "ImageRecord",
+    "ImageUpload",
+    "LinkedEntity",
+    "Modality",
+    "NeighborDirection",
+    "NeighborEntity",
+    "Neighborhood",
+    "QueryFeatures",
+    "QueryRequest",
+    "QueryResponse",
+    "Relation",
+    "RelationCue",
+    "Route",
+    "RouteDecision",
+    "RoutePlan",
+    "RouteRequest",
+    "RouteResponse",
+    "RouteStatus",
+    "SearchRequest",
+    "SearchResponse",
+    "SourceRank",
+    "SourceReport",
+    "Status",
+    "Tool",
+    "ToolFunction",
+    "Trace",
+    "WriteSummary",
+]
+
+Route = Literal["graph", "vector", "web"]
+"""A knowledge source Braid can route a query to."""
+
+Modality = Literal["text", "image"]
+"""The medium of a hit."""
+
+FusionMethod = Literal["rrf", "relative_score", "dbsf"]
+"""How the results of several routes are fused."""
+
+NeighborDirection = Literal["out", "in", "both"]
+"""Which edges a graph traversal follows."""
+
+
+class BraidModel(BaseModel):
+    """Base of every model: keeps unknown fields, documents fields from their docstrings."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, use_attribute_docstrings=True)
+
+
+# ----- requests -----
+
+
+class Filters(BraidModel):
+    """Narrows every route that can honour it."""
+
+    entities: list[str] | None = None
+    """Only items linked to any of these entity ids."""
+    modality: Modality | None = None
+    """Only text or only image results."""
+    source: str | None = None
+    """Only items from this source."""
+    tags: list[str] | None = None
+    """Only items carrying any of these tags."""
+    type: str | None = None
+    """Only entities of this type (e.g. ``country``)."""
+
+
+class ImageInput(BraidModel):
+    """An image attached to a query: a URL or base64-encoded bytes."""
+
+    base64: str | None = None
+    """The image bytes, base64-encoded."""
+    url: str | None = None
+    """An http(s) URL of the image."""
+
+
+class QueryRequest(BraidModel):
+    """The body of ``POST /v1/query``. Fields left ``None`` take the server's default."""
+
+    query: str
+    """The question or search text."""
+    k: int | None = None
+    """How many results to return (1–1000; server default 10)."""
+    routes: list[Route] | None = None
+    """Force these routes instead of letting the policy choose."""
+    image: ImageInput | None = None
+    """An image to search by (needs a multimodal embedder)."""
+    filters: Filters | None = None
+    """Filters every route honours where it can."""
+    explain: bool | None = None
+    """Include the full decision trace (``QueryResponse.trace``)."""
+    fusion: FusionMethod | None = None
+    """Fusion method (server default: weighted reciprocal rank fusion)."""
+    diversity: float | None = None
+    """Trade relevance for variety, 0–1 (MMR over the hits' words)."""
+    interleave: bool | None = None
+    """Alternate text and image results, keeping each modality's own order."""
+    ef: int | None = None
+    """HNSW search width for the vector route, 1–4096."""
+
+
+class RouteRequest(BraidModel):
+    """The body of ``POST /v1/route``."""
+
+    query: str
+    """The query to plan."""
+
+
+class SearchRequest(BraidModel):
+    """The body of ``POST /v1/search/{route}``."""
+
+    query: str
+    """The query text."""
+    k: int | None = None
+    """How many hits (1–1000; server default 10)."""
+    filters: Filters | None = None
+    """Filters."""
+
+
+class Entity(BraidModel):
+    """A node of the graph, in the import shape (``POST /v1/entities``)."""
+
+    id: str
+    """Stable identifier, e.g. ``country:FRA``."""
+    name: str
+    """Display name, e.g. ``France``; linked in queries."""
+    type: str
+    """Entity type, e.g. ``country``, ``city``, ``concept``."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other names the entity is known by; linked in queries too."""
+    description: str = ""
+    """A sentence or two describing the entity."""
+    props: dict[str, Any] = Field(default_factory=dict)
+    """Anything else (population, coordinates, codes...)."""
+
+
+class Relation(BraidModel):
+    """A typed, directed edge ``source -relation-> target`` (``POST /v1/relations``)."""
+
+    source: str
+    """Id of the source entity."""
+    relation: str
+    """Relation type, e.g. ``borders``, ``capital``, ``is_a``."""
+    target: str
+    """Id of the target entity."""
+    props: dict[str, Any] = Field(default_factory=dict)
+    """Free-form properties of the edge."""
+
+
+class DocumentRecord(BraidModel):
+    """A text document (``POST /v1/documents``, ``GET /v1/documents/{id}``)."""
+
+    id: str
+    """Unique id, e.g. ``doc:enwiki:koala:1``."""
+    text: str
+    """Body text."""
+    title: str = ""
+    """Title."""
+    entities: list[str] = Field(default_factory=list)
+    """Ids of entities the document is about."""
+    source: str | None = None
+    """Where it came from."""
+    license: str | None = None
+    """Its licence."""
+
+
+class ImageUpload(BraidModel):
+    """An image to store (``POST /v1/images``): base64 bytes or a public URL, and its words."""
+
+    id: str
+    """Unique id, e.g. ``img:stamp:koala``."""
+    base64: str | None = None
+    """The image bytes, base64-encoded (PNG, JPEG, GIF, WebP or SVG)."""
+    url: str | None = None
+    """A public http(s) URL of the image (recorded, not fetched)."""
+    caption: str = ""
+    """What the image shows, in words."""
+    depicts: list[str] = Field(default_factory=list)
+    """Ids of entities it depicts."""
+    tags: list[str] = Field(default_factory=list)
+    """Free tags."""
+    source: str | None = None
+    """Where it came from."""
+    license: str | None = None
+    """Its licence."""
+
+
+# ----- responses: service -----
+
+
+class Health(BraidModel):
+    """The answer of ``GET /healthz``."""
+
+    status: str
+    """``ok``."""
+
+
+class Counts(BraidModel):
+    """Record counts in the store of record."""
+
+    entities: int
+    relations: int
+    documents: int
+    images: int
+
+
+class EmbedderStatus(BraidModel):
+    """The active embedder."""
+
+    name: str
+    """Its name, e.g. ``hash-384`` or ``all-MiniLM-L6-v2``."""
+    dimension: int
+    """Vector dimension."""
+    multimodal: bool
+    """Whether it embeds images by their pixels (query by image needs this)."""
+
+
+class RouteStatus(BraidModel):
+    """Whether a route can run."""
+
+    route: str
+    """``graph``, ``vector`` or ``web``."""
+    available: bool
+    """Whether it can run."""
+    reason: str | None = None
+    """Why not, when it cannot."""
+
+
+class Status(BraidModel):
+    """The answer of ``GET /v1/status``."""
+
+    version: str
+    """Braid's version."""
+    counts: Counts
+    """Records in the store of record."""
+    indexed_items: int
+    """Items in the vector index (documents + images)."""
+    embedder: EmbedderStatus
+    """The active embedder."""
+    vector_backend: str
+    """The vector backend, e.g. ``usearch`` or ``milvus``."""
+    vector_apply_failures: int
+    """Vector-index updates that failed after the store of record had committed."""
+    vector_changes_since_checkpoint: int
+    """Vector-index changes not yet in a checkpoint."""
+    read_only: bool
+    """True when the server is a read-only view: writes answer 409 ``read_only``."""
+    routes: list[RouteStatus]
+    """Each route, whether it is available and why not."""
+    data_dir: str
+    """The server's data directory."""
+
+    def route_available(self, route: str) -> bool:
+        """Whether ``route`` is listed as available."""
+        return any(r.route == route and r.available for r in self.routes)
+
+
+# ----- responses: routing and results -----
+
+
+class RouteDecision(BraidModel):
+    """The plan's decision for one route."""
+
+    route: str
+    """``graph``, ``vector`` or ``web``."""
+    score: float
+    """The policy's probability that this route answers the query, in [0, 1]."""
+    selected: bool
+    """Whether the route is executed."""
+    available: bool
+    """Whether the route can run at all (a web route needs a provider)."""
+    reasons: list[str]
+    """Why, in words a person can read."""
+
+
+class RoutePlan(BraidModel):
+    """The routing plan of one query: every route, highest score first."""
+
+    routes: list[RouteDecision]
+    """All routes, highest score first."""
+    primary: str | None = None
+    """The highest-scoring route that is available."""
+
+    @property
+    def selected(self) -> list[str]:
+        """The routes that run, in plan order."""
+        return [r.route for r in self.routes if r.selected]
+
+    def decision(self, route: str) -> RouteDecision | None:
+        """The decision for ``route``, if the plan has one."""
+        return next((r for r in self.routes if r.route == route), None)
+
+
+class RouteResponse(BraidModel):
+    """The answer of ``POST /v1/route``."""
+
+    plan: RoutePlan
+    """The routing plan (nothing was executed)."""
+
+
+class SourceRank(BraidModel):
+    """How one source ranked a fused hit."""
+
+    route: str
+    """The source."""
+    rank: int
+    """1-based rank within that source."""
+    score: float
+    """The source's raw score."""
+    contribution: float
+    """What this source added to the fused score."""
+
+
+class _HitFields(BraidModel):
+    id: str
+    """Stable id: an entity, document or image id, or a canonical URL for web hits."""
+    kind: str
+    """What the hit is: ``entity``, ``document``, ``image`` or ``web``."""
+    modality: str
+    """Its medium: ``text`` or ``image``."""
+    title: str
+    """A display title."""
+    snippet: str = ""
+    """A short text to show (for documents, the passage that matched)."""
+    score: float
+    """Higher is better."""
+    uri: str | None = None
+    """Image path or web URL, when there is one."""
+    thumbnail: str | None = None
+    """A URL path the image bytes can be fetched from (stored images only)."""
+    facts: list[str] = Field(default_factory=list)
+    """Supporting facts as readable triples (``France —borders→ Germany``), for graph answers."""
+
+
+class Hit(_HitFields):
+    """One ranked result from one source (``POST /v1/search/{route}``)."""
+
+
+class FusedHit(_HitFields):
+    """A result after fusion: the hit plus the provenance of every source that returned it."""
+
+    sources: list[SourceRank]
+    """Every source that returned this hit, best first."""
+
+    @property
+    def routes(self) -> list[str]:
+        """The routes that found this hit, best first."""
+        return [s.route for s in self.sources]
+
+    @property
+    def ranks(self) -> dict[str, int]:
+        """Each finding route's 1-based rank of this hit."""
+        return {s.route: s.rank for s in self.sources}
+
+
+class SourceReport(BraidModel):
+    """How one route fared on a query."""
+
+    route: str
+    """The route."""
+    status: str
+    """``ok``, ``timeout``, ``error`` or ``skipped``."""
+    took_ms: float
+    """Wall time spent on it, in milliseconds."""
+    hits: int
+    """How many hits it returned."""
+    error: str | None = None
+    """The error, for ``error`` and ``timeout``."""
+
+
+class LinkedEntity(BraidModel):
+    """An entity mention in the query, linked to a graph entity."""
+
+    id: str
+    name: str
+    type: str
+    mention: str
+    """The text of the query that was linked."""
+    confidence: float
+    """Linking confidence in (0, 1]."""
+    method: str
+    """How it was linked (``exact``, ``alias``, ``fuzzy``)."""
+
+
+class RelationCue(BraidModel):
+    """A phrase in the query that names a graph relation."""
+
+    cue: str
+    """The phrase found, e.g. ``border``."""
+    relation: str
+    """The relation type it maps to, e.g. ``borders``; ``path`` for "how are A and B connected"."""
+    direction: str
+    """Which way to follow it: ``out``, ``in`` or ``both``."""
+
+
+class QueryFeatures(BraidModel):
+    """What introspection found in a query (part of the trace)."""
+
+    query: str
+    normalized: str
+    tokens: int
+    entities: list[LinkedEntity]
+    relations: list[RelationCue]
+    freshness: list[str]
+    visual: list[str]
+    explanatory: list[str]
+    has_image: bool
+    shape: str
+    """``wh``, ``yes_no`` or ``keywords``."""
+    lead: str | None = None
+    unlinked_names: list[str]
+    office_roles: list[str] = Field(default_factory=list)
+    present_tense: bool = False
+    past_tense: bool = False
+    technical: list[str] = Field(default_factory=list)
+    describes_unnamed: bool = False
+    numbers: list[str] = Field(default_factory=list)
+    exemplar_similarity: list[float] | None = None
+    """Standardised similarity to each route's exemplar queries (graph, vector, web)."""
+
+
+class Escalation(BraidModel):
+    """A corrective escalation to one more route after weak evidence."""
+
+    route: str
+    reason: str
+
+
+class FusionTrace(BraidModel):
+    """The fusion arithmetic of a query."""
+
+    method: str
+    """``rrf``, ``relative_score`` or ``dbsf``."""
+    rrf_k: float
+    weights: list[tuple[str, float]]
+    """The weight of each fused route."""
+    results: list[tuple[str, list[SourceRank]]]
+    """Per result id: each source's rank, raw score and contribution."""
+    interleaved: bool = False
+    answers_first: int = 0
+    diversity: float | None = None
+
+
+class Trace(BraidModel):
+    """The full decision record of a query (``explain=True``)."""
+
+    features: QueryFeatures
+    feature_vector: list[tuple[str, float]]
+    """The policy's numeric inputs, by name."""
+    probabilities: list[tuple[str, float]]
+    """Probability per route."""
+    select_threshold: float
+    web_threshold: float
+    escalation: Escalation | None = None
+    fusion: FusionTrace
+
+
+class QueryResponse(BraidModel):
+    """The answer of ``POST /v1/query``: fused results, the plan and per-source reports."""
+
+    query: str
+    """The query as asked."""
+    plan: RoutePlan
+    """The routing plan (after any escalation)."""
+    results: list[FusedHit]
+    """Fused results, best first."""
+    sources: list[SourceReport]
+    """One report per route."""
+    took_ms: float
+    """Total time, in milliseconds."""
+    trace: Trace | None = None
+    """The decision trace, when ``explain`` was asked for."""
+
+
+class SearchResponse(BraidModel):
+    """The answer of ``POST /v1/search/{route}``: that one source's ranked hits."""
+
+    results: list[Hit]
+
+
+# ----- responses: records and the graph -----
+
+
+class WriteSummary(BraidModel):
+    """What a write did."""
+
+    ids: list[str]
+    """Ids written."""
+    written: int
+    """How many records were written."""
+    unchanged: int
+    """How many were already present unchanged (duplicate relations)."""
+
+
+class Deleted(BraidModel):
+    """The answer of a ``DELETE``."""
+
+    deleted: str
+    """The id removed."""
+
+
+class Fact(BraidModel):
+    """A relation resolved to names, ready to show or cite."""
+
+    source: str
+    source_name: str
+    relation: str
+    target: str
+    target_name: str
+
+    def __str__(self) -> str:
+        return f"{self.source_name} —{self.relation}→ {self.target_name}"
+
+
+class EntityView(BraidModel):
+    """An entity with its relations (``GET /v1/entities/{id}``)."""
+
+    entity: Entity
+    relations: list[Fact]
+    """Its relations in both directions."""
+    items: list[str]
+    """Ids of documents and images linked to it."""
+
+
+class ImageRecord(BraidModel):
+    """A stored image record (``GET /v1/images/{id}``)."""
+
+    id: str
+    caption: str
+    depicts: list[str]
+    tags: list[str]
+    path: str | None = None
+    """A file path relative to the imported JSON Lines file."""
+    url: str | None = None
+    """A public URL of the image (recorded, not fetched)."""
+    source: str | None = None
+    license: str | None = None
+    media_type: str | None = None
+    """The media type of the stored bytes."""
+    indexed_text: str = ""
+    """The text the image is indexed by: caption, tags and the names of what it depicts."""
+
+
+class NeighborEntity(BraidModel):
+    """An entity reached by a traversal."""
+
+    id: str
+    name: str
+    type: str
+    depth: int
+    """Hops from the centre."""
+
+
+class Neighborhood(BraidModel):
+    """The answer of ``GET /v1/entities/{id}/neighbors``."""
+
+    center: str
+    entities: list[NeighborEntity]
+    """Entities reached, breadth-first; the centre is not included."""
+    facts: list[Fact]
+    """The relations traversed."""
+
+
+class GraphPath(BraidModel):
+    """The answer of ``GET /v1/graph/path``."""
+
+    from_: str = Field(alias="from")
+    to: str
+    found: bool
+    """False when there is no path."""
+    steps: list[Fact]
+
+
+class ToolFunction(BraidModel):
+    """An OpenAI-style function definition."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    """The JSON Schema of the arguments."""
+
+
+class Tool(BraidModel):
+    """One entry of ``GET /v1/tools``."""
+
+    type: str
+    """``function``."""
+    function: ToolFunction
+
+
+class ErrorDetail(BraidModel):
+    """The ``error`` object of an error answer."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BraidModel):
+    """An error answer: ``{"error": {"code", "message", "field"}}``."""
+
+    error: ErrorDetail
