@@ -48,8 +48,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#![warn(missing_docs)]
-
 mod error;
 mod frontmatter;
 mod hash;
