@@ -83,6 +83,7 @@ mod model_files;
 mod postings;
 mod search;
 mod store;
+mod validate;
 
 #[cfg(feature = "milvus")]
 pub use crate::milvus::{DEFAULT_COLLECTION_PREFIX, DEFAULT_MILVUS_URI, MilvusBackend, MilvusConfig};
@@ -103,4 +104,5 @@ pub use model_files::hub_cache_dir;
 pub use search::{
     DEFAULT_RRF_K, DensePlan, MAX_EF, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
 };
-pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};
+pub use store::{IndexCounts, VectorStore};
+pub use validate::MAX_KEYWORD_BYTES;

@@ -45,7 +45,7 @@ use crate::fusion::reciprocal_rank_fusion;
 use crate::item::{Item, Modality};
 use crate::lexical::english_analyzer;
 use crate::search::{SearchMode, SearchRequest, VectorHit};
-use crate::store::MAX_KEYWORD_BYTES;
+use crate::validate::{MAX_KEYWORD_BYTES, validate_item, validate_vector};
 
 /// The URI Braid connects to when none is configured.
 pub const DEFAULT_MILVUS_URI: &str = "http://127.0.0.1:19530";
@@ -400,19 +400,6 @@ impl MilvusBackend {
     fn query_terms(&self, text: &str) -> Vec<String> {
         let mut seen = HashSet::new();
         self.analyze(text).into_iter().filter(|t| seen.insert(t.clone())).take(256).collect()
-    }
-
-    fn validate_vector(&self, vector: &[f32]) -> Result<(), VectorError> {
-        if vector.len() != self.config.dimension {
-            return Err(VectorError::Dimension { expected: self.config.dimension, got: vector.len() });
-        }
-        if let Some(index) = vector.iter().position(|x| !x.is_finite()) {
-            return Err(VectorError::NonFinite { index });
-        }
-        if self.config.metric == Metric::Cos && vector.iter().all(|&x| x == 0.0) {
-            return Err(VectorError::ZeroVector);
-        }
-        Ok(())
     }
 
     fn row(&self, item: &Item, vector: &[f32]) -> serde_json::Value {
@@ -884,7 +871,8 @@ impl VectorBackend for MilvusBackend {
         // Validate everything first: bad input writes nothing.
         for (item, vector) in &batch {
             validate_item(item)?;
-            self.validate_vector(vector)?;
+            validate_lists(item)?;
+            validate_vector(vector, self.config.dimension, self.config.metric)?;
         }
         if batch.is_empty() {
             return Ok(0);
@@ -947,7 +935,7 @@ impl VectorBackend for MilvusBackend {
     fn search(&self, request: &SearchRequest) -> Result<Vec<VectorHit>, VectorError> {
         let (use_dense, use_lexical) = request.sides()?;
         if let Some(vector) = &request.vector {
-            self.validate_vector(vector)?;
+            validate_vector(vector, self.config.dimension, self.config.metric)?;
         }
         let text = request.text.as_deref().filter(|t| !t.trim().is_empty());
         let vector = request.vector.clone();
@@ -1108,23 +1096,9 @@ fn fuse(mode: SearchMode, dense: Vec<Ranked>, lexical: Vec<Ranked>, rrf_k: f32, 
     }
 }
 
-fn validate_item(item: &Item) -> Result<(), VectorError> {
-    if item.id.trim().is_empty() {
-        return Err(VectorError::invalid("id", "must not be empty"));
-    }
-    let too_long = |s: &str| s.len() > MAX_KEYWORD_BYTES;
-    let checks: [(&'static str, bool); 5] = [
-        ("id", too_long(&item.id)),
-        ("kind", too_long(&item.kind)),
-        ("tags", item.tags.iter().any(|t| too_long(t))),
-        ("entities", item.entities.iter().any(|e| too_long(e))),
-        ("source", item.source.as_deref().is_some_and(too_long)),
-    ];
-    for (field, bad) in checks {
-        if bad {
-            return Err(VectorError::invalid(field, format!("values are limited to {MAX_KEYWORD_BYTES} bytes")));
-        }
-    }
+/// What the collection cannot hold beyond the checks every backend makes
+/// ([`validate_item`]): more list values than an ARRAY field takes.
+fn validate_lists(item: &Item) -> Result<(), VectorError> {
     for (field, n) in [("tags", item.tags.len()), ("entities", item.entities.len())] {
         if n > MAX_ARRAY_ELEMENTS {
             return Err(VectorError::invalid(field, format!("Milvus holds at most {MAX_ARRAY_ELEMENTS} values")));
