@@ -76,6 +76,7 @@ mod hashing;
 mod http_embedder;
 mod item;
 mod lexical;
+mod local_model;
 #[cfg(feature = "milvus")]
 mod milvus;
 mod minilm;
