@@ -26,7 +26,7 @@ use crate::error::VectorError;
 const MAGIC: &[u8] = b"BRAIDKEYS1";
 const CURRENT: &str = "CURRENT";
 /// Ids are at most `MAX_KEYWORD_BYTES` long; anything longer in a file is damage.
-const MAX_ID_BYTES: usize = crate::store::MAX_KEYWORD_BYTES;
+const MAX_ID_BYTES: usize = crate::validate::MAX_KEYWORD_BYTES;
 
 /// What a checkpoint holds, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,15 +20,15 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::{Device, IndexOp, Module, Tensor};
 use candle_transformers::models::clip::text_model::{Activation, ClipTextConfig, ClipTextTransformer};
 use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
 use serde::Deserialize;
-use tokenizers::Tokenizer;
+use tokenizers::Encoding;
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, embed_in_batches};
 use crate::error::EmbedError;
+use crate::local_model::{ModelTokenizer, candle_error, mmap_weights, unit_rows};
 use crate::model_files::{ModelDir, hub_snapshot};
 
 /// The hub repository of the default CLIP model.
@@ -178,10 +178,8 @@ pub struct ClipEmbedder {
     vision: ClipVisionTransformer,
     text_projection: candle_nn::Linear,
     visual_projection: candle_nn::Linear,
-    tokenizer: Tokenizer,
+    tokenizer: ModelTokenizer,
     preprocess: ClipPreprocess,
-    max_tokens: usize,
-    pad_id: u32,
     device: Device,
     dimension: usize,
     name: String,
@@ -194,10 +192,6 @@ impl std::fmt::Debug for ClipEmbedder {
             .field("preprocess", &self.preprocess)
             .finish_non_exhaustive()
     }
-}
-
-fn backend(context: &str) -> impl Fn(candle_core::Error) -> EmbedError + '_ {
-    move |e| EmbedError::Backend(format!("{context}: {e}"))
 }
 
 fn activation(name: Option<&str>) -> Result<Activation, EmbedError> {
@@ -274,12 +268,7 @@ impl ClipEmbedder {
     }
 
     fn load(dir: ModelDir) -> Result<Self, EmbedError> {
-        let hf: HfClipConfig = match dir.optional_json("config.json")? {
-            Some(v) => serde_json::from_value(v).map_err(|e| {
-                EmbedError::Backend(format!("{} is not a CLIP config: {e}", dir.file("config.json").display()))
-            })?,
-            None => HfClipConfig::default(),
-        };
+        let hf: HfClipConfig = dir.optional_config("config.json", "a CLIP config")?.unwrap_or_default();
         let (text_cfg, vision_cfg) = candle_configs(&hf)?;
         let preprocess = match dir.optional_json("preprocessor_config.json")? {
             Some(v) => ClipPreprocess::for_image_size(vision_cfg.image_size).overlay(&v),
@@ -292,19 +281,10 @@ impl ClipEmbedder {
             )));
         }
 
-        let mut tokenizer = Tokenizer::from_file(dir.file("tokenizer.json"))
-            .map_err(|e| EmbedError::Backend(format!("loading {}: {e}", dir.file("tokenizer.json").display())))?;
-        let max_tokens = text_cfg.max_position_embeddings;
-        let pad_id = tokenizer.get_padding().map_or(0, |p| p.pad_id);
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(tokenizers::TruncationParams { max_length: max_tokens, ..Default::default() }))
-            .map_err(|e| EmbedError::Backend(format!("configuring truncation: {e}")))?;
+        let tokenizer = ModelTokenizer::load(&dir, text_cfg.max_position_embeddings, |_| 0)?;
 
         let device = Device::Cpu;
-        // SAFETY: read-only memory map of the weights; see `MiniLmEmbedder::from_dir`.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.file("model.safetensors")], DType::F32, &device) }
-            .map_err(backend("mapping model.safetensors"))?;
+        let vb = mmap_weights(&dir, &device)?;
         // Without these two tensors candle would silently draw random ones.
         for name in ["vision_model.embeddings.class_embedding", "text_projection.weight", "visual_projection.weight"] {
             if !vb.contains_tensor(name) {
@@ -322,7 +302,8 @@ impl ClipEmbedder {
                 candle_nn::linear_no_bias(vision_cfg.embed_dim, vision_cfg.projection_dim, vb.pp("visual_projection"))?;
             Ok((text, vision, text_projection, visual_projection))
         };
-        let (text, vision, text_projection, visual_projection) = load().map_err(backend("loading the CLIP weights"))?;
+        let (text, vision, text_projection, visual_projection) =
+            load().map_err(candle_error("loading the CLIP weights"))?;
         let dimension = text_cfg.projection_dim;
         Ok(ClipEmbedder {
             text,
@@ -331,8 +312,6 @@ impl ClipEmbedder {
             visual_projection,
             tokenizer,
             preprocess,
-            max_tokens,
-            pad_id,
             device,
             dimension,
             name: format!("clip-{dimension}"),
@@ -344,14 +323,8 @@ impl ClipEmbedder {
         &self.preprocess
     }
 
-    fn text_batch(&self, encodings: &[tokenizers::Encoding]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let rows = encodings.len();
-        let width = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(1).max(1);
-        let mut ids = vec![self.pad_id; rows * width];
-        for (r, e) in encodings.iter().enumerate() {
-            ids[r * width..r * width + e.get_ids().len()].copy_from_slice(e.get_ids());
-        }
-        let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
+    fn text_batch(&self, encodings: &[Encoding]) -> candle_core::Result<Vec<Vec<f32>>> {
+        let ids = self.tokenizer.pad(encodings).ids(&self.device)?;
         // The mask is causal, so padding after a text never changes its states.
         let states = self.text.forward_with_mask(&ids, usize::MAX)?; // (rows, width, hidden)
         let pooled = encodings
@@ -364,11 +337,6 @@ impl ClipEmbedder {
     }
 }
 
-fn unit_rows(features: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
-    let norm = features.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
-    features.broadcast_div(&norm)?.to_vec2::<f32>()
-}
-
 impl Embedder for ClipEmbedder {
     fn name(&self) -> &str {
         &self.name
@@ -379,19 +347,13 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        crate::embed::reject_blank(texts)?;
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            let encodings = self
-                .tokenizer
-                .encode_batch_fast(chunk.to_vec(), true)
-                .map_err(|e| EmbedError::Backend(format!("tokenizing: {e}")))?;
-            if encodings.iter().any(|e| e.get_ids().len() > self.max_tokens) {
+        embed_in_batches(texts, BATCH, |chunk| {
+            let encodings = self.tokenizer.encode(chunk)?;
+            if encodings.iter().any(|e| e.get_ids().len() > self.tokenizer.max_tokens()) {
                 return Err(EmbedError::Backend("tokenizer ignored truncation".into()));
             }
-            out.extend(self.text_batch(&encodings).map_err(backend("running the CLIP text tower"))?);
-        }
-        Ok(out)
+            self.text_batch(&encodings).map_err(candle_error("running the CLIP text tower"))
+        })
     }
 
     fn is_multimodal(&self) -> bool {
@@ -419,7 +381,7 @@ impl Embedder for ClipEmbedder {
                 let features = self.vision.forward(&x)?.apply(&self.visual_projection)?;
                 unit_rows(&features)
             };
-            out.extend(run().map_err(backend("running the CLIP image tower"))?);
+            out.extend(run().map_err(candle_error("running the CLIP image tower"))?);
         }
         Ok(out)
     }

@@ -49,3 +49,24 @@ pub(crate) fn reject_blank(texts: &[&str]) -> Result<(), EmbedError> {
         None => Ok(()),
     }
 }
+
+/// Embeds `texts` batch by batch, in input order: blank texts are refused first (see
+/// [`reject_blank`]), then `embed` gets at most `batch_size` texts at a time and the vectors
+/// it returns are concatenated.
+pub(crate) fn embed_in_batches(
+    texts: &[&str],
+    batch_size: usize,
+    mut embed: impl FnMut(&[&str]) -> Result<Vec<Vec<f32>>, EmbedError>,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    reject_blank(texts)?;
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(batch_size) {
+        out.extend(embed(chunk)?);
+    }
+    Ok(out)
+}
+
+/// The Euclidean length of a vector, which embedders scale their vectors by to make them unit.
+pub(crate) fn l2_norm(vector: &[f32]) -> f32 {
+    vector.iter().map(|x| x * x).sum::<f32>().sqrt()
+}

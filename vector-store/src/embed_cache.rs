@@ -22,7 +22,7 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, l2_norm};
 use crate::error::EmbedError;
 
 const MAGIC: &[u8; 8] = b"BRAIDEMB";
@@ -232,7 +232,7 @@ fn parse_header<'a>(path: &Path, bytes: &'a [u8]) -> Result<(CacheHeader, &'a [u
 
 /// f16 rounding moves a unit vector's norm by ~1e-4; put unit vectors back on the sphere.
 fn renormalize(vector: &mut [f32]) {
-    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let norm = l2_norm(vector);
     if (norm - 1.0).abs() < 0.01 {
         vector.iter_mut().for_each(|x| *x /= norm);
     }

@@ -22,7 +22,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, l2_norm, reject_blank};
 use crate::error::EmbedError;
 
 /// The default dimension, the same as MiniLM's so that configurations are interchangeable.
@@ -89,7 +89,7 @@ impl HashingEmbedder {
             let sign = if hash >> 63 == 1 { -1.0 } else { 1.0 };
             vector[bucket] += sign * damped;
         }
-        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let norm = l2_norm(&vector);
         if norm > 0.0 && norm.is_finite() {
             vector.iter_mut().for_each(|x| *x /= norm);
         } else {
@@ -116,16 +116,9 @@ impl Embedder for HashingEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        texts
-            .iter()
-            .enumerate()
-            .map(|(index, text)| {
-                self.embed(text).map_err(|e| match e {
-                    EmbedError::Empty { .. } => EmbedError::Empty { index },
-                    other => other,
-                })
-            })
-            .collect()
+        // Only blank text has no feature at all, so past this `embed` cannot fail.
+        reject_blank(texts)?;
+        texts.iter().map(|text| self.embed(text)).collect()
     }
 }
 

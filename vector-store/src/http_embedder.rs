@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, embed_in_batches, l2_norm};
 use crate::error::EmbedError;
 
 /// Settings of an [`HttpEmbedder`].
@@ -283,7 +283,7 @@ impl HttpEmbedder {
             if v.iter().any(|x| !x.is_finite()) {
                 return Err(bad(format!("embedding {index} holds a non-finite number")));
             }
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let norm = l2_norm(&v);
             if norm == 0.0 {
                 return Err(bad(format!("embedding {index} is the zero vector")));
             }
@@ -310,12 +310,7 @@ impl Embedder for HttpEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        crate::embed::reject_blank(texts)?;
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(self.batch_size) {
-            out.extend(self.request(chunk)?);
-        }
-        Ok(out)
+        embed_in_batches(texts, self.batch_size, |chunk| self.request(chunk))
     }
 }
 

@@ -62,6 +62,8 @@
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
+#![warn(missing_docs)]
+
 mod backend;
 mod checkpoint;
 mod clip;
@@ -76,6 +78,7 @@ mod hashing;
 mod http_embedder;
 mod item;
 mod lexical;
+mod local_model;
 #[cfg(feature = "milvus")]
 mod milvus;
 mod minilm;
@@ -83,6 +86,7 @@ mod model_files;
 mod postings;
 mod search;
 mod store;
+mod validate;
 
 #[cfg(feature = "milvus")]
 pub use crate::milvus::{DEFAULT_COLLECTION_PREFIX, DEFAULT_MILVUS_URI, MilvusBackend, MilvusConfig};
@@ -103,4 +107,5 @@ pub use model_files::hub_cache_dir;
 pub use search::{
     DEFAULT_RRF_K, DensePlan, MAX_EF, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
 };
-pub use store::{IndexCounts, MAX_KEYWORD_BYTES, VectorStore};
+pub use store::{IndexCounts, VectorStore};
+pub use validate::MAX_KEYWORD_BYTES;

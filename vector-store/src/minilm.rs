@@ -24,14 +24,14 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::{DType, Device};
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
-use tokenizers::Tokenizer;
+use tokenizers::Encoding;
 
-use crate::embed::Embedder;
+use crate::embed::{Embedder, reject_blank};
 use crate::error::EmbedError;
-use crate::model_files::{ModelDir, hub_snapshot};
+use crate::local_model::{ModelTokenizer, candle_error, mmap_weights, unit_rows};
+use crate::model_files::{ModelDir, fingerprint, hub_snapshot};
 
 /// The hub repository of the default sentence-transformers model.
 pub const MINILM_HUB_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
@@ -47,10 +47,8 @@ const REQUIRED_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenize
 /// A BERT sentence embedder with mean pooling (see the module docs).
 pub struct MiniLmEmbedder {
     model: BertModel,
-    tokenizer: Tokenizer,
+    tokenizer: ModelTokenizer,
     device: Device,
-    pad_id: u32,
-    max_tokens: usize,
     dimension: usize,
     batch_size: usize,
     name: String,
@@ -63,14 +61,10 @@ impl std::fmt::Debug for MiniLmEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MiniLmEmbedder")
             .field("name", &self.name)
-            .field("max_tokens", &self.max_tokens)
+            .field("max_tokens", &self.max_tokens())
             .field("batch_size", &self.batch_size)
             .finish_non_exhaustive()
     }
-}
-
-fn backend(context: &str) -> impl Fn(candle_core::Error) -> EmbedError + '_ {
-    move |e| EmbedError::Backend(format!("{context}: {e}"))
 }
 
 impl MiniLmEmbedder {
@@ -88,41 +82,23 @@ impl MiniLmEmbedder {
     }
 
     fn load(dir: ModelDir) -> Result<Self, EmbedError> {
-        let config_path = dir.file("config.json");
-        let config: BertConfig = serde_json::from_value(crate::model_files::read_json(&config_path)?)
-            .map_err(|e| EmbedError::Backend(format!("{} is not a BERT config: {e}", config_path.display())))?;
-
-        let mut tokenizer = Tokenizer::from_file(dir.file("tokenizer.json"))
-            .map_err(|e| EmbedError::Backend(format!("loading {}: {e}", dir.file("tokenizer.json").display())))?;
-        let pad_id = tokenizer
-            .get_padding()
-            .map(|p| p.pad_id)
-            .or_else(|| tokenizer.token_to_id("[PAD]"))
-            .unwrap_or(config.pad_token_id as u32);
+        let config: BertConfig = dir.config("config.json", "a BERT config")?;
         let st_max = dir
             .optional_json("sentence_bert_config.json")?
             .and_then(|v| v.get("max_seq_length").and_then(|m| m.as_u64()))
             .map_or(DEFAULT_MAX_TOKENS, |m| m as usize);
         let max_tokens = st_max.clamp(2, config.max_position_embeddings);
-        // Padding happens per length-sorted batch in `embed_batch`, never to a fixed length.
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(tokenizers::TruncationParams { max_length: max_tokens, ..Default::default() }))
-            .map_err(|e| EmbedError::Backend(format!("configuring truncation: {e}")))?;
+        let config_pad_id = config.pad_token_id as u32;
+        let tokenizer = ModelTokenizer::load(&dir, max_tokens, |t| t.token_to_id("[PAD]").unwrap_or(config_pad_id))?;
 
         let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped read-only; it must not be modified
-        // while the model is loaded, as with any mmap-based loader (safetensors, usearch).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.file("model.safetensors")], DType::F32, &device) }
-            .map_err(backend("mapping model.safetensors"))?;
-        let model = BertModel::load(vb, &config).map_err(backend("loading the BERT weights"))?;
+        let vb = mmap_weights(&dir, &device)?;
+        let model = BertModel::load(vb, &config).map_err(candle_error("loading the BERT weights"))?;
         let dimension = config.hidden_size;
         Ok(MiniLmEmbedder {
             model,
             tokenizer,
             device,
-            pad_id,
-            max_tokens,
             dimension,
             batch_size: DEFAULT_MINILM_BATCH,
             name: format!("minilm-{dimension}"),
@@ -144,33 +120,24 @@ impl MiniLmEmbedder {
 
     /// The truncation length in tokens, `[CLS]` and `[SEP]` included.
     pub fn max_tokens(&self) -> usize {
-        self.max_tokens
+        self.tokenizer.max_tokens()
     }
 
     /// Runs one batch of tokenized texts (similar lengths) and returns pooled unit vectors.
-    fn embed_batch(&self, batch: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let rows = batch.len();
-        let width = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
-        let mut ids = vec![self.pad_id; rows * width];
-        let mut mask = vec![0u32; rows * width];
-        for (r, enc) in batch.iter().enumerate() {
-            let n = enc.get_ids().len();
-            ids[r * width..r * width + n].copy_from_slice(enc.get_ids());
-            mask[r * width..r * width + n].copy_from_slice(enc.get_attention_mask());
-        }
+    fn embed_batch(&self, batch: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let tokens = self.tokenizer.pad(batch);
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
-            let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
+            let ids = tokens.ids(&self.device)?;
+            let mask = tokens.mask(&self.device)?;
             let type_ids = ids.zeros_like()?;
             let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?; // (rows, width, dim)
             let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (rows, width, 1)
             let summed = hidden.broadcast_mul(&weights)?.sum(1)?; // (rows, dim)
             let counts = weights.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (rows, 1)
             let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
-            mean.broadcast_div(&norm)?.to_vec2::<f32>()
+            unit_rows(&mean)
         };
-        run().map_err(backend("running MiniLM"))
+        run().map_err(candle_error("running MiniLM"))
     }
 }
 
@@ -184,27 +151,22 @@ impl Embedder for MiniLmEmbedder {
     }
 
     fn fingerprint(&self) -> Option<String> {
-        self.fingerprint
-            .get_or_init(|| crate::model_files::fingerprint(&self.files, &format!("max_tokens={}", self.max_tokens)))
-            .clone()
+        self.fingerprint.get_or_init(|| fingerprint(&self.files, &format!("max_tokens={}", self.max_tokens()))).clone()
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        crate::embed::reject_blank(texts)?;
+        reject_blank(texts)?;
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = self
-            .tokenizer
-            .encode_batch_fast(texts.to_vec(), true)
-            .map_err(|e| EmbedError::Backend(format!("tokenizing: {e}")))?;
+        let encodings = self.tokenizer.encode(texts)?;
         // Longest first, so the slowest batch runs while nothing else is waiting on it
         // and every batch pads to a length close to each of its members.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         for chunk in order.chunks(self.batch_size) {
-            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
+            let batch: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
             for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
                 out[i] = v;
             }

@@ -1,4 +1,5 @@
-//! Finding model files on disk: a plain folder, or a snapshot in the Hugging Face hub cache.
+//! Finding model files on disk: a plain folder, or a snapshot in the Hugging Face hub cache;
+//! and reading the JSON configs in it.
 //!
 //! Nothing here touches the network. The hub cache is the layout `huggingface_hub` writes
 //! (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`):
@@ -10,6 +11,8 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
 
 use crate::error::EmbedError;
 
@@ -52,9 +55,28 @@ impl ModelDir {
         }
         read_json(&path).map(Some)
     }
+
+    /// Reads a JSON file of the folder as a `T`; the error names the file and what it should
+    /// have been (`what`, e.g. "a BERT config").
+    pub(crate) fn config<T: DeserializeOwned>(&self, name: &str, what: &str) -> Result<T, EmbedError> {
+        let path = self.file(name);
+        parse_config(&path, read_json(&path)?, what)
+    }
+
+    /// Like [`config`](Self::config), but `Ok(None)` when the file is absent.
+    pub(crate) fn optional_config<T: DeserializeOwned>(&self, name: &str, what: &str) -> Result<Option<T>, EmbedError> {
+        match self.optional_json(name)? {
+            Some(json) => parse_config(&self.file(name), json, what).map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
-pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value, EmbedError> {
+fn parse_config<T: DeserializeOwned>(path: &Path, json: serde_json::Value, what: &str) -> Result<T, EmbedError> {
+    serde_json::from_value(json).map_err(|e| EmbedError::Backend(format!("{} is not {what}: {e}", path.display())))
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, EmbedError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| EmbedError::Backend(format!("reading {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| EmbedError::Backend(format!("parsing {}: {e}", path.display())))

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::checkpoint::{self, CheckpointInfo, Entry, RestoreStats};
-use crate::config::{MAX_DIMENSION, Metric, VectorConfig};
+use crate::config::{MAX_DIMENSION, VectorConfig};
 use crate::dense::{DenseIndex, OpenMode, similarity};
 use crate::error::VectorError;
 use crate::filter::Filter;
@@ -20,10 +20,8 @@ use crate::item::Item;
 use crate::lexical::LexicalIndex;
 use crate::postings::Postings;
 use crate::search::{DensePlan, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
+use crate::validate::{validate_item, validate_vector};
 
-/// Ids, kinds, tags, entities and sources are exact-match index terms; longer values are
-/// almost certainly mistakes and tantivy caps term length anyway.
-pub const MAX_KEYWORD_BYTES: usize = 1_024;
 /// Filtered dense searches scan matching items exactly when there are at most this many...
 const EXACT_SCAN_MAX_ITEMS: usize = 2_000;
 /// ...or when they are at most this fraction of the collection (HNSW filtering degrades
@@ -303,7 +301,7 @@ impl VectorStore {
     pub fn upsert_batch(&self, batch: Vec<(Item, Vec<f32>)>) -> Result<usize, VectorError> {
         for (item, vector) in &batch {
             validate_item(item)?;
-            self.validate_vector(vector)?;
+            validate_vector(vector, self.config.dimension, self.config.metric)?;
         }
         if batch.is_empty() {
             return Ok(0);
@@ -459,7 +457,7 @@ impl VectorStore {
     pub fn search_explained(&self, request: &SearchRequest) -> Result<SearchOutcome, VectorError> {
         let (use_dense, use_lexical) = request.sides()?;
         if let Some(vector) = &request.vector {
-            self.validate_vector(vector)?;
+            validate_vector(vector, self.config.dimension, self.config.metric)?;
         }
         let text = request.text.as_deref().filter(|t| !t.trim().is_empty());
         let vector = request.vector.as_deref();
@@ -595,19 +593,6 @@ impl VectorStore {
         hits.into_iter().filter(|(key, _)| state.records.contains_key(key)).collect()
     }
 
-    fn validate_vector(&self, vector: &[f32]) -> Result<(), VectorError> {
-        if vector.len() != self.config.dimension {
-            return Err(VectorError::Dimension { expected: self.config.dimension, got: vector.len() });
-        }
-        if let Some(index) = vector.iter().position(|x| !x.is_finite()) {
-            return Err(VectorError::NonFinite { index });
-        }
-        if self.config.metric == Metric::Cos && vector.iter().all(|&x| x == 0.0) {
-            return Err(VectorError::ZeroVector);
-        }
-        Ok(())
-    }
-
     fn read(&self) -> RwLockReadGuard<'_, State> {
         // Writers never leave the state half-updated on panic paths, so a poisoned lock
         // still guards consistent data.
@@ -641,26 +626,6 @@ fn validate_config(config: &VectorConfig) -> Result<(), VectorError> {
     }
     if config.expansion_add == 0 || config.expansion_search == 0 {
         return Err(VectorError::invalid("expansion", "must be at least 1"));
-    }
-    Ok(())
-}
-
-fn validate_item(item: &Item) -> Result<(), VectorError> {
-    if item.id.trim().is_empty() {
-        return Err(VectorError::invalid("id", "must not be empty"));
-    }
-    let too_long = |s: &str| s.len() > MAX_KEYWORD_BYTES;
-    let checks: [(&'static str, bool); 5] = [
-        ("id", too_long(&item.id)),
-        ("kind", too_long(&item.kind)),
-        ("tags", item.tags.iter().any(|t| too_long(t))),
-        ("entities", item.entities.iter().any(|e| too_long(e))),
-        ("source", item.source.as_deref().is_some_and(too_long)),
-    ];
-    for (field, bad) in checks {
-        if bad {
-            return Err(VectorError::invalid(field, format!("values are limited to {MAX_KEYWORD_BYTES} bytes")));
-        }
     }
     Ok(())
 }
