@@ -163,6 +163,32 @@ pub fn rss_bytes() -> u64 {
     proc_status_kib("VmRSS").unwrap_or(0) * 1024
 }
 
+/// The anonymous part of the resident set (heap, stacks, anonymous maps) now, in bytes: what
+/// the process holds that the kernel cannot drop (0 where unknown).
+pub fn rss_anon_bytes() -> u64 {
+    proc_status_kib("RssAnon").unwrap_or(0) * 1024
+}
+
+/// The file-backed part of the resident set (memory-mapped files, the binary) now, in bytes:
+/// pages of the page cache the process has touched, which the kernel may drop and read
+/// again under memory pressure (0 where unknown).
+pub fn rss_file_bytes() -> u64 {
+    proc_status_kib("RssFile").unwrap_or(0) * 1024
+}
+
+/// Bytes of the files under `dir`, recursively (0 for a missing folder).
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
 /// Resident set size now, in MiB (0 where unknown).
 pub fn rss_mib() -> f64 {
     proc_status_kib("VmRSS").unwrap_or(0) as f64 / 1024.0

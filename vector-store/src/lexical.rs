@@ -1,12 +1,14 @@
 //! [`LexicalIndex`]: BM25 over title and text with tantivy, plus exact-match fields so
-//! that filters are applied inside the query rather than after it.
+//! that filters are applied inside the query rather than after it. Every field is also
+//! stored, so the index is where an item's text and metadata are read back from
+//! ([`LexicalIndex::stored_item`]): the store keeps only what searches need in memory.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
@@ -14,7 +16,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::error::VectorError;
 use crate::filter::Filter;
-use crate::item::Item;
+use crate::item::{Item, Modality};
+use crate::scratch_dir::ScratchDirectory;
 
 /// Name under which the English analyzer is registered.
 const ANALYZER: &str = "braid_en";
@@ -63,27 +66,70 @@ pub(crate) fn english_analyzer() -> TextAnalyzer {
 impl LexicalIndex {
     /// An index held in RAM.
     pub fn in_memory() -> Result<Self, VectorError> {
+        Self::with_index(|schema| Ok(Index::create_in_ram(schema)))
+    }
+
+    /// An index in files under `dir` (emptied first), memory-mapped: its segments live in
+    /// the kernel's page cache rather than in the process's heap. Its files are not synced
+    /// (see [`ScratchDirectory`]): the owner rebuilds it at every open.
+    pub fn in_dir(dir: &std::path::Path) -> Result<Self, VectorError> {
+        Self::with_index(|schema| {
+            let directory = ScratchDirectory::create_empty(dir).map_err(tantivy::TantivyError::from)?;
+            Ok(Index::create(directory, schema, tantivy::IndexSettings::default())?)
+        })
+    }
+
+    fn with_index(create: impl FnOnce(Schema) -> Result<Index, VectorError>) -> Result<Self, VectorError> {
         let mut builder = Schema::builder();
-        let analyzed = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
-        );
+        let analyzed = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+            )
+            .set_stored();
         let fields = Fields {
             key: builder.add_u64_field("key", FAST),
-            id: builder.add_text_field("id", STRING),
+            id: builder.add_text_field("id", STRING | STORED),
             title: builder.add_text_field("title", analyzed.clone()),
             text: builder.add_text_field("text", analyzed),
-            modality: builder.add_text_field("modality", STRING),
-            kind: builder.add_text_field("kind", STRING),
-            tags: builder.add_text_field("tags", STRING),
-            entities: builder.add_text_field("entities", STRING),
-            source: builder.add_text_field("source", STRING),
+            modality: builder.add_text_field("modality", STRING | STORED),
+            kind: builder.add_text_field("kind", STRING | STORED),
+            tags: builder.add_text_field("tags", STRING | STORED),
+            entities: builder.add_text_field("entities", STRING | STORED),
+            source: builder.add_text_field("source", STRING | STORED),
         };
-        let index = Index::create_in_ram(builder.build());
+        let index = create(builder.build())?;
         let analyzer = english_analyzer();
         index.tokenizers().register(ANALYZER, analyzer.clone());
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(LexicalIndex { fields, analyzer, writer: Mutex::new(writer), reader })
+    }
+
+    /// The committed item with this id, read back from the stored fields.
+    pub fn stored_item(&self, id: &str) -> Result<Option<Item>, VectorError> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic);
+        let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.pop() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let first = |field: Field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_string));
+        let all = |field: Field| doc.get_all(field).filter_map(|v| v.as_str().map(str::to_string)).collect();
+        let modality = match first(f.modality).as_deref() {
+            Some("image") => Modality::Image,
+            _ => Modality::Text,
+        };
+        Ok(Some(Item {
+            id: first(f.id).unwrap_or_else(|| id.to_string()),
+            modality,
+            kind: first(f.kind).unwrap_or_default(),
+            title: first(f.title).unwrap_or_default(),
+            text: first(f.text).unwrap_or_default(),
+            tags: all(f.tags),
+            entities: all(f.entities),
+            source: first(f.source),
+        }))
     }
 
     /// Stages an item under `key`, replacing any document with the same id.

@@ -62,7 +62,6 @@
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
-
 mod backend;
 mod checkpoint;
 mod clip;
@@ -83,6 +82,8 @@ mod milvus;
 mod minilm;
 mod model_files;
 mod postings;
+mod records;
+mod scratch_dir;
 mod search;
 mod store;
 mod validate;

@@ -202,11 +202,12 @@ fn open_embedded_index(data_dir: &Path, dimension: usize, read_only: bool) -> Re
         Err(e) if read_only => {
             Err(BraidError::Unavailable(format!("read-only serving cannot use the vector index checkpoint: {e}")))
         }
-        Ok(None) => Ok(VectorStore::in_memory(config)?),
+        // The lexical index goes in files beside the checkpoints, memory-mapped.
+        Ok(None) => Ok(VectorStore::in_dir(config, &dir)?),
         Err(e) => {
             // A checkpoint is only a shortcut: the store of record rebuilds everything.
             tracing::warn!("ignoring the vector index checkpoint ({e}); rebuilding the index from the store");
-            Ok(VectorStore::in_memory(config)?)
+            Ok(VectorStore::in_dir(config, &dir)?)
         }
     }
 }
