@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use braid::config::{self, ConfigFile};
-use braid_kb::{CheckpointPolicy, CheckpointReport, KnowledgeBase, Options};
+use braid_kb::{CheckpointPolicy, CheckpointReport, KnowledgeBase, Options, ProgressCallback};
 use braid_vector::{Embedder, VectorBackend};
 
 pub mod ask;
@@ -56,8 +56,22 @@ pub fn open_with(
     read_only: bool,
     lifetime: Lifetime,
 ) -> Result<KnowledgeBase> {
+    open_reporting(data, cfg, embedder, vectors, read_only, lifetime, None)
+}
+
+/// [`open_with`], telling `on_progress` how far the open has got.
+pub fn open_reporting(
+    data: &Path,
+    cfg: &ConfigFile,
+    embedder: Arc<dyn Embedder>,
+    vectors: Option<Arc<dyn VectorBackend>>,
+    read_only: bool,
+    lifetime: Lifetime,
+    on_progress: Option<ProgressCallback>,
+) -> Result<KnowledgeBase> {
     let mut options: Options = config::kb_options(cfg, data, embedder, vectors)?;
     options.read_only = read_only;
+    options.on_progress = on_progress;
     options.checkpoints = (lifetime == Lifetime::Server).then(CheckpointPolicy::default);
     options.on_checkpoint = Some(Arc::new(print_checkpoint));
     KnowledgeBase::open(options).with_context(|| format!("opening data directory {}", data.display()))

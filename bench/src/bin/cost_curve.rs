@@ -650,9 +650,9 @@ fn report(args: &Args, results: &[Value], command: &str, load_before: &str, seco
     writeln!(md, "\n## Targets (issue 22)\n")?;
     for &n in &args.sizes {
         let find = |prefix: &str| {
-            results.iter().find(|r| {
-                f(r, &["n"]) as usize == n && r["system"].as_str().is_some_and(|s| s.starts_with(prefix))
-            })
+            results
+                .iter()
+                .find(|r| f(r, &["n"]) as usize == n && r["system"].as_str().is_some_and(|s| s.starts_with(prefix)))
         };
         let (Some(raw), Some(braid)) = (find("raw"), find("Braid")) else { continue };
         let memory = f(braid, &["memory", "rss"]) / f(raw, &["memory", "rss"]);

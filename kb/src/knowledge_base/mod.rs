@@ -20,7 +20,7 @@ use crate::checkpoint::{
     CheckpointCallback, CheckpointPolicy, CheckpointTrigger, Checkpointer, Checkpoints, log_report,
 };
 use crate::error::BraidError;
-use crate::status::{EmbedderStatus, RouteStatus, Status};
+use crate::status::{EmbedderStatus, LoadProgress, RouteStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
@@ -64,7 +64,13 @@ pub struct Options {
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Told how far [`KnowledgeBase::open`] has got, at each stage and every few thousand
+    /// items (a large data directory takes minutes; a server says so while it loads).
+    pub on_progress: Option<ProgressCallback>,
 }
+
+/// Called with the progress of opening a knowledge base.
+pub type ProgressCallback = Arc<dyn Fn(&LoadProgress) + Send + Sync>;
 
 impl Options {
     /// The defaults: the embedded vector store, no web provider, the shipped routing
@@ -81,6 +87,7 @@ impl Options {
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
             sources: Vec::new(),
+            on_progress: None,
         }
     }
 }

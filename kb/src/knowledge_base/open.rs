@@ -13,15 +13,18 @@ use braid_router::Router;
 use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
 
 use super::items::{document_items, image_item};
-use super::{KnowledgeBase, Options, default_report};
+use super::{KnowledgeBase, Options, ProgressCallback, default_report};
 use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
 use crate::error::BraidError;
 use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::status::{LoadProgress, LoadStage};
 use crate::store::{Store, WriteBatch};
 
 impl KnowledgeBase {
     /// Opens the data directory and rebuilds the derived indexes from the store of record.
     pub fn open(options: Options) -> Result<KnowledgeBase, BraidError> {
+        let progress = Progress(options.on_progress.clone());
+        progress.report(LoadStage::Opening, 0, 0);
         std::fs::create_dir_all(&options.data_dir)
             .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
         let store = Arc::new(Store::open(&options.data_dir)?);
@@ -84,7 +87,7 @@ impl KnowledgeBase {
             on_checkpoint: on_checkpoint.clone(),
             checkpointer: Mutex::new(None),
         };
-        kb.rebuild_indexes()?;
+        kb.rebuild_indexes(&progress)?;
         // Started once the indexes are whole: a checkpoint of a half-rebuilt index would
         // only be replayed over again.
         if let Some(policy) = options.checkpoints.filter(|_| !kb.read_only) {
@@ -96,13 +99,17 @@ impl KnowledgeBase {
 
     /// Rebuilds the graph and the vector index from the store; re-embeds items whose stored
     /// vector came from another embedder (and stores the new vectors).
-    fn rebuild_indexes(&self) -> Result<(), BraidError> {
+    fn rebuild_indexes(&self, progress: &Progress) -> Result<(), BraidError> {
+        let counts = self.store.counts()?;
+        let graph_total = counts.entities + counts.relations;
+        progress.report(LoadStage::Graph, 0, graph_total);
         let mut graph = Graph::new();
         graph.import_entities(self.store.entities()?);
+        progress.report(LoadStage::Graph, counts.entities, graph_total);
         graph.import_relations(self.store.relations()?);
 
         let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
-        let counts = self.store.counts()?;
+        progress.report(LoadStage::Records, 0, counts.documents + counts.images);
         if self.read_only && !same_embedder && counts.documents + counts.images > 0 {
             return Err(BraidError::Unavailable(format!(
                 "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
@@ -141,9 +148,17 @@ impl KnowledgeBase {
         // remote backend (Milvus down) does not stop start-up: the vector route reports the
         // outage and `braid index rebuild` (or the next start) catches up.
         let keep: HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
+        let total = items.len() as u64;
+        progress.report(LoadStage::Vectors, 0, total);
+        let mut done = 0;
         let synced = items
-            .chunks(4096)
-            .try_for_each(|chunk| self.vectors.upsert_batch(chunk.to_vec()).map(drop))
+            .chunks(REPLAY_BATCH)
+            .try_for_each(|chunk| {
+                self.vectors.upsert_batch(chunk.to_vec())?;
+                done += chunk.len() as u64;
+                progress.report(LoadStage::Vectors, done, total);
+                Ok(())
+            })
             .and_then(|()| self.vectors.reconcile(&keep).map(drop));
         match synced {
             Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
@@ -171,9 +186,25 @@ impl KnowledgeBase {
             }
             self.store.set_meta("embedder", self.embedder.name())?;
         }
+        progress.report(LoadStage::Linker, 0, 1);
         graph.prepare_linker();
         *self.graph_write() = graph;
+        progress.report(LoadStage::Linker, 1, 1);
         Ok(())
+    }
+}
+
+/// Items replayed into the vector index per batch (and per progress report).
+const REPLAY_BATCH: usize = 4096;
+
+/// [`Options::on_progress`], when one is set.
+struct Progress(Option<ProgressCallback>);
+
+impl Progress {
+    fn report(&self, stage: LoadStage, done: u64, total: u64) {
+        if let Some(callback) = &self.0 {
+            callback(&LoadProgress { stage, done, total });
+        }
     }
 }
 
