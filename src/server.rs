@@ -145,8 +145,8 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["status"], "loading");
         assert_eq!(body["stage"], "vectors");
-        // Three stages done of five, and half of the fourth.
-        assert_eq!(body["fraction"], 0.7);
+        // Two stages done of four, and half of the third.
+        assert_eq!(body["fraction"], 0.625);
         let (status, body) = answer(&gate, "/v1/status").await;
         assert_eq!((status, body["done"].as_u64()), (StatusCode::SERVICE_UNAVAILABLE, Some(50)));
         let (status, body) = answer(&gate, "/v1/query").await;

@@ -99,9 +99,8 @@ pub enum LoadStage {
     Opening,
     /// Entities and relations into the graph.
     Graph,
-    /// Documents and images read from the store of record.
-    Records,
-    /// Items replayed into the vector index (over its checkpoint, when there is one).
+    /// Documents and images read from the store of record and replayed into the vector
+    /// index (over its checkpoint, when there is one); counted in records.
     Vectors,
     /// The entity linker built; then the knowledge base is ready.
     Linker,
@@ -111,7 +110,7 @@ impl LoadProgress {
     /// The whole open's progress in [0, 1]: each stage an equal share, the running one by
     /// its `done / total`. A rough guide for a progress bar, not a time estimate.
     pub fn fraction(&self) -> f64 {
-        const STAGES: f64 = 5.0;
+        const STAGES: f64 = 4.0;
         let index = self.stage as u8 as f64;
         let within = if self.total == 0 { 0.0 } else { (self.done as f64 / self.total as f64).min(1.0) };
         ((index + within) / STAGES).clamp(0.0, 1.0)

@@ -328,6 +328,26 @@ impl Store {
         self.with_vectors(IMAGES, "images")
     }
 
+    /// Every document with its stored vector, handed to `f` `batch` at a time in key order
+    /// (one read transaction): a start-up replay holds one batch in memory, not the store.
+    pub fn documents_in_batches<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        f: impl FnMut(Vec<(DocumentRecord, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.with_vectors_in_batches(DOCUMENTS, "documents", batch, f)
+    }
+
+    /// Every image with its stored vector, `batch` at a time (see
+    /// [`documents_in_batches`](Self::documents_in_batches)).
+    pub fn images_in_batches<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        f: impl FnMut(Vec<(ImageRecord, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.with_vectors_in_batches(IMAGES, "images", batch, f)
+    }
+
     /// One entity.
     pub fn entity(&self, id: &str) -> Result<Option<Entity>, StoreError> {
         self.get(ENTITIES, "entities", id)
@@ -408,6 +428,39 @@ impl Store {
             out.push((record, vector));
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    fn with_vectors_in_batches<T: DeserializeOwned, E: From<StoreError>>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        table: &'static str,
+        batch: usize,
+        mut f: impl FnMut(Vec<(T, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let batch = batch.max(1);
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        let t = txn.open_table(def).map_err(StoreError::from)?;
+        let vectors = txn.open_table(VECTORS).map_err(StoreError::from)?;
+        let mut out = Vec::with_capacity(batch);
+        for row in t.iter().map_err(StoreError::from)? {
+            let (k, v) = row.map_err(StoreError::from)?;
+            let record = decode(table, k.value(), v.value())?;
+            let vector = vectors
+                .get(k.value())
+                .map_err(StoreError::from)?
+                .map(|b| vector_from_bytes(b.value()))
+                .unwrap_or_default();
+            out.push((record, vector));
+            if out.len() == batch {
+                f(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
+            }
+        }
+        if !out.is_empty() {
+            f(out)?;
+        }
+        Ok(())
     }
 }
 

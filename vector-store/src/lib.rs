@@ -51,6 +51,11 @@
 //! so a filter never returns fewer than `k` hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
 //! [`VectorStore::search_explained`] reports the plan for explain traces.
 //!
+//! Memory: the HNSW index holds the only copy of each vector (f16 by default); per item the
+//! store keeps its id, title, filter terms and vector digest, and nothing else.
+//! [`VectorStore::in_dir`] puts the lexical index (with every item's text, read back by
+//! [`VectorStore::get`]) in memory-mapped files; [`VectorStore::in_memory`] keeps it in RAM.
+//!
 //! Persistence: [`VectorStore::checkpoint`] saves the HNSW graph with each item's id and
 //! vector digest; [`VectorStore::from_checkpoint`] reopens it, loaded or memory-mapped
 //! read-only ([`OpenMode`]), and the caller's replay of its items reuses every unchanged entry

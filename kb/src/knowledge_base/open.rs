@@ -109,57 +109,81 @@ impl KnowledgeBase {
         graph.import_relations(self.store.relations()?);
 
         let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
-        progress.report(LoadStage::Records, 0, counts.documents + counts.images);
         if self.read_only && !same_embedder && counts.documents + counts.images > 0 {
             return Err(BraidError::Unavailable(format!(
                 "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
                 self.embedder.name()
             )));
         }
-        let mut restore = WriteBatch::default();
-        let mut items = Vec::new();
-        for (doc, vector) in self.store.documents()? {
-            // One vector per passage, concatenated (see crate::passages).
-            let passages = crate::passages::split(&doc.text).len();
-            let vector = if same_embedder && vector.len() == passages * self.embedder.dimension() {
-                vector
-            } else {
-                let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
-                restore.documents.push((doc.clone(), v.clone()));
-                v
-            };
-            graph.link_item(&doc.id, &doc.entities);
-            items.extend(document_items(&doc, &vector, self.embedder.dimension()));
-        }
-        for (img, vector) in self.store.images()? {
-            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
-                vector
-            } else {
-                let bytes = self.store.image_bytes(&img.id)?;
-                let v = self.embed_image(&img, bytes.as_deref())?;
-                restore.images.push((img.clone(), bytes, v.clone()));
-                v
-            };
-            graph.link_item(&img.id, &img.depicts);
-            items.push((image_item(&img), vector));
-        }
-        // Reconcile the vector index with the store: upsert every item, then drop ids the
+        // Records are read and replayed a batch at a time, so start-up holds one batch of
+        // records and vectors, not the whole store (10 million 384-d vectors are 15 GB).
+        let records = counts.documents + counts.images;
+        progress.report(LoadStage::Vectors, 0, records);
+        let dimension = self.embedder.dimension();
+        // Ids the vector index must keep, for a persistent backend that may have missed
+        // deletes; the embedded index drops what the replay did not confirm by itself.
+        let mut keep: Option<HashSet<String>> = self.embedded.is_none().then(HashSet::new);
+        let mut synced: Result<(), VectorError> = Ok(());
+        let mut done = 0u64;
+        let mut replay = |items: Vec<(braid_vector::Item, Vec<f32>)>, read: usize| {
+            if let Some(keep) = &mut keep {
+                keep.extend(items.iter().map(|(item, _)| item.id.clone()));
+            }
+            // After a failure (Milvus down) the rest is still read, for the graph.
+            if synced.is_ok() {
+                synced = self.vectors.upsert_batch(items).map(drop);
+            }
+            done += read as u64;
+            progress.report(LoadStage::Vectors, done, records);
+        };
+        self.store.documents_in_batches(REPLAY_BATCH, |batch| -> Result<(), BraidError> {
+            let read = batch.len();
+            let mut restore = WriteBatch::default();
+            let mut items = Vec::with_capacity(batch.len());
+            for (doc, vector) in batch {
+                // One vector per passage, concatenated (see crate::passages).
+                let passages = crate::passages::split(&doc.text).len();
+                let vector = if same_embedder && vector.len() == passages * dimension {
+                    vector
+                } else {
+                    let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
+                    restore.documents.push((doc.clone(), v.clone()));
+                    v
+                };
+                graph.link_item(&doc.id, &doc.entities);
+                items.extend(document_items(&doc, &vector, dimension));
+            }
+            self.write_restored(&restore)?;
+            replay(items, read);
+            Ok(())
+        })?;
+        self.store.images_in_batches(REPLAY_BATCH, |batch| -> Result<(), BraidError> {
+            let read = batch.len();
+            let mut restore = WriteBatch::default();
+            let mut items = Vec::with_capacity(batch.len());
+            for (img, vector) in batch {
+                let vector = if same_embedder && vector.len() == dimension {
+                    vector
+                } else {
+                    let bytes = self.store.image_bytes(&img.id)?;
+                    let v = self.embed_image(&img, bytes.as_deref())?;
+                    restore.images.push((img.clone(), bytes, v.clone()));
+                    v
+                };
+                graph.link_item(&img.id, &img.depicts);
+                items.push((image_item(&img), vector));
+            }
+            self.write_restored(&restore)?;
+            replay(items, read);
+            Ok(())
+        })?;
+        // Reconcile the vector index with the store: every item was upserted; drop ids the
         // store no longer has (a persistent backend may have missed deletes). An unreachable
         // remote backend (Milvus down) does not stop start-up: the vector route reports the
         // outage and `braid index rebuild` (or the next start) catches up.
-        let keep: HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
-        let total = items.len() as u64;
-        progress.report(LoadStage::Vectors, 0, total);
-        let mut done = 0;
-        let synced = items
-            .chunks(REPLAY_BATCH)
-            .try_for_each(|chunk| {
-                self.vectors.upsert_batch(chunk.to_vec())?;
-                done += chunk.len() as u64;
-                progress.report(LoadStage::Vectors, done, total);
-                Ok(())
-            })
-            .and_then(|()| self.vectors.reconcile(&keep).map(drop));
+        if let (Ok(()), Some(keep)) = (&synced, &keep) {
+            synced = self.vectors.reconcile(keep).map(drop);
+        }
         match synced {
             Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
             Err(e) if self.read_only => {
@@ -181,9 +205,6 @@ impl KnowledgeBase {
             }
         }
         if !self.read_only {
-            if !restore.is_empty() {
-                self.store.write(&restore)?;
-            }
             self.store.set_meta("embedder", self.embedder.name())?;
         }
         progress.report(LoadStage::Linker, 0, 1);
@@ -194,7 +215,17 @@ impl KnowledgeBase {
     }
 }
 
-/// Items replayed into the vector index per batch (and per progress report).
+impl KnowledgeBase {
+    /// Stores the vectors re-embedded during a replay (another embedder made the old ones).
+    fn write_restored(&self, restore: &WriteBatch) -> Result<(), BraidError> {
+        if !self.read_only && !restore.is_empty() {
+            self.store.write(restore)?;
+        }
+        Ok(())
+    }
+}
+
+/// Records read and replayed into the vector index per batch (and per progress report).
 const REPLAY_BATCH: usize = 4096;
 
 /// [`Options::on_progress`], when one is set.
