@@ -252,13 +252,16 @@ fn memory_graph(n: usize) -> Result<(), String> {
     let entities = (n / 5).max(2);
     let mut graph = braid_graph::Graph::new();
     let empty = live_bytes();
+    // Names as names are: two made-up words each (not "entity 17", whose shared prefix
+    // would make every name one bucket of the typo index).
+    let names: Vec<String> = (0..entities).map(|i| pseudo_name(i as u64)).collect();
     graph.import_entities(
-        (0..entities).map(|i| braid_graph::Entity::new(format!("e:{i}"), format!("entity {i}"), "thing")),
+        names.iter().enumerate().map(|(i, name)| braid_graph::Entity::new(format!("e:{i}"), name.clone(), "thing")),
     );
     let with_entities = live_bytes();
     // Measured before the input exists: the import consumes and frees it.
-    let relations = random_relations(&mut rng, n, entities);
     let base = live_bytes();
+    let relations = random_relations(&mut rng, n, entities);
     let start = Instant::now();
     let report = graph.import_relations(relations);
     let import_secs = start.elapsed().as_secs_f64();
@@ -298,7 +301,7 @@ fn memory_graph(n: usize) -> Result<(), String> {
     let centres: Vec<String> = (0..2000).map(|_| format!("e:{}", rng.below(entities))).collect();
     let (hop_times, _) = braid_bench::time_each(&centres, |id| graph.neighbors(id, &hood).map(|h| h.entities.len()));
     let queries: Vec<String> = (0..2000)
-        .map(|_| format!("what links entity {} to entity {} in this graph", rng.below(entities), rng.below(entities)))
+        .map(|_| format!("what links {} to {} in this graph", rng.pick(&names), rng.pick(&names)))
         .collect();
     let (link_times, _) = braid_bench::time_each(&queries, |q| graph.link(q).len());
     let hop = braid_bench::Stats::from_samples(&hop_times);
@@ -310,6 +313,21 @@ fn memory_graph(n: usize) -> Result<(), String> {
     );
     report_heap("edge", report.written, base, with_linker);
     Ok(())
+}
+
+/// A made-up two-word name for entity `i`: two to four syllables a word.
+fn pseudo_name(i: u64) -> String {
+    const SYLLABLES: [&str; 32] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "sil", "dar", "mon", "tel", "bri", "gan", "hul", "pe", "zo", "qua",
+        "rin", "sa", "tor", "ul", "ven", "wy", "xe", "yor", "ze", "ba", "cri", "do", "fen", "gi", "ha",
+    ];
+    let mut rng = Rng::new(braid_bench::mix64(i ^ 0x4E41_4D45));
+    let mut word = || {
+        let n = 2 + rng.below(3);
+        (0..n).map(|_| *rng.pick(&SYLLABLES)).collect::<String>()
+    };
+    let first = word();
+    format!("{first} {}", word())
 }
 
 /// Prints the live-heap growth from `before` to `after` bytes per `unit`, for `n` units.
