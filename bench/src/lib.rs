@@ -177,6 +177,22 @@ pub fn rss_file_bytes() -> u64 {
     proc_status_kib("RssFile").unwrap_or(0) * 1024
 }
 
+/// Hands the heap memory the allocator holds free back to the OS (glibc's `malloc_trim`),
+/// so that a resident-set reading after it counts memory in use rather than what the
+/// allocator kept from transient peaks; does nothing on other platforms.
+pub fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim takes no pointer and only returns free pages to the OS.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Bytes of the files under `dir`, recursively (0 for a missing folder).
 pub fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };

@@ -91,6 +91,7 @@ mod records;
 mod scratch_dir;
 mod search;
 mod store;
+mod trim;
 mod validate;
 
 #[cfg(feature = "milvus")]

@@ -369,6 +369,10 @@ impl VectorStore {
         self.changes.fetch_add(added as u64, Ordering::Relaxed);
         // Commit even after a failure so that the lexical side matches what was applied.
         self.lexical.commit()?;
+        drop(state);
+        if written >= crate::trim::TRIM_AFTER_ITEMS {
+            crate::trim::release_free_memory();
+        }
         match failure {
             Some(e) => Err(e),
             None => Ok(written),

@@ -50,7 +50,8 @@ use std::time::Instant;
 use braid_bench::flags::Flags;
 use braid_bench::heap::{Counting, live_bytes};
 use braid_bench::{
-    Rng, Stats, Table, dir_bytes, load_average, machine, mix64, rss_anon_bytes, rss_bytes, rss_file_bytes, time_each,
+    Rng, Stats, Table, dir_bytes, load_average, machine, mix64, release_free_heap, rss_anon_bytes, rss_bytes,
+    rss_file_bytes, time_each,
 };
 use braid_vector::{Filter, Item, Modality, OpenMode, Quantization, SearchRequest, VectorConfig, VectorStore};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
@@ -555,6 +556,10 @@ struct MemoryBreakdown {
     raw_rss: f64,
     /// Raw usearch's own count.
     raw_index: f64,
+    /// Braid's resident set growth after the allocator handed its free memory back.
+    trimmed: f64,
+    /// The same for raw usearch.
+    raw_trimmed: f64,
 }
 
 impl MemoryBreakdown {
@@ -566,8 +571,10 @@ impl MemoryBreakdown {
             ("lexical index, mapped and touched", self.file, "RssFile growth"),
             ("resident in all", self.rss, "VmRSS growth (anonymous part: RssAnon growth below)"),
             ("resident, anonymous", self.anon, "RssAnon growth"),
+            ("resident after `malloc_trim`", self.trimmed, "VmRSS growth once free heap is returned to the OS"),
             ("lexical index on disk", self.lexical_disk, "bytes of `braid-store/lexical/`"),
             ("raw usearch, resident", self.raw_rss, "VmRSS growth of the raw build"),
+            ("raw usearch, resident after `malloc_trim`", self.raw_trimmed, "the same for the raw build"),
             ("raw usearch, its own count", self.raw_index, "`memory_usage`"),
         ];
         for (part, bytes, how) in rows {
@@ -644,6 +651,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     let rss = rss_bytes();
     let (raw, raw_seconds) = build_raw(&data, dim, n, &config, config.quantization, args.build_threads)?;
     let raw_rss = rss_bytes().saturating_sub(rss);
+    release_free_heap();
+    let raw_trimmed = rss_bytes().saturating_sub(rss);
     let acceleration = raw.hardware_acceleration();
     let raw_build = format!("{:.0} ({} thr)", n as f64 / raw_seconds, args.build_threads);
     log(started, &format!("raw usearch built: {raw_build} vec/s"));
@@ -666,7 +675,11 @@ fn run(args: &Args) -> Result<(), Failure> {
         lexical_disk: per(dir_bytes(&store_dir)),
         raw_rss: per(raw_rss),
         raw_index: per(raw.memory_usage() as u64),
+        trimmed: 0.0,
+        raw_trimmed: per(raw_trimmed),
     };
+    release_free_heap();
+    let breakdown = MemoryBreakdown { trimmed: per(rss_bytes().saturating_sub(rss)), ..breakdown };
     let braid_build = format!("{:.0} (upsert_batch)", n as f64 / braid_seconds);
     let braid_memory = format!("{:.0} B (RSS: {:.0} anon + {:.0} file)", breakdown.rss, breakdown.anon, breakdown.file);
     log(started, &format!("braid built: {braid_build} vec/s"));
