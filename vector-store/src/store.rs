@@ -25,7 +25,7 @@ use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
 use crate::postings::Postings;
-use crate::records::{Record, Records};
+use crate::records::Records;
 use crate::search::{DensePlan, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 use crate::validate::{validate_item, validate_vector};
 
@@ -359,7 +359,7 @@ impl VectorStore {
             added -= failed.len();
             for key in failed {
                 if let Some(record) = state.records.remove(key) {
-                    state.postings.remove(key, &record.terms());
+                    state.postings.remove(key, record.terms());
                     self.lexical.stage_delete(record.id());
                     written -= 1;
                 }
@@ -414,7 +414,7 @@ impl VectorStore {
             return Err(VectorError::ReadOnly);
         }
         if let Some((old_key, old)) = state.records.remove_id(&item.id) {
-            state.postings.remove(old_key, &old.terms());
+            state.postings.remove(old_key, old.terms());
             self.dense.remove(old_key)?;
         }
         let key = state.next_key;
@@ -454,7 +454,7 @@ impl VectorStore {
             let Some((key, old)) = state.records.remove_id(id) else {
                 continue;
             };
-            state.postings.remove(key, &old.terms());
+            state.postings.remove(key, old.terms());
             self.lexical.stage_delete(id);
             removed += 1;
             if let Err(e) = self.dense.remove(key) {
@@ -624,7 +624,7 @@ impl VectorStore {
 /// Adds an item's record and postings under `key`; its text stays with the lexical index.
 fn insert_record(state: &mut State, key: u64, item: &Item, digest: u64) {
     let terms = state.postings.insert(key, &item.meta());
-    state.records.insert(key, Record::new(&item.id, &item.title, &terms, item.modality, digest));
+    state.records.insert(key, &item.id, &item.title, &terms, item.modality, digest);
 }
 
 fn lexical_dir(dir: &Path) -> PathBuf {

@@ -300,9 +300,8 @@ fn memory_graph(n: usize) -> Result<(), String> {
     let hood = braid_graph::NeighborQuery { depth: 2, limit: 1000, ..braid_graph::NeighborQuery::default() };
     let centres: Vec<String> = (0..2000).map(|_| format!("e:{}", rng.below(entities))).collect();
     let (hop_times, _) = braid_bench::time_each(&centres, |id| graph.neighbors(id, &hood).map(|h| h.entities.len()));
-    let queries: Vec<String> = (0..2000)
-        .map(|_| format!("what links {} to {} in this graph", rng.pick(&names), rng.pick(&names)))
-        .collect();
+    let queries: Vec<String> =
+        (0..2000).map(|_| format!("what links {} to {} in this graph", rng.pick(&names), rng.pick(&names))).collect();
     let (link_times, _) = braid_bench::time_each(&queries, |q| graph.link(q).len());
     let hop = braid_bench::Stats::from_samples(&hop_times);
     let link = braid_bench::Stats::from_samples(&link_times);
