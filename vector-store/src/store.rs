@@ -354,8 +354,11 @@ impl VectorStore {
             .collect();
         // Items replayed unchanged from a checkpoint are not changes; everything added is.
         let mut added = entries.len();
-        if let Err((failed, e)) = self.dense.add_parallel(&entries) {
-            drop(entries);
+        let inserted = self.dense.add_parallel(&entries);
+        // The index has its own copies now: free the batch's vectors before trimming below.
+        drop(entries);
+        drop(to_add);
+        if let Err((failed, e)) = inserted {
             added -= failed.len();
             for key in failed {
                 if let Some(record) = state.records.remove(key) {
