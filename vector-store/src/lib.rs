@@ -62,7 +62,7 @@
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
-
+pub mod analyzer;
 mod backend;
 mod checkpoint;
 mod clip;
