@@ -43,6 +43,10 @@ pub struct EmbedderStatus {
     pub dimension: usize,
     /// Whether it embeds images by their pixels.
     pub multimodal: bool,
+    /// Why it is the active one (chosen by a setting, found weights, or the fallback and
+    /// how to get a semantic model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Whether a route can run.

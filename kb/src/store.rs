@@ -343,6 +343,13 @@ impl Store {
         self.get(IMAGES, "images", id)
     }
 
+    /// The vector stored for a document (its passages' vectors, concatenated) or an image.
+    pub fn vector(&self, id: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(VECTORS)?;
+        Ok(table.get(id)?.map(|v| vector_from_bytes(v.value())))
+    }
+
     /// The stored bytes of an image.
     pub fn image_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;

@@ -44,6 +44,9 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// The embedder for documents, images and queries.
     pub embedder: Arc<dyn Embedder>,
+    /// Why this embedder, in words, reported by [`KnowledgeBase::status`] (e.g. "MiniLM
+    /// weights in the Hugging Face cache"); `None` says nothing.
+    pub embedder_reason: Option<String>,
     /// The web search provider, if one is configured.
     pub web: Option<Arc<dyn WebProvider>>,
     /// Router settings (deadlines, fusion).
@@ -73,6 +76,7 @@ impl Options {
         Options {
             data_dir: data_dir.into(),
             embedder,
+            embedder_reason: None,
             web: None,
             router: RouterConfig::default(),
             policy: RoutePolicy::default(),
@@ -91,6 +95,8 @@ pub struct KnowledgeBase {
     graph: Arc<RwLock<Graph>>,
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
+    /// See [`Options::embedder_reason`].
+    embedder_reason: Option<String>,
     router: Router,
     /// Serialises writes so that the indexes see them in the store's commit order.
     writer: Mutex<()>,
@@ -144,6 +150,7 @@ impl KnowledgeBase {
                 name: self.embedder.name().to_string(),
                 dimension: self.embedder.dimension(),
                 multimodal: self.embedder.is_multimodal(),
+                reason: self.embedder_reason.clone(),
             },
             vector_backend: self.vectors.name().to_string(),
             vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),

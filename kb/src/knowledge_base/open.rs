@@ -73,6 +73,7 @@ impl KnowledgeBase {
             graph,
             vectors,
             embedder,
+            embedder_reason: options.embedder_reason,
             router,
             writer: Mutex::new(()),
             data_dir: options.data_dir,

@@ -6,6 +6,7 @@
 
 mod graph;
 mod hits;
+mod hybrid;
 mod linker;
 mod vector;
 mod web;

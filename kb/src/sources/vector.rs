@@ -1,13 +1,15 @@
-//! The vector route: hybrid dense + BM25 search over documents and images; a passage hit
-//! stands for its document, and picture queries get the images first.
+//! The vector route: hybrid dense + BM25 search over documents and images (see
+//! [`super::hybrid`]); a passage hit stands for its document, and picture queries get the
+//! images first.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use braid_router::{Hit, Modality, Route, Source, SourceError, SourceRequest};
-use braid_vector::{Embedder, Filter, SearchMode, SearchRequest, VectorBackend};
+use braid_vector::{Embedder, Filter, Fusion, VectorBackend};
 
 use super::hits::item_hit;
+use super::hybrid::HybridSearch;
 use crate::store::Store;
 
 /// The vector route: hybrid dense + BM25 search over documents and images.
@@ -90,44 +92,12 @@ fn vector_hits(
     passes.push(filter);
     let mut hits: Vec<Hit> = Vec::new();
     for filter in passes {
-        let before = hits.len();
-        let mut depth = request.k;
-        loop {
-            let search = SearchRequest {
-                text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
-                vector: vector.clone(),
-                k: depth,
-                filter: filter.clone(),
-                mode: SearchMode::Hybrid,
-                ef: request.ef,
-                ..SearchRequest::default()
-            };
-            let found = vectors.search(&search).map_err(|e| match e {
-                braid_vector::VectorError::InvalidInput { field, reason } => {
-                    SourceError::InvalidInput { field: field.to_string(), message: reason }
-                }
-                other => SourceError::Failed(other.to_string()),
-            })?;
-            let saturated = found.len() == depth;
-            hits.truncate(before);
-            for h in found {
-                // A passage stands for its document; the best passage of a document counts.
-                let (id, passage) = if h.kind == crate::passages::PASSAGE_KIND {
-                    let n = h.id.rsplit_once('#').and_then(|(_, n)| n.parse().ok());
-                    (crate::passages::document_of(&h.id), n.map(|n| (n, request.query.as_str())))
-                } else {
-                    (h.id.as_str(), None)
-                };
-                if hits.len() < request.k && !hits.iter().any(|x| x.id == id) {
-                    hits.extend(item_hit(store, id, h.score, passage));
-                }
+        let search = HybridSearch { vectors, store, filter: &filter, ef: request.ef, fusion: Fusion::default() };
+        for ranked in search.rank(&request.query, vector.as_deref(), request.k)? {
+            if hits.len() < request.k && !hits.iter().any(|x| x.id == ranked.id) {
+                let passage = ranked.passage.map(|n| (n, request.query.as_str()));
+                hits.extend(item_hit(store, &ranked.id, ranked.score, passage));
             }
-            // Passages of one document fill several places: look deeper until k distinct
-            // results are found or the index has no more.
-            if hits.len() >= request.k || !saturated || depth >= braid_vector::MAX_K {
-                break;
-            }
-            depth = (depth * 2).min(braid_vector::MAX_K);
         }
     }
     Ok(hits)
