@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 use cli::index::IndexCommand;
+use cli::model::ModelCommand;
 use cli::router::RouterCommand;
 use cli::serve::ServeArgs;
 use cli::{DataArg, Lifetime};
@@ -79,6 +80,9 @@ enum Command {
     /// Manage the vector index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Download model weights into the Hugging Face cache.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Embed what importing PATHS would embed (documents, passages, captions and the router's
     /// exemplar queries) with the active embedder and write an embedding cache file. `braid
     /// demo` reads the atlas's `embeddings/*.emb`, so it starts without embedding it again.
@@ -128,6 +132,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Router(cmd) => cli::router::router_command(cmd),
         Command::Index(cmd) => cli::index::index_command(cmd),
+        Command::Model(cmd) => cli::model::model_command(cmd),
         Command::CacheEmbeddings { out, config, paths } => {
             cli::ingest::cache_embeddings(&out, config.as_deref(), &paths)
         }

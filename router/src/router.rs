@@ -14,7 +14,7 @@ use crate::plan::RoutePlan;
 use crate::policy::{Availability, FEATURE_NAMES, RoutePolicy, feature_vector};
 use crate::request::{
     Escalation, FusionMethod, FusionTrace, InvalidRequest, MAX_K, QueryRequest, QueryResponse, SourceReport,
-    SourceStatus, Trace,
+    SourceStatus, StageReport, Trace,
 };
 use crate::route::Route;
 use crate::source::{Source, SourceError, SourceRequest};
@@ -193,7 +193,7 @@ impl Router {
         let lists: Vec<RankedList> = outcomes
             .iter()
             .filter_map(|o| match &o.result {
-                Outcome::Hits(hits) => Some(RankedList {
+                Outcome::Hits(hits, _) => Some(RankedList {
                     route: o.route,
                     weight: plan
                         .decision(o.route)
@@ -223,7 +223,14 @@ impl Router {
             .iter()
             .map(|&route| match outcomes.iter().find(|o| o.route == route) {
                 Some(o) => o.report(),
-                None => SourceReport { route, status: SourceStatus::Skipped, took_ms: 0.0, hits: 0, error: None },
+                None => SourceReport {
+                    route,
+                    status: SourceStatus::Skipped,
+                    took_ms: 0.0,
+                    hits: 0,
+                    error: None,
+                    stages: Vec::new(),
+                },
             })
             .collect();
 
@@ -266,8 +273,8 @@ impl Router {
             let deadline = self.config.deadlines[route.index()];
             Some(async move {
                 let started = Instant::now();
-                let result = match tokio::time::timeout(deadline, source.search(request)).await {
-                    Ok(Ok(hits)) => Outcome::Hits(hits),
+                let result = match tokio::time::timeout(deadline, source.search_staged(request)).await {
+                    Ok(Ok(answer)) => Outcome::Hits(answer.hits, answer.stages),
                     Ok(Err(e)) => Outcome::Failed(e.to_string()),
                     Err(_) => Outcome::TimedOut(deadline),
                 };
@@ -280,7 +287,7 @@ impl Router {
 
 #[derive(Debug)]
 enum Outcome {
-    Hits(Vec<Hit>),
+    Hits(Vec<Hit>, Vec<StageReport>),
     Failed(String),
     TimedOut(Duration),
 }
@@ -296,15 +303,21 @@ impl RouteOutcome {
     fn report(&self) -> SourceReport {
         let took_ms = self.took.as_secs_f64() * 1e3;
         match &self.result {
-            Outcome::Hits(h) => {
-                SourceReport { route: self.route, status: SourceStatus::Ok, took_ms, hits: h.len(), error: None }
-            }
+            Outcome::Hits(h, stages) => SourceReport {
+                route: self.route,
+                status: SourceStatus::Ok,
+                took_ms,
+                hits: h.len(),
+                error: None,
+                stages: stages.clone(),
+            },
             Outcome::Failed(e) => SourceReport {
                 route: self.route,
                 status: SourceStatus::Error,
                 took_ms,
                 hits: 0,
                 error: Some(e.clone()),
+                stages: Vec::new(),
             },
             Outcome::TimedOut(d) => SourceReport {
                 route: self.route,
@@ -312,6 +325,7 @@ impl RouteOutcome {
                 took_ms,
                 hits: 0,
                 error: Some(format!("deadline of {} ms passed", d.as_millis())),
+                stages: Vec::new(),
             },
         }
     }
@@ -319,10 +333,10 @@ impl RouteOutcome {
 
 /// Why the evidence of the executed routes is too weak to stand alone, if it is.
 fn weak_evidence(features: &QueryFeatures, plan: &RoutePlan, outcomes: &[RouteOutcome]) -> Option<String> {
-    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h) = &o.result { h.len() } else { 0 }).sum();
+    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h, _) = &o.result { h.len() } else { 0 }).sum();
     if hits == 0 {
         let failed: Vec<String> =
-            outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(_))).map(|o| o.route.to_string()).collect();
+            outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(..))).map(|o| o.route.to_string()).collect();
         return Some(if failed.is_empty() {
             "the selected routes returned nothing".to_string()
         } else {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::features::QueryFeatures;
 use crate::hit::Hit;
-use crate::request::Filters;
+use crate::request::{Filters, StageReport};
 use crate::route::Route;
 
 /// What a source is asked.
@@ -58,4 +58,20 @@ pub trait Source: Send + Sync {
 
     /// Ranked hits for the request, best first.
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError>;
+
+    /// Like [`search`](Source::search), with reports of the optional stages the source ran
+    /// (a reranker, say); the router puts them in the query's `sources`. The default runs
+    /// `search` and reports none.
+    async fn search_staged(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
+        Ok(SourceAnswer { hits: self.search(request).await?, stages: Vec::new() })
+    }
+}
+
+/// Hits and the reports of the optional stages that produced them.
+#[derive(Debug, Clone, Default)]
+pub struct SourceAnswer {
+    /// Ranked hits, best first.
+    pub hits: Vec<Hit>,
+    /// The optional stages, in the order they ran.
+    pub stages: Vec<StageReport>,
 }

@@ -86,7 +86,7 @@ pub fn cache_embeddings(out: &Path, config: Option<&Path>, paths: &[PathBuf]) ->
     let tmp = tempfile::Builder::new().prefix("braid-cache-").tempdir()?;
     let started = std::time::Instant::now();
     {
-        let kb = open_with(tmp.path(), &cfg, recorder.clone(), None, false, Lifetime::OneShot)?;
+        let kb = open_with(tmp.path(), &cfg, recorder.clone(), None, None, false, Lifetime::OneShot)?;
         let report = ingest_paths(&kb, paths, &TerminalProgress::new())?;
         if !report.rejected.is_empty() {
             bail!("{} records were rejected, first: {}", report.rejected.len(), report.rejected[0]);

@@ -13,6 +13,7 @@ use braid_vector::{Embedder, VectorBackend};
 pub mod ask;
 pub mod index;
 pub mod ingest;
+pub mod model;
 pub mod router;
 pub mod serve;
 
@@ -42,21 +43,24 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// The knowledge base in `data` with the embedder and vector backend `cfg` chooses.
 pub fn open(data: &Path, cfg: &ConfigFile, lifetime: Lifetime) -> Result<KnowledgeBase> {
-    let embedder = config::embedder(cfg)?;
-    let vectors = config::vector_backend(cfg, embedder.dimension())?;
-    open_with(data, cfg, embedder, vectors, false, lifetime)
+    let chosen = config::choose_embedder(cfg, Some(data))?;
+    let vectors = config::vector_backend(cfg, chosen.embedder.dimension())?;
+    open_with(data, cfg, chosen.embedder, Some(chosen.reason), vectors, false, lifetime)
 }
 
-/// The knowledge base in `data` with this embedder and vector backend.
+/// The knowledge base in `data` with this embedder (chosen for `reason`, which `/v1/status`
+/// reports) and vector backend.
 pub fn open_with(
     data: &Path,
     cfg: &ConfigFile,
     embedder: Arc<dyn Embedder>,
+    reason: Option<String>,
     vectors: Option<Arc<dyn VectorBackend>>,
     read_only: bool,
     lifetime: Lifetime,
 ) -> Result<KnowledgeBase> {
     let mut options: Options = config::kb_options(cfg, data, embedder, vectors)?;
+    options.embedder_reason = reason;
     options.read_only = read_only;
     options.checkpoints = (lifetime == Lifetime::Server).then(CheckpointPolicy::default);
     options.on_checkpoint = Some(Arc::new(print_checkpoint));

@@ -10,4 +10,6 @@ mod harness;
 mod interfaces;
 #[cfg(feature = "milvus")]
 mod milvus;
+mod models;
+mod rerank;
 mod web;

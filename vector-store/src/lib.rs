@@ -83,6 +83,8 @@ mod milvus;
 mod minilm;
 mod model_files;
 mod postings;
+mod query_cache;
+mod rerank;
 mod search;
 mod store;
 mod validate;
@@ -104,6 +106,8 @@ pub use http_embedder::{HttpEmbedder, HttpEmbedderConfig};
 pub use item::{Item, ItemMeta, Modality};
 pub use minilm::{DEFAULT_MINILM_BATCH, MINILM_HUB_REPO, MiniLmEmbedder};
 pub use model_files::hub_cache_dir;
+pub use query_cache::{DEFAULT_QUERY_CACHE_ENTRIES, QueryCache};
+pub use rerank::{HttpReranker, Reranker};
 pub use search::{
     DEFAULT_RRF_K, DensePlan, MAX_EF, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
 };

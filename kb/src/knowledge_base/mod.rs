@@ -64,6 +64,8 @@ pub struct Options {
     pub checkpoints: Option<CheckpointPolicy>,
     /// Told of every checkpoint written in the background or on close (default: a log line).
     pub on_checkpoint: Option<CheckpointCallback>,
+    /// A reranking stage for the vector route (`None`: the hybrid order is final).
+    pub rerank: Option<crate::sources::Rerank>,
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
@@ -84,6 +86,7 @@ impl Options {
             read_only: false,
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
+            rerank: None,
             sources: Vec::new(),
         }
     }

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::Graph;
 use braid_router::Router;
-use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
+use braid_vector::{
+    DEFAULT_QUERY_CACHE_ENTRIES, Embedder, OpenMode, QueryCache, VectorBackend, VectorConfig, VectorError, VectorStore,
+};
 
 use super::items::{document_items, image_item};
 use super::{KnowledgeBase, Options, default_report};
@@ -55,13 +57,18 @@ impl KnowledgeBase {
         let graph = Arc::new(RwLock::new(Graph::new()));
 
         let web = options.web;
+        // Queries go through an LRU of their vectors. The router's exemplars are embedded
+        // through it here, which also warms the model before the first question.
+        let queries: Arc<dyn Embedder> = Arc::new(QueryCache::new(embedder.clone(), DEFAULT_QUERY_CACHE_ENTRIES));
         let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
             .with_config(options.router)
             .with_policy(options.policy)
             .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
-            .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
+            .with_source(Arc::new(
+                VectorSource::new(vectors.clone(), queries.clone(), store.clone()).with_rerank(options.rerank),
+            ))
             .with_source(Arc::new(WebSource::new(web.clone())))
-            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone())))));
+            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(queries)))));
         for source in options.sources {
             router = router.with_source(source);
         }

@@ -1,15 +1,16 @@
 //! The vector route: hybrid dense + BM25 search over documents and images (see
-//! [`super::hybrid`]); a passage hit stands for its document, and picture queries get the
-//! images first.
+//! [`super::hybrid`]), optionally reranked (see [`super::rerank`]); a passage hit stands for
+//! its document, and picture queries get the images first.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use braid_router::{Hit, Modality, Route, Source, SourceError, SourceRequest};
+use braid_router::{Hit, Modality, Route, Source, SourceAnswer, SourceError, SourceRequest};
 use braid_vector::{Embedder, Filter, Fusion, VectorBackend};
 
 use super::hits::item_hit;
 use super::hybrid::HybridSearch;
+use super::rerank::Rerank;
 use crate::store::Store;
 
 /// The vector route: hybrid dense + BM25 search over documents and images.
@@ -17,12 +18,19 @@ pub struct VectorSource {
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     store: Arc<Store>,
+    rerank: Option<Rerank>,
 }
 
 impl VectorSource {
     /// A vector source over `vectors`, embedding queries with `embedder`.
     pub fn new(vectors: Arc<dyn VectorBackend>, embedder: Arc<dyn Embedder>, store: Arc<Store>) -> Self {
-        VectorSource { vectors, embedder, store }
+        VectorSource { vectors, embedder, store, rerank: None }
+    }
+
+    /// The same source with a reranking stage.
+    pub fn with_rerank(mut self, rerank: Option<Rerank>) -> Self {
+        self.rerank = rerank;
+        self
     }
 }
 
@@ -33,13 +41,32 @@ impl Source for VectorSource {
     }
 
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
+        Ok(self.search_staged(request).await?.hits)
+    }
+
+    async fn search_staged(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
         let vectors = self.vectors.clone();
         let embedder = self.embedder.clone();
         let store = self.store.clone();
-        let request = request.clone();
-        tokio::task::spawn_blocking(move || vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request))
-            .await
-            .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
+        let rerank = self.rerank.clone().filter(|_| !request.query.trim().is_empty());
+        let mut request = request.clone();
+        tokio::task::spawn_blocking(move || {
+            let k = request.k;
+            if let Some(r) = &rerank {
+                request.k = r.candidates(k);
+            }
+            let mut hits = vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request)?;
+            let mut stages = Vec::new();
+            if let Some(r) = &rerank
+                && !hits.is_empty()
+            {
+                stages.push(r.apply(&store, &request.query, &mut hits));
+            }
+            hits.truncate(k);
+            Ok(SourceAnswer { hits, stages })
+        })
+        .await
+        .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
     }
 }
 
