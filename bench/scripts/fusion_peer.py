@@ -159,9 +159,9 @@ def hit5(ranked, rel):
     return float(any(d in rel for d in ranked[:5]))
 
 
-def braid_ranking(url, query, k=10):
+def braid_ranking(url, query, k=10, path="/v1/search/vector"):
     body = json.dumps({"query": query, "k": k}).encode()
-    req = urllib.request.Request(f"{url}/v1/search/vector", body, {"Content-Type": "application/json"})
+    req = urllib.request.Request(f"{url}{path}", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:
         hits = json.load(r).get("results", [])
     return [h["id"].split("#")[0] for h in hits]
@@ -175,6 +175,7 @@ def main():
     ap.add_argument("--braid-url")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--write-jsonl", help="write the collection as Braid documents to this file and stop")
+    ap.add_argument("--braid-only", action="store_true", help="only the Braid columns (no PyTorch needed)")
     a = ap.parse_args()
     docs, queries = load(a.collection, a.split)
     if a.write_jsonl:
@@ -182,6 +183,13 @@ def main():
             for d in docs:
                 f.write(json.dumps({"id": d["id"], "title": d.get("title", ""), "text": d.get("text", "")}) + "\n")
         return
+    if a.braid_only:
+        rows = collections.defaultdict(list)
+        for text, rel in queries:
+            for name, path in [("Braid /v1/search/vector", "/v1/search/vector"), ("Braid /v1/query", "/v1/query")]:
+                ranked = braid_ranking(a.braid_url, text, path=path)
+                rows[name].append((ndcg10(ranked, rel), hit5(ranked, rel)))
+        return report(a, docs, None, queries, rows)
     import numpy as np, torch
     from nltk.stem import PorterStemmer
     from sentence_transformers import SentenceTransformer
@@ -220,11 +228,16 @@ def main():
             "relative score + dense feedback": fuse([dense(moved), lex], "relative"),
         }
         if a.braid_url:
-            runs["Braid vector route (braid serve)"] = braid_ranking(a.braid_url, text)
+            runs["Braid vector route (braid serve, /v1/search/vector)"] = braid_ranking(a.braid_url, text)
+            runs["Braid /v1/query (router's choice of routes)"] = braid_ranking(a.braid_url, text, path="/v1/query")
         for name, ranked in runs.items():
             rows[name].append((ndcg10(ranked, rel), hit5(ranked, rel)))
+    return report(a, docs, len(texts), queries, rows)
+
+
+def report(a, docs, passages, queries, rows):
     label = a.collection if a.collection == "cranfield" else f"{a.collection} ({a.split}, descriptive queries)"
-    print(f"{label}: {len(docs)} documents, {len(texts)} passages, {len(queries)} queries, {a.threads} threads")
+    print(f"{label}: {len(docs)} documents, {passages or '-'} passages, {len(queries)} queries, {a.threads} threads")
     print()
     print("| ranking | nDCG@10 | ± 95% CI | hit@5 |")
     print("|---|---:|---:|---:|")

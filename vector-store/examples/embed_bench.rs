@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Sentences are the first N sentences of the demo atlas documents (realistic lengths,
-//! 5–60 words). `--python` runs `bench/scripts/st_throughput.py` for the PyTorch side;
+//! 5–60 words, ≤ 32 tokens for most); `--words W` joins consecutive ones into texts of about
+//! W words instead (180: a passage as Braid indexes long documents). `--queries Q` then
+//! times Q single 10-word queries embedded one at a time (p50/p99), on both sides. `--python` runs `bench/scripts/st_throughput.py` for the PyTorch side;
 //! leave it out to time candle only. Threads: candle uses `RAYON_NUM_THREADS` (default:
 //! every core), PyTorch `--threads` (default 2). Each rate is the best of `--repeats`.
 
@@ -28,6 +30,8 @@ struct Args {
     python: Option<PathBuf>,
     threads: usize,
     repeats: usize,
+    words: Option<usize>,
+    queries: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -38,6 +42,8 @@ fn parse_args() -> Result<Args, String> {
         python: None,
         threads: 2,
         repeats: 2,
+        words: None,
+        queries: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -54,6 +60,8 @@ fn parse_args() -> Result<Args, String> {
             "--python" => args.python = Some(PathBuf::from(value()?)),
             "--threads" => args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
             "--repeats" => args.repeats = value()?.parse().map_err(|e| format!("--repeats: {e}"))?,
+            "--words" => args.words = Some(value()?.parse().map_err(|e| format!("--words: {e}"))?),
+            "--queries" => args.queries = value()?.parse().map_err(|e| format!("--queries: {e}"))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -83,12 +91,48 @@ fn sentences(n: usize) -> Vec<String> {
     out
 }
 
+/// Consecutive sentences joined into texts of at least `words` words.
+fn joined(sentences: &[String], words: usize, n: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(n);
+    let mut current = String::new();
+    for s in sentences.iter().cycle().take(sentences.len() * 20) {
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(s);
+        if current.split_whitespace().count() >= words {
+            out.push(std::mem::take(&mut current));
+            if out.len() == n {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// p50 and p99 of `times`, in milliseconds.
+fn percentiles(mut times: Vec<f64>) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize] * 1e3;
+    (at(0.5), at(0.99))
+}
+
 fn main() {
     let args = parse_args().unwrap_or_else(|e| {
         eprintln!("embed_bench: {e}");
         std::process::exit(2)
     });
-    let sentences = sentences(args.sentences);
+    let short = sentences(args.sentences.max(args.queries));
+    let sentences = match args.words {
+        Some(w) => joined(&short, w, args.sentences),
+        None => short[..args.sentences.min(short.len())].to_vec(),
+    };
+    let queries: Vec<String> = short
+        .iter()
+        .filter(|s| s.split_whitespace().count() >= 10)
+        .map(|s| s.split_whitespace().take(10).collect::<Vec<_>>().join(" "))
+        .take(args.queries)
+        .collect();
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let words: usize = sentences.iter().map(|s| s.split_whitespace().count()).sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -119,6 +163,21 @@ fn main() {
         rows.push((batch, rate));
     }
 
+    let mut candle_latency = None;
+    if !queries.is_empty() {
+        let times: Vec<f64> = queries
+            .iter()
+            .map(|q| {
+                let t = Instant::now();
+                model.embed_text(q).expect("embedding a query");
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        let (p50, p99) = percentiles(times);
+        println!("candle single 10-word query: p50 {p50:.2} ms, p99 {p99:.2} ms over {} queries", queries.len());
+        candle_latency = Some((p50, p99));
+    }
+
     let Some(python) = args.python else {
         println!("\n(no --python: PyTorch side skipped)");
         return;
@@ -128,6 +187,8 @@ fn main() {
     let input = dir.join("sentences.json");
     let output = dir.join("st.json");
     std::fs::write(&input, serde_json::to_vec(&sentences).unwrap()).unwrap();
+    let query_file = dir.join("queries.json");
+    std::fs::write(&query_file, serde_json::to_vec(&queries).unwrap()).unwrap();
     let batch_list = args.batch_sizes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
     let status = Command::new(&python)
         .arg(ST_SCRIPT)
@@ -136,6 +197,7 @@ fn main() {
         .args(["--out".as_ref(), output.as_os_str()])
         .args(["--batch-sizes", &batch_list, "--threads", &args.threads.to_string()])
         .args(["--repeats", &args.repeats.to_string()])
+        .args(["--queries".as_ref(), query_file.as_os_str()])
         .status()
         .expect("running the sentence-transformers script");
     assert!(status.success(), "st_throughput.py failed");
@@ -164,4 +226,12 @@ fn main() {
         println!("| {batch} | {candle:.1} | {torch:.1} | {:.2} |", candle / torch);
     }
     println!("\ncosine(candle, sentence-transformers) over {} sentences: min {min:.6}, mean {mean:.6}", cosines.len());
+    if let (Some((p50, p99)), Some(st_p50), Some(st_p99)) =
+        (candle_latency, st["query_p50_ms"].as_f64(), st["query_p99_ms"].as_f64())
+    {
+        println!("\n| single 10-word query | p50 | p99 |");
+        println!("|---|---:|---:|");
+        println!("| candle | {p50:.2} ms | {p99:.2} ms |");
+        println!("| sentence-transformers | {st_p50:.2} ms | {st_p99:.2} ms |");
+    }
 }

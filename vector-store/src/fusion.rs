@@ -12,17 +12,18 @@
 //!   ± 3 standard deviations.
 //!
 //! Why relative-score fusion with equal weights, measured with all-MiniLM-L6-v2 and Braid's
-//! BM25 over the top 100 of each side (`bench/scripts/fusion_peer.py`): nDCG@10 on
+//! BM25 analyzer over the top 100 passages of each side, each ranking turned into documents
+//! first (the vector route's way, `bench/scripts/fusion_peer.py` for the peers): nDCG@10 on
 //! Cranfield (225 queries) and on the descriptive queries of the six domain knowledge bases
-//! of `datasets/domains` (dev sets, 127 queries):
+//! of `datasets/domains` (dev sets, 127 queries, mean over the domains):
 //!
-//! | fusion | Cranfield | domains (mean) |
+//! | ranking | Cranfield | domains |
 //! |---|---:|---:|
 //! | BM25 alone | 0.540 | 0.780 |
-//! | dense alone | 0.505 | 0.773 |
-//! | RRF k = 60 | 0.567 | 0.778 |
-//! | DBSF | 0.579 | 0.783 |
-//! | relative score | 0.587 | 0.817 |
+//! | dense alone | 0.510 | 0.773 |
+//! | RRF, k = 60 | 0.558 | 0.778 |
+//! | DBSF | 0.566 | 0.783 |
+//! | relative score | 0.571 | 0.817 |
 //!
 //! RRF loses on short documents because it rewards a hit that both sides rank low over one
 //! that one side ranks far above the rest. Query-dependent weights (a short keyword query
