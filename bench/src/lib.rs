@@ -160,8 +160,7 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
 /// none runs in the middle of a measurement.
 pub fn open_kb(data: &Path) -> Result<braid_kb::KnowledgeBase, String> {
     let cfg = braid::config::ConfigFile::load(None).map_err(|e| format!("config: {e:#}"))?;
-    let embedder =
-        braid::config::choose_embedder(&cfg, Some(data)).map_err(|e| format!("embedder: {e:#}"))?.embedder;
+    let embedder = braid::config::choose_embedder(&cfg, Some(data)).map_err(|e| format!("embedder: {e:#}"))?.embedder;
     let mut options = braid::config::kb_options(&cfg, data, embedder, None).map_err(|e| format!("options: {e:#}"))?;
     options.web = None;
     options.checkpoints = None;

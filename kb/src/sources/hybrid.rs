@@ -61,7 +61,7 @@ impl HybridSearch<'_> {
     /// The best `k` documents (or images) for `text` and `vector`, each at most once.
     pub(crate) fn rank(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Vec<RankedItem>, SourceError> {
         let text = Some(text).filter(|t| !t.trim().is_empty());
-        let mut depth = k.saturating_mul(4).max(MIN_CANDIDATES).min(braid_vector::MAX_K);
+        let mut depth = k.saturating_mul(4).clamp(MIN_CANDIDATES, braid_vector::MAX_K);
         let (dense, lexical) = loop {
             let (dense, dense_full) = match vector {
                 Some(v) => self.side(SearchMode::Dense, None, Some(v), depth)?,
