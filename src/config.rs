@@ -49,6 +49,9 @@ pub struct ConfigFile {
 pub struct RerankSection {
     /// The full endpoint URL, e.g. `http://127.0.0.1:8080/rerank`; `BRAID_RERANK_URL`.
     pub url: Option<String>,
+    /// A local cross-encoder folder (config.json, model.safetensors, tokenizer.json) run
+    /// through candle instead of an endpoint; `BRAID_RERANK_MODEL_DIR`.
+    pub model_dir: Option<PathBuf>,
     /// The `model` field sent; `BRAID_RERANK_MODEL`.
     pub model: Option<String>,
     /// Candidates reranked per query (default 20, at most 100); `BRAID_RERANK_DEPTH`.
@@ -299,15 +302,29 @@ fn named_embedder(kind: &str, cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
     }
 }
 
-/// The vector route's reranker from `BRAID_RERANK_*` or `[rerank]`, if one is configured
-/// (the key only from `BRAID_RERANK_KEY`, so the file holds no secret).
+/// The vector route's reranker from `BRAID_RERANK_*` or `[rerank]`, if one is configured: a
+/// local cross-encoder (`BRAID_RERANK_MODEL_DIR`) or an HTTP endpoint (`BRAID_RERANK_URL`; the
+/// key only from `BRAID_RERANK_KEY`, so the file holds no secret).
 pub fn reranker(cfg: &ConfigFile) -> Result<Option<braid_kb::sources::Rerank>> {
     let section = &cfg.rerank;
-    let Some(url) = env("BRAID_RERANK_URL").or(section.url.clone()) else { return Ok(None) };
-    let model = env("BRAID_RERANK_MODEL").or(section.model.clone()).unwrap_or_default();
-    let http = braid_vector::HttpReranker::new(url.clone(), model, env("BRAID_RERANK_KEY"))
-        .with_context(|| format!("BRAID_RERANK_URL={url}"))?;
-    let mut rerank = braid_kb::sources::Rerank::new(Arc::new(http));
+    let reranker: Arc<dyn braid_vector::Reranker> = match (
+        env("BRAID_RERANK_MODEL_DIR").map(PathBuf::from).or(section.model_dir.clone()),
+        env("BRAID_RERANK_URL").or(section.url.clone()),
+    ) {
+        (Some(dir), _) => Arc::new(
+            braid_vector::CrossEncoderReranker::from_dir(&dir)
+                .with_context(|| format!("BRAID_RERANK_MODEL_DIR={}", dir.display()))?,
+        ),
+        (None, Some(url)) => {
+            let model = env("BRAID_RERANK_MODEL").or(section.model.clone()).unwrap_or_default();
+            Arc::new(
+                braid_vector::HttpReranker::new(url.clone(), model, env("BRAID_RERANK_KEY"))
+                    .with_context(|| format!("BRAID_RERANK_URL={url}"))?,
+            )
+        }
+        (None, None) => return Ok(None),
+    };
+    let mut rerank = braid_kb::sources::Rerank::new(reranker);
     let number = |var: &str| -> Result<Option<u64>> {
         env(var)
             .map(|v| v.trim().parse::<u64>().with_context(|| format!("{var}={v} is not a whole number")))
