@@ -273,6 +273,15 @@ pub struct GraphAnswer {
     pub facts: Vec<Fact>,
 }
 
+/// The answers of [`crate::Graph::answer_counted`]: the best `limit`, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GraphAnswers {
+    /// The answers, best first.
+    pub answers: Vec<GraphAnswer>,
+    /// Answers found before the limit was applied.
+    pub total: usize,
+}
+
 /// What a bulk import did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {

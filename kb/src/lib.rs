@@ -24,7 +24,10 @@
 //!     Entity::new("country:FRA", "France", "country"),
 //!     Entity::new("country:ESP", "Spain", "country"),
 //! ]).unwrap();
-//! kb.put_relations(vec![Relation::new("country:FRA", "borders", "country:ESP")]).unwrap();
+//! kb.put_relations(vec![
+//!     Relation::new("country:FRA", "borders", "country:ESP"),
+//!     Relation::new("country:ESP", "borders", "country:FRA"),
+//! ]).unwrap();
 //!
 //! let answer = kb.query(&QueryRequest::new("Which countries border France?")).await.unwrap();
 //! assert_eq!(answer.plan.primary, Some(Route::Graph));
@@ -34,11 +37,13 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod fit;
 pub mod ingest;
 mod knowledge_base;
 pub mod media_type;
 pub mod passages;
 pub mod records;
+pub mod schema;
 pub mod sources;
 pub mod status;
 pub mod store;

@@ -8,7 +8,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation, SchemaRecord};
 
 const ENTITIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entities");
 const RELATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("relations");
@@ -17,6 +17,8 @@ const IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("images");
 const IMAGE_BYTES: TableDefinition<&str, &[u8]> = TableDefinition::new("image_bytes");
 const VECTORS: TableDefinition<&str, &[u8]> = TableDefinition::new("vectors");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// Words for relation and entity types (schema records), keyed by [`SchemaRecord::key`].
+const SCHEMA: TableDefinition<&str, &[u8]> = TableDefinition::new("schema");
 
 /// Errors of the store of record.
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +202,7 @@ impl Store {
             txn.open_table(IMAGE_BYTES)?;
             txn.open_table(VECTORS)?;
             txn.open_table(META)?;
+            txn.open_table(SCHEMA)?;
         }
         txn.commit()?;
         Ok(Store { db })
@@ -328,6 +331,19 @@ impl Store {
         self.with_vectors(IMAGES, "images")
     }
 
+    /// `n` documents sampled uniformly (reservoir sampling over the table, without their
+    /// vectors), the same ones for the same seed.
+    pub fn sample_documents(&self, n: usize, seed: u64) -> Result<Vec<DocumentRecord>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DOCUMENTS)?;
+        let mut rows = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.push((k.value().to_string(), v.value().to_vec()));
+        }
+        reservoir(rows.into_iter(), n, seed).into_iter().map(|(k, v)| decode("documents", &k, &v)).collect()
+    }
+
     /// One entity.
     pub fn entity(&self, id: &str) -> Result<Option<Entity>, StoreError> {
         self.get(ENTITIES, "entities", id)
@@ -348,6 +364,24 @@ impl Store {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(IMAGE_BYTES)?;
         Ok(table.get(id)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Inserts or replaces schema records in one durable transaction.
+    pub fn write_schema(&self, records: &[SchemaRecord]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(SCHEMA)?;
+            for r in records {
+                table.insert(r.key().as_str(), encode(r).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every schema record.
+    pub fn schema_records(&self) -> Result<Vec<SchemaRecord>, StoreError> {
+        self.all(SCHEMA, "schema")
     }
 
     /// A metadata value.
@@ -409,6 +443,30 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// `n` items of `items` chosen uniformly at random (reservoir sampling), seeded.
+pub(crate) fn reservoir<T>(items: impl Iterator<Item = T>, n: usize, seed: u64) -> Vec<T> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut kept: Vec<T> = Vec::with_capacity(n);
+    for (i, item) in items.enumerate() {
+        if kept.len() < n {
+            kept.push(item);
+        } else {
+            let j = (next() % (i as u64 + 1)) as usize;
+            if j < n {
+                kept[j] = item;
+            }
+        }
+    }
+    kept
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

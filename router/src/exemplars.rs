@@ -84,12 +84,12 @@ impl Exemplars {
 
     /// The shipped exemplars ([`SHIPPED_EXEMPLARS`]) embedded with `embedder`.
     pub fn shipped(embedder: Arc<dyn QueryEmbedder>) -> Self {
-        let examples = SHIPPED_EXEMPLARS.lines().filter_map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).ok()?;
-            let route: Route = v["route"].as_str()?.parse().ok()?;
-            Some((v["query"].as_str()?.to_string(), route))
-        });
-        Self::new(embedder, examples)
+        Self::new(embedder, shipped_queries())
+    }
+
+    /// The embedder the exemplars were embedded with.
+    pub fn embedder(&self) -> &Arc<dyn QueryEmbedder> {
+        &self.embedder
     }
 
     /// How many exemplars each route has, in [`Route::ALL`] order.
@@ -126,6 +126,18 @@ impl Exemplars {
         // A floor keeps near-ties (a query equally far from everything) from being blown up.
         Some((cos.map(|c| (c - mean) / sd.max(0.02)), raw))
     }
+}
+
+/// The shipped exemplar queries with their routes.
+pub fn shipped_queries() -> Vec<(String, Route)> {
+    SHIPPED_EXEMPLARS
+        .lines()
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            let route: Route = v["route"].as_str()?.parse().ok()?;
+            Some((v["query"].as_str()?.to_string(), route))
+        })
+        .collect()
 }
 
 fn key(text: &str) -> String {

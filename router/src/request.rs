@@ -219,6 +219,10 @@ pub struct SourceReport {
     pub took_ms: f64,
     /// How many hits it returned.
     pub hits: usize,
+    /// How many matches it found before keeping its best, when it says (e.g. the graph's
+    /// answers to "which packages depend on libc").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
     /// The error, for `error` and `timeout`.
     pub error: Option<String>,
 }

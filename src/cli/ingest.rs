@@ -52,8 +52,9 @@ pub fn ingest(data: &DataArg, paths: &[PathBuf]) -> Result<()> {
     if kb.vector_changes_since_checkpoint() > 0 {
         checkpoint_now(&kb, "after the import");
     }
+    let schema = if report.schema > 0 { format!(", {} schema records", report.schema) } else { String::new() };
     println!(
-        "ingested {} entities, {} relations, {} documents, {} images in {:.1}s",
+        "ingested {} entities, {} relations, {} documents, {} images{schema} in {:.1}s",
         report.entities,
         report.relations,
         report.documents,

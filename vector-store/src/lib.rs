@@ -62,7 +62,6 @@
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
-
 mod backend;
 mod checkpoint;
 mod clip;

@@ -114,6 +114,7 @@ fn parse_lines(text: &[u8], first_line: usize, name: &Arc<str>, base: &Path) -> 
                 report.skipped.push(format!("{at}: document {} has no title and no text", d.id));
             }
             Ok(Record::Document(d)) => parsed.documents.push(Located { at, record: d }),
+            Ok(Record::Schema(r)) => parsed.schema.push(Located { at, record: r }),
             Ok(Record::Image(img)) => match image_bytes(&img, base) {
                 Ok(bytes) => parsed.images.push(Located { at, record: (img, bytes) }),
                 Err(e) => report.rejected.push(format!("{at}: {e}")),

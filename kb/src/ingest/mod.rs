@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::BraidError;
 use crate::knowledge_base::KnowledgeBase;
-use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation, SchemaRecord};
 
 mod batches;
 mod image_files;
@@ -39,6 +39,8 @@ pub struct IngestReport {
     pub documents: usize,
     /// Images written.
     pub images: usize,
+    /// Schema records written (words for relation and entity types).
+    pub schema: usize,
     /// Rejected records as `file:line: reason`.
     pub rejected: Vec<String>,
     /// Records skipped because they hold nothing to index (a document with neither title nor
@@ -52,7 +54,7 @@ pub trait IngestProgress: Sync {
     fn start(&self, total: u64) {
         let _ = total;
     }
-    /// The stage that runs next: `entities`, `relations`, `documents`, `images`, `linker`.
+    /// The stage that runs next: `entities`, `relations`, `schema`, `documents`, `images`, `linker`.
     fn stage(&self, stage: &str) {
         let _ = stage;
     }
@@ -98,6 +100,7 @@ impl std::fmt::Display for Origin {
 struct Parsed {
     entities: Vec<Located<Entity>>,
     relations: Vec<Located<Relation>>,
+    schema: Vec<Located<SchemaRecord>>,
     documents: Vec<Located<DocumentRecord>>,
     images: Vec<Located<(ImageRecord, Option<Vec<u8>>)>>,
 }
@@ -106,12 +109,15 @@ impl Parsed {
     fn append(&mut self, mut other: Parsed) {
         self.entities.append(&mut other.entities);
         self.relations.append(&mut other.relations);
+        self.schema.append(&mut other.schema);
         self.documents.append(&mut other.documents);
         self.images.append(&mut other.images);
     }
 }
 
-/// Imports `paths` (JSON Lines files, or folders holding them or holding images).
+/// Imports `paths` (JSON Lines files, or folders holding them or holding images). Records
+/// are written in dependency order: entities, relations, schema records (words for the
+/// relation and entity types, e.g. from a `schema.jsonl` beside the data), documents, images.
 pub fn ingest_paths(
     kb: &KnowledgeBase,
     paths: &[PathBuf],
@@ -122,7 +128,11 @@ pub fn ingest_paths(
     for path in paths {
         read_path(path, &mut parsed, &mut report)?;
     }
-    let total = parsed.entities.len() + parsed.relations.len() + parsed.documents.len() + parsed.images.len();
+    let total = parsed.entities.len()
+        + parsed.relations.len()
+        + parsed.schema.len()
+        + parsed.documents.len()
+        + parsed.images.len();
     progress.start(total as u64);
 
     progress.stage("entities");
@@ -130,6 +140,10 @@ pub fn ingest_paths(
         write_batches(parsed.entities, GRAPH_BATCH, progress, &mut report.rejected, |b| kb.put_entities_or_return(b))?;
     progress.stage("relations");
     report.relations = write_relations(kb, parsed.relations, GRAPH_BATCH, progress, &mut report.rejected)?;
+    // After the relations: a schema record must name a type the graph has.
+    progress.stage("schema");
+    report.schema =
+        write_batches(parsed.schema, GRAPH_BATCH, progress, &mut report.rejected, |b| kb.put_schema_or_return(b))?;
     progress.stage("documents");
     report.documents =
         write_batches(parsed.documents, BATCH, progress, &mut report.rejected, copying(|b| kb.put_documents(b)))?;

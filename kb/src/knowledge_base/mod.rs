@@ -20,7 +20,8 @@ use crate::checkpoint::{
     CheckpointCallback, CheckpointPolicy, CheckpointTrigger, Checkpointer, Checkpoints, log_report,
 };
 use crate::error::BraidError;
-use crate::status::{EmbedderStatus, RouteStatus, Status};
+use crate::schema::SchemaWords;
+use crate::status::{EmbedderStatus, RouteStatus, RouterStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
@@ -64,6 +65,12 @@ pub struct Options {
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Example queries of each route, whose similarity to a query the routing policy weighs
+    /// (`None`: the ones shipped with the router; empty: no exemplar features).
+    pub exemplars: Option<Vec<(String, Route)>>,
+    /// Route with the weights fitted to this knowledge base (`braid router fit --auto`,
+    /// kept in the data directory) when there are some, in place of `policy`.
+    pub fitted_router: bool,
 }
 
 impl Options {
@@ -81,6 +88,8 @@ impl Options {
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
             sources: Vec::new(),
+            exemplars: None,
+            fitted_router: true,
         }
     }
 }
@@ -106,6 +115,12 @@ pub struct KnowledgeBase {
     on_checkpoint: CheckpointCallback,
     /// The background checkpointer; taken (stopped) by [`KnowledgeBase::close`].
     checkpointer: Mutex<Option<Checkpointer>>,
+    /// Words users gave relation and entity types (schema records).
+    schema_words: Arc<RwLock<SchemaWords>>,
+    /// Grows with every schema write, so the router recompiles its lexicon.
+    schema_version: Arc<AtomicU64>,
+    /// Which routing weights are in use, for the status.
+    router_status: RouterStatus,
 }
 
 impl KnowledgeBase {
@@ -158,6 +173,7 @@ impl KnowledgeBase {
                 })
                 .collect(),
             data_dir: self.data_dir.display().to_string(),
+            router: self.router_status.clone(),
         })
     }
 
@@ -169,6 +185,14 @@ impl KnowledgeBase {
             return Ok(None);
         }
         self.checkpoints.write()
+    }
+
+    /// The schema the router reads questions with: the graph's relation and entity types as
+    /// its data shows them, with the words schema records gave them.
+    pub fn schema(&self) -> braid_router::KbSchema {
+        let graph = self.graph_read();
+        let words = self.schema_words.read().unwrap_or_else(|e| e.into_inner());
+        crate::schema::merged(&graph, &words)
     }
 
     /// Vector-index changes since the last checkpoint (0 for remote backends).
