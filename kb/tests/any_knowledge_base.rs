@@ -53,7 +53,10 @@ fn films(kb: &KnowledgeBase) -> Result<(), BraidError> {
 }
 
 fn query(kb: &KnowledgeBase, text: &str) -> Result<braid_router::QueryResponse, BraidError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| BraidError::Internal(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BraidError::Internal(e.to_string()))?;
     let mut request = QueryRequest::new(text);
     request.routes = Some(vec![Route::Graph]);
     request.explain = true;
@@ -83,7 +86,11 @@ fn relational_questions_follow_the_graph_s_own_relations_both_ways() -> Result<(
     let answer = query(&kb, "which films were directed by Yasujiro Ozu")?;
     let graph = answer.sources.iter().find(|s| s.route == Route::Graph).expect("graph ran");
     assert_eq!(graph.total, Some(41), "{graph:?}");
-    assert!(answer.results[0].id == "film:tokyo-story" || answer.results[0].id == "film:ozu-7", "{:?}", answer.results[0]);
+    assert!(
+        answer.results[0].id == "film:tokyo-story" || answer.results[0].id == "film:ozu-7",
+        "{:?}",
+        answer.results[0]
+    );
     Ok(())
 }
 
@@ -131,7 +138,10 @@ fn schema_records_add_words_and_bad_ones_are_refused_with_line_and_field() -> Re
         });
         2
     ]);
-    assert!(matches!(twice, Err(BraidError::Invalid { ref field, .. }) if field == "items[1].entity_type"), "{twice:?}");
+    assert!(
+        matches!(twice, Err(BraidError::Invalid { ref field, .. }) if field == "items[1].entity_type"),
+        "{twice:?}"
+    );
     Ok(())
 }
 
@@ -145,7 +155,12 @@ fn an_empty_graph_still_routes_and_says_why_the_graph_cannot() -> Result<(), Bra
     assert!(graph.reasons.iter().any(|r| r.contains("the graph is empty")), "{:?}", graph.reasons);
     assert!(plan.primary.is_some_and(|r| r != Route::Graph));
     let status = kb.status()?;
-    assert!(status.routes.iter().any(|r| r.route == Route::Graph && r.reason.as_deref().is_some_and(|w| w.contains("empty"))));
+    assert!(
+        status
+            .routes
+            .iter()
+            .any(|r| r.route == Route::Graph && r.reason.as_deref().is_some_and(|w| w.contains("empty")))
+    );
     Ok(())
 }
 
@@ -157,7 +172,12 @@ fn weights_fitted_to_a_knowledge_base_are_kept_in_its_data_directory() -> Result
     assert_eq!(kb.status()?.router.weights, "shipped");
     let queries = synthesize(&kb, &AutoOptions { graph: 60, vector: 0, web: 20, seed: 3 })?;
     assert!(queries.iter().any(|q| q.route == Route::Graph) && queries.iter().any(|q| q.route == Route::Web));
-    assert!(queries.iter().filter(|q| q.route == Route::Graph).all(|q| !q.gold.is_empty() || q.class.as_deref() == Some("auto:path")));
+    assert!(
+        queries
+            .iter()
+            .filter(|q| q.route == Route::Graph)
+            .all(|q| !q.gold.is_empty() || q.class.as_deref() == Some("auto:path"))
+    );
     // Same data, same seed: the same queries.
     assert_eq!(queries, synthesize(&kb, &AutoOptions { graph: 60, vector: 0, web: 20, seed: 3 })?);
     let examples = featurize(&kb, &queries);
