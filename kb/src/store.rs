@@ -17,6 +17,10 @@ const IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("images");
 const IMAGE_BYTES: TableDefinition<&str, &[u8]> = TableDefinition::new("image_bytes");
 const VECTORS: TableDefinition<&str, &[u8]> = TableDefinition::new("vectors");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// What each ingested file produced, by file id (see `crate::ingest::manifest`).
+const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// Answers of the extraction model, by the hash of what it was asked (see `crate::extract`).
+const EXTRACTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("extractions");
 
 /// Errors of the store of record.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +81,11 @@ pub struct WriteBatch {
     pub delete_documents: Vec<String>,
     /// Image ids to delete.
     pub delete_images: Vec<String>,
+    /// File manifests to insert or replace: file id and encoded manifest. Written in the
+    /// same transaction as the file's records, so a crash leaves both or neither.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// File manifests to delete.
+    pub delete_files: Vec<String>,
 }
 
 impl WriteBatch {
@@ -90,6 +99,8 @@ impl WriteBatch {
             && self.delete_relations.is_empty()
             && self.delete_documents.is_empty()
             && self.delete_images.is_empty()
+            && self.files.is_empty()
+            && self.delete_files.is_empty()
     }
 }
 
@@ -200,6 +211,8 @@ impl Store {
             txn.open_table(IMAGE_BYTES)?;
             txn.open_table(VECTORS)?;
             txn.open_table(META)?;
+            txn.open_table(FILES)?;
+            txn.open_table(EXTRACTIONS)?;
         }
         txn.commit()?;
         Ok(Store { db })
@@ -215,6 +228,13 @@ impl Store {
             let mut images = txn.open_table(IMAGES)?;
             let mut image_bytes = txn.open_table(IMAGE_BYTES)?;
             let mut vectors = txn.open_table(VECTORS)?;
+            let mut files = txn.open_table(FILES)?;
+            for id in &batch.delete_files {
+                files.remove(id.as_str())?;
+            }
+            for (id, manifest) in &batch.files {
+                files.insert(id.as_str(), manifest.as_slice())?;
+            }
             for id in &batch.delete_entities {
                 entities.remove(id.as_str())?;
             }
@@ -348,6 +368,56 @@ impl Store {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(IMAGE_BYTES)?;
         Ok(table.get(id)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Every file manifest: file id and encoded manifest, in id order.
+    pub fn file_manifests(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(FILES)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Whether a document with this id is stored (without decoding it).
+    pub fn has_document(&self, id: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(DOCUMENTS)?.get(id)?.is_some())
+    }
+
+    /// Whether an image with this id is stored (without decoding it).
+    pub fn has_image(&self, id: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(IMAGES)?.get(id)?.is_some())
+    }
+
+    /// Whether an entity with this id is stored (without decoding it).
+    pub fn has_entity(&self, id: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(ENTITIES)?.get(id)?.is_some())
+    }
+
+    /// A cached answer of the extraction model.
+    pub fn extraction(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXTRACTIONS)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Caches answers of the extraction model, in one transaction.
+    pub fn put_extractions(&self, answers: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(EXTRACTIONS)?;
+            for (key, value) in answers {
+                table.insert(key.as_str(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// A metadata value.

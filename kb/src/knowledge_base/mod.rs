@@ -24,6 +24,7 @@ use crate::status::{EmbedderStatus, RouteStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub(crate) mod files;
 pub(crate) mod items;
 mod open;
 mod query;
