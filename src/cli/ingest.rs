@@ -180,6 +180,9 @@ fn print_files(report: &IngestReport, verbose: bool) {
     for f in &files.failures {
         eprintln!("failed: {}: {}", f.path, f.reason);
     }
+    for w in &files.warnings {
+        eprintln!("warning: {}: {}", w.path, w.reason);
+    }
     if verbose || files.skips.len() <= SKIPS_LISTED {
         for s in &files.skips {
             eprintln!("skipped: {}: {}", s.path, s.reason);

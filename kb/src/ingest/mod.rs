@@ -111,6 +111,9 @@ pub struct FileReport {
     pub imported: Vec<ImportedFile>,
     /// Every failure: the path and why.
     pub failures: Vec<FileIssue>,
+    /// Files read with something repaired or left out (invalid UTF-8 replaced, a PDF page
+    /// without text): the path and what.
+    pub warnings: Vec<FileIssue>,
     /// Every skipped entry: the path and why.
     pub skips: Vec<FileIssue>,
     /// Paths of the files removed.

@@ -137,6 +137,15 @@ pub(crate) fn sync_files(
     let mut work: Vec<FileWork> = Vec::new();
     for doc in documents {
         seen.insert(doc.id.clone());
+        for w in &doc.warnings {
+            let what = match w {
+                braid_files::Warning::InvalidUtf8 { replaced } => {
+                    format!("{replaced} invalid UTF-8 sequences replaced by U+FFFD")
+                }
+                braid_files::Warning::PdfPage { page, reason } => format!("page {page} left out: {reason}"),
+            };
+            report.warnings.push(super::FileIssue { path: doc.path.display().to_string(), reason: what });
+        }
         match prepare(kb, &doc, manifests, &alts, record_images) {
             Ok(Prepared::Write(w)) => work.push(*w),
             Ok(Prepared::Unchanged) => report.imported(&doc.path, &doc.id, "unchanged"),

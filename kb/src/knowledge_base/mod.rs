@@ -65,6 +65,9 @@ pub struct Options {
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Fetches images that queries name by URL (`"image": {"url": …}`); `None` builds one
+    /// with [`braid_web::FetchLimits::default`] and the public-address guard.
+    pub image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl Options {
@@ -82,6 +85,7 @@ impl Options {
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
             sources: Vec::new(),
+            image_fetcher: None,
         }
     }
 }
@@ -107,6 +111,8 @@ pub struct KnowledgeBase {
     on_checkpoint: CheckpointCallback,
     /// The background checkpointer; taken (stopped) by [`KnowledgeBase::close`].
     checkpointer: Mutex<Option<Checkpointer>>,
+    /// Fetches query images given by URL; `None` if no HTTP client could be built.
+    image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl KnowledgeBase {

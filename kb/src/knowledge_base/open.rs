@@ -66,6 +66,16 @@ impl KnowledgeBase {
             router = router.with_source(source);
         }
 
+        let image_fetcher = match options.image_fetcher {
+            Some(fetcher) => Some(fetcher),
+            None => match braid_web::ImageFetcher::new(braid_web::FetchLimits::default()) {
+                Ok(fetcher) => Some(Arc::new(fetcher)),
+                Err(e) => {
+                    tracing::warn!("query images by URL are unavailable: {e}");
+                    None
+                }
+            },
+        };
         let checkpoints = Arc::new(Checkpoints::new(vectors.clone(), &options.data_dir));
         let on_checkpoint = options.on_checkpoint.unwrap_or_else(default_report);
         let kb = KnowledgeBase {
@@ -83,6 +93,7 @@ impl KnowledgeBase {
             checkpoints: checkpoints.clone(),
             on_checkpoint: on_checkpoint.clone(),
             checkpointer: Mutex::new(None),
+            image_fetcher,
         };
         kb.rebuild_indexes()?;
         // Started once the indexes are whole: a checkpoint of a half-rebuilt index would
