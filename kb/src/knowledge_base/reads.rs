@@ -5,7 +5,7 @@ use braid_graph::{Fact, NeighborQuery, Neighborhood};
 
 use super::KnowledgeBase;
 use crate::error::BraidError;
-use crate::records::{DocumentRecord, ImageRecord};
+use crate::records::{DocumentRecord, ImageRecord, Relation};
 use crate::status::EntityView;
 
 impl KnowledgeBase {
@@ -14,6 +14,13 @@ impl KnowledgeBase {
         let graph = self.graph_read();
         let entity = graph.entity(id).cloned().ok_or_else(|| BraidError::NotFound { what: "entity", id: id.into() })?;
         Ok(EntityView { relations: graph.facts_of(id), items: graph.items_of(id), entity })
+    }
+
+    /// One relation with its props (a mention's confidence, an extracted fact's provenance).
+    pub fn relation(&self, source: &str, relation: &str, target: &str) -> Result<Relation, BraidError> {
+        self.graph_read()
+            .relation(source, relation, target)
+            .ok_or_else(|| BraidError::NotFound { what: "relation", id: format!("{source} {relation} {target}") })
     }
 
     /// Neighbours of an entity.
