@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use braid_kb::ingest::{IngestOptions, IngestReport, NoProgress, ingest_paths_with};
 use braid_kb::{KnowledgeBase, Options};
 use braid_router::Route;
-use braid_vector::{
-    EmbedError, Embedder, HashingEmbedder, SearchMode, SearchRequest, VectorBackend, VectorConfig, VectorStore,
-};
+use braid_vector::{EmbedError, Embedder, HashingEmbedder, SearchMode, SearchRequest, VectorConfig, VectorStore};
 
 /// The hashing embedder, counting the texts it embeds.
 struct Counting {

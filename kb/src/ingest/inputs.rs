@@ -161,7 +161,7 @@ mod tests {
         std::fs::write(&single, "n")?;
         let inputs = sort_out(&[atlas.clone(), docs, other, single, dir.path().join("missing")]);
         assert_eq!(inputs.records, [atlas.join("entities.jsonl")]);
-        assert_eq!(inputs.records_folders, [atlas.clone()]);
+        assert_eq!(inputs.records_folders, std::slice::from_ref(&atlas));
         assert_eq!(
             files_below(&atlas),
             [atlas.join("README.md"), atlas.join("entities.jsonl"), atlas.join("images/a.png")]

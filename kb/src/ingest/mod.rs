@@ -353,16 +353,8 @@ pub fn ingest_paths_with(
     }
 
     if !inputs.roots.is_empty() {
-        sync::sync_files(
-            kb,
-            &inputs.roots,
-            reading,
-            &mut manifests,
-            &record_images,
-            options,
-            progress,
-            &mut report.files,
-        )?;
+        let files = sync::FileSync { kb, roots: &inputs.roots, options, progress };
+        sync::sync_files(&files, reading, &mut manifests, &record_images, &mut report.files)?;
     }
     if let Some(extractor) = &options.extractor {
         progress.stage("extracting");

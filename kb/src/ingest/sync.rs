@@ -77,18 +77,25 @@ struct FileWork {
     headings: HashMap<String, String>,
 }
 
-/// Brings the stored files of `roots` in line with `reading` (records files already taken
-/// out by the caller), counting into `report`.
+/// Where files are synchronised to, from which roots, and how.
+pub(crate) struct FileSync<'a> {
+    pub kb: &'a KnowledgeBase,
+    pub roots: &'a [FileRoot],
+    pub options: &'a IngestOptions,
+    pub progress: &'a dyn IngestProgress,
+}
+
+/// Brings the stored files of `sync.roots` in line with `reading` (records files already
+/// taken out by the caller; `record_images` are the image files records name), counting
+/// into `report`.
 pub(crate) fn sync_files(
-    kb: &KnowledgeBase,
-    roots: &[FileRoot],
+    sync: &FileSync<'_>,
     reading: Reading,
     manifests: &mut BTreeMap<String, FileManifest>,
     record_images: &HashSet<PathBuf>,
-    options: &IngestOptions,
-    progress: &dyn IngestProgress,
     report: &mut FileReport,
 ) -> Result<(), BraidError> {
+    let FileSync { kb, roots, options, progress } = *sync;
     let Reading { documents, unchanged, skipped, failures } = reading;
     let mut redirects: HashMap<String, String> = HashMap::new();
     let mut emptied: HashSet<PathBuf> = HashSet::new();
