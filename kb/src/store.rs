@@ -382,6 +382,15 @@ impl Store {
         Ok(out)
     }
 
+    /// One document with its stored vector (empty if none was stored).
+    pub fn document_with_vector(&self, id: &str) -> Result<Option<(DocumentRecord, Vec<f32>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let Some(v) = txn.open_table(DOCUMENTS)?.get(id)? else { return Ok(None) };
+        let record = decode("documents", id, v.value())?;
+        let vector = txn.open_table(VECTORS)?.get(id)?.map(|b| vector_from_bytes(b.value())).unwrap_or_default();
+        Ok(Some((record, vector)))
+    }
+
     /// Whether a document with this id is stored (without decoding it).
     pub fn has_document(&self, id: &str) -> Result<bool, StoreError> {
         let txn = self.db.begin_read()?;

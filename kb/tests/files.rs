@@ -243,9 +243,12 @@ async fn unchanged_files_are_left_alone_changed_ones_replaced_and_gone_ones_prun
     assert_eq!(f.embedder.texts.load(Ordering::SeqCst), embedded, "nothing embedded again");
     assert_eq!(f.kb.status().expect("status").counts, counts);
 
-    // A changed file: its new sections replace the old ones everywhere.
+    // A changed file: its new sections replace the old ones everywhere; a section whose text
+    // did not change keeps its vector.
     write(&docs, "guide/usage.md", "# Usage\n\n## Flags\n\nThe platypus flag prints timings.\n");
+    let embedded = f.embedder.texts.load(Ordering::SeqCst);
     let changed = ingest(&f.kb, std::slice::from_ref(&docs), false);
+    assert_eq!(f.embedder.texts.load(Ordering::SeqCst), embedded + 1, "only the changed section is embedded");
     assert_eq!(changed.files.summary(), "added 0, changed 1, unchanged 6, removed 0, skipped 7, failed 2");
     assert!(f.kb.entity("file:docs/guide/usage.md#introduction").is_err(), "a section the file no longer has");
     assert!(f.kb.document("file:docs/guide/usage.md#introduction").is_err());
@@ -257,6 +260,13 @@ async fn unchanged_files_are_left_alone_changed_ones_replaced_and_gone_ones_prun
     );
     let rel = relations_of(&f.kb, "file:docs/guide/intro.md");
     assert!(has(&rel, "file:docs/guide/intro.md", "links_to", "file:docs/guide/usage.md#flags"), "still resolves");
+    // A section added to a file: the file's other sections are not embedded again.
+    let intro = std::fs::read_to_string(docs.join("guide/intro.md")).expect("read");
+    write(&docs, "guide/intro.md", format!("{intro}\n## Uninstall\n\nRemove the wombat folder.\n"));
+    let embedded = f.embedder.texts.load(Ordering::SeqCst);
+    ingest(&f.kb, std::slice::from_ref(&docs), false);
+    assert_eq!(f.embedder.texts.load(Ordering::SeqCst), embedded + 1, "only the new section is embedded");
+    assert!(f.kb.document("file:docs/guide/intro.md#uninstall").is_ok());
 
     // A record deleted through the API is put back by the next ingest of its file.
     f.kb.delete_document("file:docs/notes.txt").expect("delete");
@@ -297,6 +307,31 @@ async fn unchanged_files_are_left_alone_changed_ones_replaced_and_gone_ones_prun
     );
     let again = ingest(&f.kb, std::slice::from_ref(&docs), true);
     assert_eq!(again.files.summary(), "added 0, changed 0, unchanged 6, removed 0, skipped 7, failed 2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_ingested_before_an_entity_mention_it_once_it_is_imported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docs = dir.path().join("notes");
+    write(&docs, "travel.md", "# Travel\n\nWe flew to Quokkaland in May.\n");
+    write(&docs, "food.md", "# Food\n\nNothing about places here.\n");
+    let f = open(&dir.path().join("data"));
+    ingest(&f.kb, std::slice::from_ref(&docs), false);
+    assert!(f.kb.entity("file:notes/travel.md#travel").is_ok());
+    let embedded = f.embedder.texts.load(Ordering::SeqCst);
+
+    // The entity arrives later, from records: the unchanged file is linked to it then.
+    let places =
+        write(dir.path(), "places.jsonl", "{\"id\": \"place:q\", \"name\": \"Quokkaland\", \"type\": \"place\"}\n");
+    let report = ingest(&f.kb, std::slice::from_ref(&places), false);
+    assert_eq!(report.files.relinked, 1, "only the file that mentions it changes");
+    let rel = relations_of(&f.kb, "place:q");
+    assert!(has(&rel, "file:notes/travel.md#travel", "mentions", "place:q"), "{rel:?}");
+    assert!(f.kb.entity("place:q").expect("entity").items.contains(&"file:notes/travel.md#travel".to_string()));
+    assert_eq!(f.embedder.texts.load(Ordering::SeqCst), embedded, "links change, vectors are kept");
+    // Nothing new since: nothing to do.
+    let again = ingest(&f.kb, &[docs.clone(), places.clone()], false);
+    assert_eq!((again.files.relinked, again.files.unchanged), (0, 3));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -147,6 +147,9 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
             files.links_added,
         );
     }
+    if files.relinked > 0 {
+        println!("{} unchanged files linked again to entities the graph gained since they were read", files.relinked);
+    }
     print_files(&report, args.verbose);
     if let Some(path) = &args.report {
         write_report(path, &report)?;

@@ -252,7 +252,7 @@ pub(crate) fn extract_files(
                     let job = &jobs[i];
                     match outcomes.remove(&i) {
                         Some(Outcome::Answer(a)) => {
-                            let source = section_of(&job.passage);
+                            let source = crate::ingest::mentions::section_of(&job.passage).to_string();
                             for r in &a.relations {
                                 let kind = |name: &str| {
                                     a.entities
@@ -308,12 +308,6 @@ pub(crate) fn extract_files(
     }
     report.merged = resolver.merged;
     Ok(report)
-}
-
-/// The entity a passage belongs to: its section (a part of a long section belongs to it),
-/// or the document for the text before the first heading.
-fn section_of(passage: &str) -> String {
-    passage.split("~part-").next().unwrap_or(passage).to_string()
 }
 
 /// The graph's most common entity types and relation types, for the prompt. Files' own

@@ -33,6 +33,7 @@ mod jsonl;
 mod links;
 pub(crate) mod manifest;
 pub mod mentions;
+mod relink;
 mod sync;
 
 use batches::{copying, write_batches, write_relations};
@@ -124,6 +125,9 @@ pub struct FileReport {
     pub mentions: usize,
     /// `links_to` relations added between files.
     pub links_added: usize,
+    /// Files not changed whose mentions were found again because the graph's names changed
+    /// since they were linked (entities imported after them).
+    pub relinked: usize,
 }
 
 /// A file that was read, and what became of it.
@@ -355,6 +359,11 @@ pub fn ingest_paths_with(
     if !inputs.roots.is_empty() {
         let files = sync::FileSync { kb, roots: &inputs.roots, options, progress };
         sync::sync_files(&files, reading, &mut manifests, &record_images, &mut report.files)?;
+    } else if manifests.values().any(|m| m.format != "records") {
+        // Records only: files ingested before may mention what they brought.
+        progress.stage("relinking");
+        report.files.relinked =
+            relink::relink_if_names_changed(kb, &mut manifests, &HashSet::new(), &options.mentions)?;
     }
     if let Some(extractor) = &options.extractor {
         progress.stage("extracting");

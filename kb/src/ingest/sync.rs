@@ -19,13 +19,12 @@ use super::file_records::{FileRecords, MENTIONS, format_name, image_records, tex
 use super::inputs::FileRoot;
 use super::links::cross_file_changes;
 use super::manifest::{FileManifest, Produced, RECORDS_VERSION, passage_hash, relation_of, triple};
-use super::mentions::find_mentions;
+use super::mentions::link_records;
 use super::{FileReport, IngestOptions, IngestProgress};
 use crate::error::BraidError;
 use crate::extract::FactChanges;
 use crate::knowledge_base::files::FileChanges;
 use crate::knowledge_base::{KnowledgeBase, MAX_IMAGE_BYTES};
-use crate::records::Relation;
 use crate::store::Store;
 
 /// Files per write transaction is bounded by their passages: each batch is embedded at
@@ -166,6 +165,7 @@ pub(crate) fn sync_files(
 
     progress.stage("files");
     progress.start(work.len() as u64);
+    let written: HashSet<String> = work.iter().map(|w| w.manifest.id.clone()).collect();
     let mut batch: Vec<FileWork> = Vec::new();
     let mut documents_in_batch = 0;
     let total = work.len();
@@ -181,6 +181,9 @@ pub(crate) fn sync_files(
     }
 
     prune(kb, roots, &seen, &emptied, manifests, options, report)?;
+
+    progress.stage("relinking");
+    report.relinked = super::relink::relink_if_names_changed(kb, manifests, &written, &options.mentions)?;
 
     progress.stage("links");
     let changes = kb.with_graph(|graph| cross_file_changes(manifests, &redirects, graph));
@@ -296,38 +299,11 @@ fn link_mentions(kb: &KnowledgeBase, work: &mut [FileWork], options: &IngestOpti
 }
 
 fn link_file(graph: &braid_graph::Graph, w: &mut FileWork, options: &IngestOptions) {
-    // (source entity, mentioned entity) → (confidence, count)
-    let mut found: BTreeMap<(String, String), (f32, usize)> = BTreeMap::new();
-    for d in &mut w.records.documents {
-        let Some(source) = d.entities.last().cloned() else { continue };
-        let heading = w.headings.get(&d.id).map_or("", String::as_str);
-        let text = format!("{heading}\n{}", d.text);
-        for m in find_mentions(graph, &text, &options.mentions) {
-            if !d.entities.contains(&m.entity) {
-                d.entities.push(m.entity.clone());
-            }
-            let entry = found.entry((source.clone(), m.entity)).or_insert((0.0, 0));
-            entry.0 = entry.0.max(m.confidence);
-            entry.1 += m.count;
-        }
-    }
-    for (img, _) in &mut w.records.images {
-        for m in find_mentions(graph, &img.caption, &options.mentions) {
-            if !img.depicts.contains(&m.entity) {
-                img.depicts.push(m.entity.clone());
-            }
-            let entry = found.entry((img.id.clone(), m.entity)).or_insert((0.0, 0));
-            entry.0 = entry.0.max(m.confidence);
-            entry.1 += m.count;
-        }
-    }
-    for ((source, target), (confidence, count)) in found {
-        let mut r = Relation::new(source, MENTIONS, target);
-        // Three decimals: the linker's confidence is no finer than that.
-        r.props.insert("confidence".into(), (f64::from((confidence * 1000.0).round()) / 1000.0).into());
-        r.props.insert("count".into(), count.into());
-        w.records.relations.push(r);
-    }
+    let headings = &w.headings;
+    let heading = |d: &crate::records::DocumentRecord| headings.get(&d.id).cloned().unwrap_or_default();
+    let mut images: Vec<&mut crate::records::ImageRecord> = w.records.images.iter_mut().map(|(i, _)| i).collect();
+    let relations = link_records(graph, &mut w.records.documents, &mut images, heading, &options.mentions);
+    w.records.relations.extend(relations);
 }
 
 /// Writes a batch of files in one transaction, with what their old versions leave behind.

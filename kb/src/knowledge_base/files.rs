@@ -104,7 +104,7 @@ impl KnowledgeBase {
             orphans,
         } = changes;
         self.check_file_records(&entities, &documents, &images)?;
-        let vectors = self.embed_documents(&documents)?;
+        let vectors = self.embed_changed_documents(&documents)?;
         let mut prepared_images = Vec::with_capacity(images.len());
         for (mut img, bytes) in images {
             img.media_type = match &bytes {
@@ -208,6 +208,28 @@ impl KnowledgeBase {
             self.vector_index_lagged("upsert file records", &e);
         }
         Ok(written)
+    }
+
+    /// The vectors of `documents`: the stored ones of a document whose title and text are
+    /// stored word for word (a file that changed elsewhere, links found anew), the others
+    /// embedded in one batch.
+    fn embed_changed_documents(&self, documents: &[DocumentRecord]) -> Result<Vec<Vec<f32>>, BraidError> {
+        let mut vectors: Vec<Option<Vec<f32>>> = Vec::with_capacity(documents.len());
+        let mut missing: Vec<DocumentRecord> = Vec::new();
+        for d in documents {
+            let reused = self.store.document_with_vector(&d.id)?.and_then(|(old, vector)| {
+                let passages = crate::passages::split(&d.text).len();
+                (old.title == d.title && old.text == d.text && vector.len() == passages * self.embedder.dimension())
+                    .then_some(vector)
+            });
+            if reused.is_none() {
+                missing.push(d.clone());
+            }
+            vectors.push(reused);
+        }
+        let embedded = if missing.is_empty() { Vec::new() } else { self.embed_documents(&missing)? };
+        let mut embedded = embedded.into_iter();
+        Ok(vectors.into_iter().map(|v| v.unwrap_or_else(|| embedded.next().unwrap_or_default())).collect())
     }
 
     /// Deletes those of `candidates` that the model introduced and that no relation holds
