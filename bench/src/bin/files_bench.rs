@@ -92,8 +92,11 @@ fn graph(dir: &Path) -> Result<Graph, String> {
     Ok(g)
 }
 
-/// The corpora: name, graph, and every candidate passage (id, text).
-fn corpora() -> Result<Vec<(String, Graph, Vec<(String, String)>)>, String> {
+/// A corpus: its name, its graph, and every candidate passage (id, text).
+type Corpus = (String, Graph, Vec<(String, String)>);
+
+/// The corpora.
+fn corpora() -> Result<Vec<Corpus>, String> {
     let mut out = Vec::new();
     let rustdoc = root().join("datasets/domains/rustdoc");
     if let Some(book) = rust_book() {
