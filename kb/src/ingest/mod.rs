@@ -11,8 +11,33 @@
 //! known entities become `mentions` relations ([`mentions`]), links between files become
 //! `links_to` relations ([`links`]), and a manifest per file ([`manifest`]) records its
 //! content hash and what it produced, so a re-ingest only touches what changed and `--prune`
-//! removes what is gone. How the inputs are told apart is in [`inputs`]. Progress is reported
+//! removes what is gone. How the inputs are told apart is in `inputs`. Progress is reported
 //! through [`IngestProgress`] (the CLI draws a bar; a program can draw its own).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use braid_kb::ingest::{IngestOptions, NoProgress, ingest_paths_with};
+//! use braid_kb::{KnowledgeBase, Options, records::Entity};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let notes = dir.path().join("notes");
+//! std::fs::create_dir(&notes)?;
+//! std::fs::write(notes.join("trip.md"), "# Trip\n\n## Day one\n\nWe landed in Lisbon at noon.\n")?;
+//! let kb = KnowledgeBase::open(Options::new(dir.path().join("data"), Arc::new(braid_vector::HashingEmbedder::new(64))))?;
+//! kb.put_entities(vec![Entity::new("city:lisbon", "Lisbon", "city")])?;
+//!
+//! let report = ingest_paths_with(&kb, &[notes.clone()], &IngestOptions::default(), &NoProgress)?;
+//! assert_eq!(report.files.summary(), "added 1, changed 0, unchanged 0, removed 0, skipped 0, failed 0");
+//! // A section is a passage, and an entity that mentions what the graph knows.
+//! assert!(kb.document("file:notes/trip.md#day-one")?.text.contains("Lisbon"));
+//! let lisbon = kb.entity("city:lisbon")?;
+//! assert!(lisbon.relations.iter().any(|f| f.source == "file:notes/trip.md#day-one" && f.relation == "mentions"));
+//!
+//! // Again, unchanged: hashed, not parsed, nothing written.
+//! let again = ingest_paths_with(&kb, &[notes], &IngestOptions::default(), &NoProgress)?;
+//! assert_eq!(again.files.unchanged, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
