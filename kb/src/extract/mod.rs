@@ -1,8 +1,8 @@
 //! A graph from the files with a language model, when one is configured: each passage of
-//! the ingested files is sent to an OpenAI-compatible chat endpoint ([`client`]), which
+//! the ingested files is sent to an OpenAI-compatible chat endpoint ([`ChatClient`]), which
 //! answers with the entities and typed relations the passage states, as JSON against a
-//! schema ([`answer`]). Names are merged with the graph's entities ([`resolve`]); every
-//! extracted relation records the passages that state it ([`facts`]); answers are cached in
+//! schema ([`Extracted`]). Names are merged with the graph's entities (`resolve`); every
+//! extracted relation records the passages that state it (`facts`); answers are cached in
 //! the store by the passage's text, so re-ingesting costs no calls.
 //!
 //! Extraction runs after the files' own records are written, with bounded concurrency and

@@ -2,14 +2,14 @@
 //! images) and folders of files (Markdown, HTML, text, PDF, images), kept in sync.
 //!
 //! Records are written in dependency order (entities before relations before items), in
-//! batches; big files are parsed on every core ([`jsonl`]), and relations go through the bulk
+//! batches; big files are parsed on every core (`jsonl`), and relations go through the bulk
 //! path, where the graph takes one committed batch while the store commits the next. A
 //! document record without an `entities` field is linked to the entities it mentions.
 //!
-//! Folders of files are read by [`braid_files`] and synchronised ([`sync`]): each file
+//! Folders of files are read by [`braid_files`] and synchronised (`sync`): each file
 //! becomes a document entity with a passage per section ([`file_records`]), its mentions of
 //! known entities become `mentions` relations ([`mentions`]), links between files become
-//! `links_to` relations ([`links`]), and a manifest per file ([`manifest`]) records its
+//! `links_to` relations (`links`), and a manifest per file (`manifest`) records its
 //! content hash and what it produced, so a re-ingest only touches what changed and `--prune`
 //! removes what is gone. How the inputs are told apart is in `inputs`. Progress is reported
 //! through [`IngestProgress`] (the CLI draws a bar; a program can draw its own).
