@@ -391,22 +391,19 @@ impl Store {
         Ok(Some((record, vector)))
     }
 
-    /// Whether a document with this id is stored (without decoding it).
-    pub fn has_document(&self, id: &str) -> Result<bool, StoreError> {
+    /// Whether every one of these documents, images and entities is stored, in one read
+    /// transaction (nothing is decoded).
+    pub fn has_all(&self, documents: &[String], images: &[String], entities: &[String]) -> Result<bool, StoreError> {
         let txn = self.db.begin_read()?;
-        Ok(txn.open_table(DOCUMENTS)?.get(id)?.is_some())
-    }
-
-    /// Whether an image with this id is stored (without decoding it).
-    pub fn has_image(&self, id: &str) -> Result<bool, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn.open_table(IMAGES)?.get(id)?.is_some())
-    }
-
-    /// Whether an entity with this id is stored (without decoding it).
-    pub fn has_entity(&self, id: &str) -> Result<bool, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn.open_table(ENTITIES)?.get(id)?.is_some())
+        for (def, ids) in [(DOCUMENTS, documents), (IMAGES, images), (ENTITIES, entities)] {
+            let table = txn.open_table(def)?;
+            for id in ids {
+                if table.get(id.as_str())?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// A cached answer of the extraction model.

@@ -111,7 +111,7 @@ impl IngestProgress for TerminalProgress {
 /// or when nothing at all could be read.
 pub fn ingest(args: &IngestArgs) -> Result<()> {
     let cfg = ConfigFile::load(args.data.config.as_deref())?;
-    let kb = open(&args.data.data, &cfg, Lifetime::OneShot)?;
+    let kb = open(&args.data.data, &cfg, Lifetime::Import)?;
     let options = IngestOptions {
         prune: args.prune,
         files: ReadOptions {

@@ -137,9 +137,9 @@ fn rust_book() -> Option<PathBuf> {
     book.is_dir().then_some(book)
 }
 
-/// The loosest settings: every exact or alias match, ambiguous or not, in any case.
+/// The loosest settings: every exact or alias match, ambiguous or not, however written.
 fn loosest() -> MentionOptions {
-    MentionOptions { min_confidence: 0.0, min_margin: 0.0, case_insensitive_names: true, bare_words: true }
+    MentionOptions::loosest()
 }
 
 fn dump(args: &[String]) -> Result<(), String> {
@@ -184,64 +184,100 @@ fn eval(args: &[String]) -> Result<(), String> {
     let gold_total: usize = labelled.iter().map(|l| l.gold.as_ref().map_or(0, Vec::len)).sum();
     println!("{} labelled passages, {gold_total} gold mentions ({})", labelled.len(), labels.display());
 
-    let mut table = Table::new([
-        "min_confidence",
-        "min_margin",
-        "case rule",
-        "bare-word rule",
-        "corpus",
-        "precision",
-        "recall",
-        "F1",
-        "predicted",
-    ]);
     let default = MentionOptions::default();
-    for min_confidence in [0.0f32, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9] {
+    // Precision, recall, F1 and the number predicted, per corpus and over both.
+    let score = |options: &MentionOptions| -> BTreeMap<String, (f64, f64, f64, usize)> {
+        // (correct predictions, predictions, gold mentions, gold mentions found)
+        let mut counts: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+        for l in &labelled {
+            let Some(g) = graphs.get(l.corpus.as_str()) else { continue };
+            let predicted: HashSet<String> = find_mentions(g, &l.text, options).into_iter().map(|m| m.entity).collect();
+            let gold = l.gold.clone().unwrap_or_default();
+            let any_gold: HashSet<&String> = gold.iter().flat_map(|g| g.ids()).collect();
+            // Precision counts predictions that name a gold mention; recall counts gold
+            // mentions some prediction names.
+            let correct = predicted.iter().filter(|p| any_gold.contains(p)).count();
+            let found = gold.iter().filter(|g| g.ids().iter().any(|id| predicted.contains(id))).count();
+            for key in [l.corpus.clone(), "all".to_string()] {
+                let e = counts.entry(key).or_default();
+                e.0 += correct;
+                e.1 += predicted.len();
+                e.2 += gold.len();
+                e.3 += found;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|(corpus, (correct, predicted, gold, found))| {
+                let p = if predicted == 0 { 1.0 } else { correct as f64 / predicted as f64 };
+                let r = if gold == 0 { 1.0 } else { found as f64 / gold as f64 };
+                let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+                (corpus, (p, r, f, predicted))
+            })
+            .collect()
+    };
+    let cell = |scores: &BTreeMap<String, (f64, f64, f64, usize)>, corpus: &str| {
+        scores.get(corpus).map_or("-".to_string(), |(p, r, f, n)| format!("{p:.2} / {r:.2} / {f:.2} ({n})"))
+    };
+
+    // The rules one at a time, from the loosest settings to the default and back.
+    let loose = loosest();
+    let rules: Vec<(&str, MentionOptions)> = vec![
+        ("loosest: every exact or alias match", loose),
+        ("+ min_confidence 0.7", MentionOptions { min_confidence: default.min_confidence, ..loose }),
+        ("+ min_margin 0.1 (not a default)", MentionOptions { min_margin: 0.1, ..loose }),
+        ("+ case rule", MentionOptions { case_insensitive_names: false, ..loose }),
+        ("+ spelling rule", MentionOptions { loose_spelling: false, ..loose }),
+        ("+ short-alias rule", MentionOptions { short_aliases: false, ..loose }),
+        ("+ bare-word rule", MentionOptions { bare_words: false, ..loose }),
+        ("default (all but the margin)", default),
+        ("default − min_confidence", MentionOptions { min_confidence: 0.0, ..default }),
+        ("default + min_margin 0.1", MentionOptions { min_margin: 0.1, ..default }),
+        ("default − case rule", MentionOptions { case_insensitive_names: true, ..default }),
+        ("default − spelling rule", MentionOptions { loose_spelling: true, ..default }),
+        ("default − short-alias rule", MentionOptions { short_aliases: true, ..default }),
+        ("default − bare-word rule", MentionOptions { bare_words: true, ..default }),
+    ];
+    let mut table = Table::new(["settings", "all: P / R / F1 (predicted)", "rust-book", "atlas"]);
+    for (name, options) in &rules {
+        let s = score(options);
+        table.row([*name, &cell(&s, "all"), &cell(&s, "rust-book"), &cell(&s, "atlas")]);
+    }
+    println!("{}", table.to_markdown());
+
+    // The thresholds, with every rule on.
+    let mut sweep = Table::new(["min_confidence", "min_margin", "all: P / R / F1 (predicted)", "rust-book", "atlas"]);
+    for min_confidence in [0.0f32, 0.7, 0.8, 0.9] {
         for min_margin in [0.0f32, 0.1, 0.2] {
-            for (case, bare) in [(false, false), (true, false), (false, true), (true, true)] {
-                let options =
-                    MentionOptions { min_confidence, min_margin, case_insensitive_names: !case, bare_words: !bare };
-                // (correct predictions, predictions, gold mentions, gold mentions found)
-                let mut by_corpus: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
-                for l in &labelled {
-                    let Some(g) = graphs.get(l.corpus.as_str()) else { continue };
-                    let predicted: HashSet<String> =
-                        find_mentions(g, &l.text, &options).into_iter().map(|m| m.entity).collect();
-                    let gold = l.gold.clone().unwrap_or_default();
-                    let any_gold: HashSet<&String> = gold.iter().flat_map(|g| g.ids()).collect();
-                    // Precision counts predictions that name a gold mention; recall counts
-                    // gold mentions some prediction names.
-                    let correct = predicted.iter().filter(|p| any_gold.contains(p)).count();
-                    let found = gold.iter().filter(|g| g.ids().iter().any(|id| predicted.contains(id))).count();
-                    for key in [l.corpus.clone(), "all".to_string()] {
-                        let e = by_corpus.entry(key).or_default();
-                        e.0 += correct;
-                        e.1 += predicted.len();
-                        e.2 += gold.len();
-                        e.3 += found;
-                    }
-                }
-                for (corpus, (correct, predicted, gold, found)) in by_corpus {
-                    let p = if predicted == 0 { 1.0 } else { correct as f64 / predicted as f64 };
-                    let r = if gold == 0 { 1.0 } else { found as f64 / gold as f64 };
-                    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
-                    let is_default = options == default;
-                    table.row([
-                        &format!("{min_confidence:.2}{}", if is_default { " (default)" } else { "" }),
-                        &format!("{min_margin:.2}"),
-                        &(if case { "on" } else { "off" }).to_string(),
-                        &(if bare { "on" } else { "off" }).to_string(),
-                        &corpus,
-                        &format!("{p:.3}"),
-                        &format!("{r:.3}"),
-                        &format!("{f:.3}"),
-                        &predicted.to_string(),
-                    ]);
-                }
+            let options = MentionOptions { min_confidence, min_margin, ..default };
+            let s = score(&options);
+            let mark = if options == default { " (default)" } else { "" };
+            sweep.row([
+                &format!("{min_confidence:.2}{mark}"),
+                &format!("{min_margin:.2}"),
+                &cell(&s, "all"),
+                &cell(&s, "rust-book"),
+                &cell(&s, "atlas"),
+            ]);
+        }
+    }
+    println!("{}", sweep.to_markdown());
+
+    if args.iter().any(|a| a == "--errors") {
+        // What the default settings get wrong, passage by passage.
+        for l in &labelled {
+            let Some(g) = graphs.get(l.corpus.as_str()) else { continue };
+            let predicted: Vec<String> = find_mentions(g, &l.text, &default).into_iter().map(|m| m.entity).collect();
+            let gold = l.gold.clone().unwrap_or_default();
+            let any_gold: HashSet<&String> = gold.iter().flat_map(|g| g.ids()).collect();
+            let wrong: Vec<&String> = predicted.iter().filter(|p| !any_gold.contains(p)).collect();
+            let missed: Vec<&[String]> =
+                gold.iter().map(Gold::ids).filter(|ids| !ids.iter().any(|id| predicted.contains(id))).collect();
+            if !wrong.is_empty() || !missed.is_empty() {
+                println!("{} {}: wrong {wrong:?}; missed {missed:?}", l.corpus, l.passage);
             }
         }
     }
-    println!("{}", table.to_markdown());
 
     // Linking rate: every passage of each corpus with the default settings.
     let mut rate = Table::new(["corpus", "passages", "words", "seconds", "passages/s", "words/s", "mentions kept"]);

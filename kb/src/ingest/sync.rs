@@ -62,9 +62,7 @@ impl KnownFiles for Known<'_> {
 /// API is put back by the next ingest of its file).
 fn stored(store: &Store, m: &FileManifest) -> bool {
     let r = &m.records;
-    r.documents.iter().all(|id| store.has_document(id).unwrap_or(false))
-        && r.images.iter().all(|id| store.has_image(id).unwrap_or(false))
-        && r.entities.iter().all(|id| store.has_entity(id).unwrap_or(false))
+    store.has_all(&r.documents, &r.images, &r.entities).unwrap_or(false)
 }
 
 /// One file to write: its records and its new manifest, and the manifest it replaces.

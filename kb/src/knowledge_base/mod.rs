@@ -65,6 +65,10 @@ pub struct Options {
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Embed the router's exemplar queries while opening (default `true`), so the first
+    /// query does not wait for them; a program that only writes (`braid ingest`) sets it
+    /// `false` and never embeds them. With MiniLM on two cores that is about ten seconds.
+    pub warm_router: bool,
     /// Fetches images that queries name by URL (`"image": {"url": …}`); `None` builds one
     /// with [`braid_web::FetchLimits::default`] and the public-address guard.
     pub image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
@@ -85,6 +89,7 @@ impl Options {
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
             sources: Vec::new(),
+            warm_router: true,
             image_fetcher: None,
         }
     }

@@ -55,13 +55,17 @@ impl KnowledgeBase {
         let graph = Arc::new(RwLock::new(Graph::new()));
 
         let web = options.web;
+        let exemplars = Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone()))));
+        if options.warm_router {
+            exemplars.warm();
+        }
         let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
             .with_config(options.router)
             .with_policy(options.policy)
             .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
             .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
             .with_source(Arc::new(WebSource::new(web.clone())))
-            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone())))));
+            .with_exemplars(exemplars);
         for source in options.sources {
             router = router.with_source(source);
         }
