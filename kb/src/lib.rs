@@ -7,7 +7,10 @@
 //!
 //! - [`KnowledgeBase`]: open a data directory, write records, ask questions.
 //! - [`records`]: the import records (entities, relations, documents, images).
-//! - [`ingest`]: JSON Lines files and folders of images, with progress through a callback.
+//! - [`ingest`]: JSON Lines files and folders of documents and images, kept in sync, with
+//!   progress through a callback.
+//! - [`extract`]: entities and relations from passages with a language model, when one is
+//!   configured.
 //! - [`sources`]: the graph, vector and web routes as the router's [`braid_router::Source`]s.
 //! - [`checkpoint`]: when the vector index is checkpointed in the background.
 //!
@@ -37,6 +40,7 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod extract;
 pub mod fit;
 pub mod ingest;
 mod knowledge_base;

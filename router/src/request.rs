@@ -50,7 +50,8 @@ impl Filters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageInput {
-    /// An http(s) URL of the image.
+    /// A public http(s) URL of the image, fetched by Braid: public addresses only (redirects
+    /// checked too), an `image/*` answer of at most 16 MiB within 10 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The image bytes, base64-encoded.

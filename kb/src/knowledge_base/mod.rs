@@ -25,6 +25,7 @@ use crate::status::{EmbedderStatus, RouteStatus, RouterStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub(crate) mod files;
 pub(crate) mod items;
 mod open;
 mod query;
@@ -71,6 +72,13 @@ pub struct Options {
     /// Route with the weights fitted to this knowledge base (`braid router fit --auto`,
     /// kept in the data directory) when there are some, in place of `policy`.
     pub fitted_router: bool,
+    /// Embed the router's exemplar queries while opening (default `true`), so the first
+    /// query does not wait for them; a program that only writes (`braid ingest`) sets it
+    /// `false` and never embeds them. With MiniLM on two cores that is about ten seconds.
+    pub warm_router: bool,
+    /// Fetches images that queries name by URL (`"image": {"url": …}`); `None` builds one
+    /// with [`braid_web::FetchLimits::default`] and the public-address guard.
+    pub image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl Options {
@@ -90,6 +98,8 @@ impl Options {
             sources: Vec::new(),
             exemplars: None,
             fitted_router: true,
+            warm_router: true,
+            image_fetcher: None,
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct KnowledgeBase {
     schema_version: Arc<AtomicU64>,
     /// Which routing weights are in use, for the status.
     router_status: RouterStatus,
+    /// Fetches query images given by URL; `None` if no HTTP client could be built.
+    image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl KnowledgeBase {

@@ -96,13 +96,26 @@ impl KnowledgeBase {
             Some(list) => Some(braid_router::Exemplars::new(queries, list)),
         };
         if let Some(exemplars) = exemplars {
-            router_status.exemplars = exemplars.counts();
+            if options.warm_router {
+                exemplars.warm();
+            }
+            router_status.exemplars = exemplars.labelled_counts();
             router = router.with_exemplars(Arc::new(exemplars));
         }
         for source in options.sources {
             router = router.with_source(source);
         }
 
+        let image_fetcher = match options.image_fetcher {
+            Some(fetcher) => Some(fetcher),
+            None => match braid_web::ImageFetcher::new(braid_web::FetchLimits::default()) {
+                Ok(fetcher) => Some(Arc::new(fetcher)),
+                Err(e) => {
+                    tracing::warn!("query images by URL are unavailable: {e}");
+                    None
+                }
+            },
+        };
         let checkpoints = Arc::new(Checkpoints::new(vectors.clone(), &options.data_dir));
         let on_checkpoint = options.on_checkpoint.unwrap_or_else(default_report);
         let kb = KnowledgeBase {
@@ -123,6 +136,7 @@ impl KnowledgeBase {
             schema_words,
             schema_version,
             router_status,
+            image_fetcher,
         };
         kb.rebuild_indexes()?;
         // Started once the indexes are whole: a checkpoint of a half-rebuilt index would
