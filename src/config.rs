@@ -372,6 +372,19 @@ pub fn web_provider(cfg: &ConfigFile) -> Result<Option<Arc<dyn WebProvider>>> {
     }
 }
 
+/// The language model that extracts facts from ingested files, from `BRAID_LLM_URL`,
+/// `BRAID_LLM_MODEL` and `BRAID_LLM_KEY` (and `BRAID_LLM_TIMEOUT_MS`, `BRAID_LLM_CONCURRENCY`,
+/// `BRAID_LLM_RETRIES`); `None` when `BRAID_LLM_URL` is not set.
+pub fn extractor() -> Result<Option<Arc<braid_kb::extract::Extractor>>> {
+    let Some(config) = braid_kb::extract::LlmConfig::from_lookup(env).map_err(anyhow::Error::msg)? else {
+        return Ok(None);
+    };
+    let url = config.url.clone();
+    let extractor = braid_kb::extract::Extractor::new(config)
+        .with_context(|| format!("the language model at BRAID_LLM_URL={url}"))?;
+    Ok(Some(Arc::new(extractor)))
+}
+
 /// Router settings from the config file and `BRAID_WEB_TIMEOUT_MS`.
 pub fn router_config(cfg: &ConfigFile) -> RouterConfig {
     let mut rc = RouterConfig::default();

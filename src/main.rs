@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 use cli::index::IndexCommand;
+use cli::ingest::IngestArgs;
 use cli::model::ModelCommand;
 use cli::router::RouterCommand;
 use cli::serve::ServeArgs;
@@ -30,14 +31,9 @@ enum Command {
     Demo(ServeArgs),
     /// Serve the REST API.
     Serve(ServeArgs),
-    /// Import JSON Lines files and folders of images.
-    Ingest {
-        #[command(flatten)]
-        data: DataArg,
-        /// Files or folders to import.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    /// Import JSON Lines files and folders of documents (Markdown, HTML, text, PDF) and
+    /// images, kept in sync: a second run only touches what changed.
+    Ingest(IngestArgs),
     /// Answer one query.
     Query {
         #[command(flatten)]
@@ -117,7 +113,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => cli::serve::demo(args),
         Command::Serve(args) => cli::serve::serve_command(args),
-        Command::Ingest { data, paths } => cli::ingest::ingest(&data, &paths),
+        Command::Ingest(args) => cli::ingest::ingest(&args),
         Command::Query { data, k, routes, explain, json, text } => {
             cli::ask::query(&data, k, routes, explain, json, &text)
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""hnswlib peer for vector-store/examples/ann_bench.rs.
+"""hnswlib peer for `ann-bench` (bench/src/bin/ann_bench.rs).
 
-Reads the files the Rust example writes (meta.json, base.f32, queries.f32, gt.u32 in
+Reads the files the Rust benchmark writes (meta.json, base.f32, queries.f32, gt.u32 in
 --dir), builds an hnswlib index with the same M / ef_construction, then times single-
 threaded queries (one knn_query call per query, as Braid serves them) at each --ef.
 Prints one JSON line: build rate, and per ef: QPS, p50/p99 latency (µs), recall@k.

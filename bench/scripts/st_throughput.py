@@ -1,6 +1,6 @@
 """sentence-transformers (PyTorch, CPU) throughput on the sentences of an embed-bench run.
 
-Called by `cargo run --release -p braid-vector --example embed_bench -- --python PY`, which
+Called by `cargo run --release -p braid-bench --bin embed-bench -- --python PY`, which
 passes the sentences it embeds with candle; writes vectors and timings as JSON so the Rust
 side can print both rates next to each other and the cosine between the two models' vectors.
 

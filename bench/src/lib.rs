@@ -1,6 +1,7 @@
 //! Shared helpers of Braid's benchmark binaries: a small deterministic random number
-//! generator, latency statistics, resident memory from `/proc/self/status`, JSON Lines
-//! reading and Markdown tables. Results are recorded in `BENCHMARKS.md` at the root.
+//! generator, latency statistics, resident memory from `/proc/self/status` and a
+//! description of the machine, JSON Lines reading, Markdown tables and command-line
+//! [`flags`]. Results are recorded in `BENCHMARKS.md` at the root.
 //!
 //! ```
 //! use braid_bench::{Rng, Stats, Table};
@@ -22,6 +23,7 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
+pub mod flags;
 pub mod fuzz;
 pub mod heap;
 
@@ -38,10 +40,19 @@ impl Rng {
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix64(self.0)
+    }
+
+    /// Uniform in (0, 1], 53 bits: never 0, so a logarithm of it stays finite.
+    pub fn unit(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A pair of independent standard normals (Box–Muller).
+    pub fn gaussian_pair(&mut self) -> (f64, f64) {
+        let radius = (-2.0 * self.unit().ln()).sqrt();
+        let angle = std::f64::consts::TAU * self.unit();
+        (radius * angle.cos(), radius * angle.sin())
     }
 
     /// A number in `0..n` (`n` must be positive); the modulo bias is negligible here.
@@ -60,6 +71,15 @@ impl Rng {
             items.swap(i, self.below(i + 1));
         }
     }
+}
+
+/// SplitMix64's finaliser: scrambles a 64-bit value into a well-mixed one. A hash for
+/// deriving seeds (one stream per row, so data does not depend on the thread count) and
+/// for assigning rows to buckets without a generator.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Summary of a latency sample (any unit; the caller decides).
@@ -98,6 +118,16 @@ impl Stats {
     }
 }
 
+/// The mean of a sample and the half-width of its 95 % confidence interval (normal
+/// approximation, sample variance), for per-query quality scores; the sum runs in the
+/// sample's order, so repeated runs print the same digits.
+pub fn mean_ci95(samples: &[f64]) -> (f64, f64) {
+    let n = samples.len() as f64;
+    let mean = samples.iter().sum::<f64>() / n;
+    let variance = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, 1.96 * (variance / n).sqrt())
+}
+
 /// Nearest-rank percentile of an ascending, non-empty slice.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -128,6 +158,11 @@ pub fn proc_status_kib(field: &str) -> Option<u64> {
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
+/// Resident set size now, in bytes (0 where unknown).
+pub fn rss_bytes() -> u64 {
+    proc_status_kib("VmRSS").unwrap_or(0) * 1024
+}
+
 /// Resident set size now, in MiB (0 where unknown).
 pub fn rss_mib() -> f64 {
     proc_status_kib("VmRSS").unwrap_or(0) as f64 / 1024.0
@@ -136,6 +171,31 @@ pub fn rss_mib() -> f64 {
 /// Peak resident set size so far, in MiB (0 where unknown).
 pub fn peak_rss_mib() -> f64 {
     proc_status_kib("VmHWM").unwrap_or(0) as f64 / 1024.0
+}
+
+/// The 1, 5 and 15 minute load averages from `/proc/loadavg` (`n/a` where unavailable):
+/// a report states how busy the machine was, since other work skews every timing.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+/// The machine a report was measured on: CPU model, cores available, total memory.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
+        .unwrap_or_else(|| "?".into());
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, nproc = {nproc}, MemTotal {memory}")
 }
 
 /// Reads a JSON Lines file (blank lines skipped); the error names the file and line.
@@ -167,17 +227,6 @@ pub fn open_kb(data: &Path) -> Result<braid_kb::KnowledgeBase, String> {
     braid_kb::KnowledgeBase::open(options).map_err(|e| format!("opening {}: {e}", data.display()))
 }
 
-/// The value after `--name` in `args`, parsed; `default` when absent.
-pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => {
-            let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
-            v.parse().map_err(|_| format!("{name}: cannot parse '{v}'"))
-        }
-    }
-}
-
 /// Formats microseconds for a table: `µs` below 10 ms, else `ms`.
 pub fn fmt_us(us: f64) -> String {
     if us < 10_000.0 { format!("{us:.0} µs") } else { format!("{:.1} ms", us / 1000.0) }
@@ -187,6 +236,8 @@ pub fn fmt_us(us: f64) -> String {
 #[derive(Debug, Clone)]
 pub struct Table {
     header: Vec<String>,
+    /// Per column: right-aligned (numbers line up by their last digit) or left.
+    right: Vec<bool>,
     rows: Vec<Vec<String>>,
 }
 
@@ -197,7 +248,18 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self { header: header.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        let header: Vec<String> = header.into_iter().map(Into::into).collect();
+        Self { right: vec![false; header.len()], header, rows: Vec::new() }
+    }
+
+    /// Right-aligns these columns (0-based; others stay left-aligned), for numbers.
+    pub fn right_aligned(mut self, columns: impl IntoIterator<Item = usize>) -> Self {
+        for column in columns {
+            if let Some(right) = self.right.get_mut(column) {
+                *right = true;
+            }
+        }
+        self
     }
 
     /// Appends a row (missing cells are left empty, extra cells are dropped).
@@ -216,7 +278,8 @@ impl Table {
     pub fn to_markdown(&self) -> String {
         let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
         let mut out = line(&self.header);
-        out.push_str(&line(&vec!["---".to_string(); self.header.len()]));
+        let rule: Vec<String> = self.right.iter().map(|&r| if r { "---:" } else { "---" }.to_string()).collect();
+        out.push_str(&line(&rule));
         for row in &self.rows {
             out.push_str(&line(row));
         }
@@ -257,6 +320,17 @@ mod tests {
         let mut table = Table::new(["a", "b"]);
         table.row(["1"]).row(["2", "3", "4"]);
         assert_eq!(table.to_markdown(), "| a | b |\n| --- | --- |\n| 1 |  |\n| 2 | 3 |\n");
+        let numbers = Table::new(["what", "n"]).right_aligned([1, 7]);
+        assert_eq!(numbers.to_markdown(), "| what | n |\n| --- | ---: |\n");
+    }
+
+    #[test]
+    fn gaussians_and_the_mean_interval_are_sane() {
+        let mut rng = Rng::new(1);
+        let normals: Vec<f64> = (0..5000).flat_map(|_| <[f64; 2]>::from(rng.gaussian_pair())).collect();
+        let (mean, ci) = mean_ci95(&normals);
+        assert!(mean.abs() < 0.05 && (ci - 1.96 / 100.0).abs() < 0.002, "{mean} ± {ci}");
+        assert!((0..1000).map(|_| rng.unit()).all(|u| u > 0.0 && u <= 1.0));
     }
 
     #[test]

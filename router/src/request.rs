@@ -50,7 +50,8 @@ impl Filters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageInput {
-    /// An http(s) URL of the image.
+    /// A public http(s) URL of the image, fetched by Braid: public addresses only (redirects
+    /// checked too), an `image/*` answer of at most 16 MiB within 10 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The image bytes, base64-encoded.
@@ -219,6 +220,10 @@ pub struct SourceReport {
     pub took_ms: f64,
     /// How many hits it returned.
     pub hits: usize,
+    /// How many matches it found before keeping its best, when it says (e.g. the graph's
+    /// answers to "which packages depend on libc").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
     /// The error, for `error` and `timeout`.
     pub error: Option<String>,
     /// Optional stages the source ran after its own search (e.g. `rerank`), and how each

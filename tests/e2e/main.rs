@@ -5,6 +5,7 @@ mod bad_input;
 mod checkpoint;
 mod crash;
 mod embedding_cache;
+mod files;
 mod foundation;
 mod harness;
 mod interfaces;

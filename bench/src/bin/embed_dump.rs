@@ -16,7 +16,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use braid_bench::{arg, open_kb, read_jsonl};
+use braid_bench::flags::Flags;
+use braid_bench::{open_kb, read_jsonl};
 use braid_kb::records::{DocumentRecord, Entity};
 use serde::Deserialize;
 
@@ -36,11 +37,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let data: PathBuf = arg(&args, "--data", PathBuf::new())?;
-    let atlas: PathBuf = arg(&args, "--atlas", PathBuf::from("examples/data/atlas"))?;
-    let texts: PathBuf = arg(&args, "--texts", PathBuf::new())?;
-    let out: PathBuf = arg(&args, "--out", PathBuf::from("vectors.jsonl"))?;
+    let mut flags = Flags::from_env("usage: embed-dump --data DIR [--atlas DIR] [--texts FILE] [--out FILE]");
+    let data: PathBuf = flags.get("--data", PathBuf::new())?;
+    let atlas: PathBuf = flags.get("--atlas", PathBuf::from("examples/data/atlas"))?;
+    let texts: PathBuf = flags.get("--texts", PathBuf::new())?;
+    let out: PathBuf = flags.get("--out", PathBuf::from("vectors.jsonl"))?;
+    flags.done()?;
     let braid = open_kb(&data)?;
 
     // (id, kind, title, embedded text)

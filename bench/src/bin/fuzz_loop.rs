@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use braid_bench::flags::Flags;
 use braid_bench::fuzz::TARGETS;
-use braid_bench::{Rng, Table, arg};
+use braid_bench::{Rng, Table};
 
 const TOKENS: &[&[u8]] = &[
     b"\"",
@@ -137,17 +138,22 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     input.truncate(64 * 1024);
 }
 
+/// Seconds per target, seed, the targets (comma-separated) and the corpus root.
+fn parse_args() -> Result<(u64, u64, String, PathBuf), String> {
+    let mut flags =
+        Flags::from_env("usage: fuzz-loop [--seconds S] [--seed N] [--targets introspect,...] [--corpus DIR]");
+    let parsed = (
+        flags.get("--seconds", 600)?,
+        flags.get("--seed", 1)?,
+        flags.get("--targets", "introspect,jsonl_record,request_body".to_string())?,
+        flags.get("--corpus", PathBuf::from("fuzz/corpus"))?,
+    );
+    flags.done()?;
+    Ok(parsed)
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let parse = || -> Result<(u64, u64, String, PathBuf), String> {
-        Ok((
-            arg(&args, "--seconds", 600)?,
-            arg(&args, "--seed", 1)?,
-            arg(&args, "--targets", "introspect,jsonl_record,request_body".to_string())?,
-            arg(&args, "--corpus", PathBuf::from("fuzz/corpus"))?,
-        ))
-    };
-    let (seconds, seed, targets, corpus_root) = match parse() {
+    let (seconds, seed, targets, corpus_root) = match parse_args() {
         Ok(v) => v,
         Err(e) => {
             eprintln!("fuzz-loop: {e}");

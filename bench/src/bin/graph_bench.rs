@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use braid_bench::flags::Flags;
 use braid_bench::{Rng, Stats, Table, peak_rss_mib, read_jsonl, rss_mib, time_each};
 use braid_graph::{Entity, Graph, NeighborQuery, PprParams, Relation};
 
@@ -85,43 +86,24 @@ struct Args {
     ppr_epsilons: Vec<f64>,
 }
 
+const USAGE: &str = "usage: graph-bench --name N --entities E.jsonl --relations R.jsonl [--out DIR] [--seed N] \
+[--link-queries N] [--hood-queries N] [--path-queries N] [--ppr-queries N] [--ppr-epsilons 1e-6,1e-7]";
+
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        name: "dataset".into(),
-        entities: PathBuf::new(),
-        relations: PathBuf::new(),
-        out: None,
-        seed: 2024,
-        link_queries: 5000,
-        hood_queries: 2000,
-        path_queries: 500,
-        ppr_queries: 200,
-        ppr_epsilons: vec![PprParams::default().epsilon],
+    let mut flags = Flags::from_env(USAGE);
+    let args = Args {
+        name: flags.get("--name", "dataset".to_string())?,
+        entities: flags.get("--entities", PathBuf::new())?,
+        relations: flags.get("--relations", PathBuf::new())?,
+        out: flags.value("--out")?,
+        seed: flags.get("--seed", 2024)?,
+        link_queries: flags.get("--link-queries", 5000)?,
+        hood_queries: flags.get("--hood-queries", 2000)?,
+        path_queries: flags.get("--path-queries", 500)?,
+        ppr_queries: flags.get("--ppr-queries", 200)?,
+        ppr_epsilons: flags.list("--ppr-epsilons", vec![PprParams::default().epsilon])?,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let count = |v: String| v.parse::<usize>().map_err(|e| format!("{v}: {e}"));
-        match flag.as_str() {
-            "--name" => args.name = value()?,
-            "--entities" => args.entities = value()?.into(),
-            "--relations" => args.relations = value()?.into(),
-            "--out" => args.out = Some(value()?.into()),
-            "--seed" => args.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--link-queries" => args.link_queries = count(value()?)?,
-            "--hood-queries" => args.hood_queries = count(value()?)?,
-            "--path-queries" => args.path_queries = count(value()?)?,
-            "--ppr-queries" => args.ppr_queries = count(value()?)?,
-            "--ppr-epsilons" => {
-                args.ppr_epsilons = value()?
-                    .split(',')
-                    .map(|e| e.trim().parse::<f64>().map_err(|err| format!("--ppr-epsilons {e}: {err}")))
-                    .collect::<Result<_, _>>()?
-            }
-            "-h" | "--help" => return Err("usage: graph-bench --name N --entities E.jsonl --relations R.jsonl [--out DIR] [--seed N] [--link-queries N] [--hood-queries N] [--path-queries N] [--ppr-queries N] [--ppr-epsilons 1e-6,1e-7]".into()),
-            other => return Err(format!("unknown argument {other} (try --help)")),
-        }
-    }
+    flags.done()?;
     if args.entities.as_os_str().is_empty() || args.relations.as_os_str().is_empty() {
         return Err("--entities and --relations are required".into());
     }

@@ -19,13 +19,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use braid_bench::flags::Flags;
 use braid_bench::heap::{Counting, live_bytes};
-use braid_bench::{Rng, Table, arg, open_kb, peak_rss_mib, rss_mib};
+use braid_bench::{Rng, Table, open_kb, peak_rss_mib, rss_mib};
 use braid_kb::records::{DocumentRecord, Entity, Relation};
 
 /// Counts live Rust heap bytes, so the relations row does not depend on RSS (see `heap`).
 #[global_allocator]
 static HEAP: Counting = Counting;
+
+const USAGE: &str = "usage: ingest-bench ingest|memory-vectors|memory-store|memory-relations|memory-graph [--n N] \
+[--atlas DIR|none] [--wordnet DIR]";
 
 fn main() -> ExitCode {
     match run() {
@@ -38,20 +42,18 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mode = args.first().cloned().unwrap_or_default();
-    let n: usize = arg(&args, "--n", 100_000)?;
+    let mut flags = Flags::from_env(USAGE);
+    let n: usize = flags.get("--n", 100_000)?;
+    let atlas: PathBuf = flags.get("--atlas", PathBuf::from("examples/data/atlas"))?;
+    let wordnet: Option<PathBuf> = flags.value("--wordnet")?;
+    let mode = flags.finish()?.into_iter().next().unwrap_or_default();
     match mode.as_str() {
-        "ingest" => {
-            let atlas: PathBuf = arg(&args, "--atlas", PathBuf::from("examples/data/atlas"))?;
-            let wordnet: String = arg(&args, "--wordnet", String::new())?;
-            ingest(&atlas, (!wordnet.is_empty()).then(|| PathBuf::from(wordnet)).as_deref())
-        }
+        "ingest" => ingest(&atlas, wordnet.as_deref()),
         "memory-vectors" => memory_vectors(n),
         "memory-store" => memory_store(n),
         "memory-relations" => memory_relations(n),
         "memory-graph" => memory_graph(n),
-        _ => Err("usage: ingest-bench ingest|memory-vectors|memory-store|memory-relations|memory-graph [--n N]".into()),
+        _ => Err(USAGE.into()),
     }
 }
 

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use braid_bench::{Stats, Table, arg, fmt_us, open_kb, read_jsonl};
+use braid_bench::flags::Flags;
+use braid_bench::{Stats, Table, fmt_us, open_kb, read_jsonl};
 use braid_router::QueryRequest;
 use serde::Deserialize;
 
@@ -39,12 +40,14 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let data: PathBuf = arg(&args, "--data", PathBuf::new())?;
-    let bodies_path: PathBuf = arg(&args, "--bodies", PathBuf::from("bench/e2e/bodies.jsonl"))?;
-    let iters: usize = arg(&args, "--iters", 300)?;
-    let warmup: usize = arg(&args, "--warmup", 30)?;
-    let json_out: Option<PathBuf> = arg(&args, "--json", String::new()).map(|s| (!s.is_empty()).then(|| s.into()))?;
+    let mut flags =
+        Flags::from_env("usage: overhead-bench --data DIR [--bodies FILE] [--iters N] [--warmup N] [--json OUT]");
+    let data: PathBuf = flags.get("--data", PathBuf::new())?;
+    let bodies_path: PathBuf = flags.get("--bodies", PathBuf::from("bench/e2e/bodies.jsonl"))?;
+    let iters: usize = flags.get("--iters", 300)?;
+    let warmup: usize = flags.get("--warmup", 30)?;
+    let json_out: Option<PathBuf> = flags.value("--json")?;
+    flags.done()?;
     if data.as_os_str().is_empty() {
         return Err("--data DIR is required".into());
     }

@@ -20,10 +20,12 @@ use crate::checkpoint::{
     CheckpointCallback, CheckpointPolicy, CheckpointTrigger, Checkpointer, Checkpoints, log_report,
 };
 use crate::error::BraidError;
-use crate::status::{EmbedderStatus, RouteStatus, Status};
+use crate::schema::SchemaWords;
+use crate::status::{EmbedderStatus, RouteStatus, RouterStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub(crate) mod files;
 pub(crate) mod items;
 mod open;
 mod query;
@@ -69,6 +71,19 @@ pub struct Options {
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Example queries of each route, whose similarity to a query the routing policy weighs
+    /// (`None`: the ones shipped with the router; empty: no exemplar features).
+    pub exemplars: Option<Vec<(String, Route)>>,
+    /// Route with the weights fitted to this knowledge base (`braid router fit --auto`,
+    /// kept in the data directory) when there are some, in place of `policy`.
+    pub fitted_router: bool,
+    /// Embed the router's exemplar queries while opening (default `true`), so the first
+    /// query does not wait for them; a program that only writes (`braid ingest`) sets it
+    /// `false` and never embeds them. With MiniLM on two cores that is about ten seconds.
+    pub warm_router: bool,
+    /// Fetches images that queries name by URL (`"image": {"url": …}`); `None` builds one
+    /// with [`braid_web::FetchLimits::default`] and the public-address guard.
+    pub image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl Options {
@@ -88,6 +103,10 @@ impl Options {
             on_checkpoint: None,
             rerank: None,
             sources: Vec::new(),
+            exemplars: None,
+            fitted_router: true,
+            warm_router: true,
+            image_fetcher: None,
         }
     }
 }
@@ -115,6 +134,14 @@ pub struct KnowledgeBase {
     on_checkpoint: CheckpointCallback,
     /// The background checkpointer; taken (stopped) by [`KnowledgeBase::close`].
     checkpointer: Mutex<Option<Checkpointer>>,
+    /// Words users gave relation and entity types (schema records).
+    schema_words: Arc<RwLock<SchemaWords>>,
+    /// Grows with every schema write, so the router recompiles its lexicon.
+    schema_version: Arc<AtomicU64>,
+    /// Which routing weights are in use, for the status.
+    router_status: RouterStatus,
+    /// Fetches query images given by URL; `None` if no HTTP client could be built.
+    image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl KnowledgeBase {
@@ -168,6 +195,7 @@ impl KnowledgeBase {
                 })
                 .collect(),
             data_dir: self.data_dir.display().to_string(),
+            router: self.router_status.clone(),
         })
     }
 
@@ -179,6 +207,14 @@ impl KnowledgeBase {
             return Ok(None);
         }
         self.checkpoints.write()
+    }
+
+    /// The schema the router reads questions with: the graph's relation and entity types as
+    /// its data shows them, with the words schema records gave them.
+    pub fn schema(&self) -> braid_router::KbSchema {
+        let graph = self.graph_read();
+        let words = self.schema_words.read().unwrap_or_else(|e| e.into_inner());
+        crate::schema::merged(&graph, &words)
     }
 
     /// Vector-index changes since the last checkpoint (0 for remote backends).

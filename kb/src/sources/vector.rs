@@ -41,10 +41,10 @@ impl Source for VectorSource {
     }
 
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
-        Ok(self.search_staged(request).await?.hits)
+        Ok(self.answer(request).await?.hits)
     }
 
-    async fn search_staged(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
+    async fn answer(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
         let vectors = self.vectors.clone();
         let embedder = self.embedder.clone();
         let store = self.store.clone();
@@ -63,7 +63,7 @@ impl Source for VectorSource {
                 stages.push(r.apply(&store, &request.query, &mut hits));
             }
             hits.truncate(k);
-            Ok(SourceAnswer { hits, stages })
+            Ok(SourceAnswer { hits, total: None, stages })
         })
         .await
         .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?

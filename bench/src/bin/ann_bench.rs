@@ -2,9 +2,9 @@
 //! (and, optionally, hnswlib) on the same synthetic vectors, queries and exact ground truth.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=target-release cargo run --release -p braid-vector --example ann_bench -- \
+//! CARGO_TARGET_DIR=target-release cargo run --release -p braid-bench --bin ann-bench -- \
 //!     --n 1000000 --python target/ci-venv/bin/python
-//! cargo run --release -p braid-vector --example ann_bench -- --n 20000 --queries 200   # a quick look
+//! cargo run --release -p braid-bench --bin ann-bench -- --n 20000 --queries 200   # a quick look
 //! ```
 //!
 //! What one run measures, all single-threaded at query time:
@@ -12,7 +12,7 @@
 //!    centres (`centre + spread · N(0, I/dim)`, then normalised), and `--queries` queries
 //!    drawn the same way from another seed. Exact top-10 by brute-force cosine.
 //! 2. **Unfiltered**: raw usearch (Braid's default `VectorConfig`: f16, M = 16,
-//!    ef_add = 128, ef = 64), built with `--build-threads` threads, against
+//!    ef_add = 128, ef = 128), built with `--build-threads` threads, against
 //!    `VectorStore::upsert_batch` and `VectorStore::search`. Build rate, QPS, p50/p99
 //!    latency, recall@10; higher `ef` rows through `change_expansion_search` (raw) and the
 //!    request's `ef` (Braid). Query passes alternate raw and Braid for `--rounds` rounds.
@@ -27,16 +27,20 @@
 //! 6. **hnswlib** (with `--python PATH`): `bench/scripts/hnswlib_peer.py` builds hnswlib
 //!    with the same M / ef_construction / ef on the same files and reports the same columns.
 //!
-//! The report is Markdown, printed and written to `target/bench-data/ann-bench.md`.
+//! Latency percentiles are nearest-rank ([`braid_bench::Stats`]). The report is Markdown,
+//! printed and written to `target/bench-data/ann-bench.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use braid_bench::flags::Flags;
+use braid_bench::{Rng, Stats, Table, load_average, machine, mix64, rss_bytes, time_each};
 use braid_vector::{Filter, Item, Modality, OpenMode, Quantization, SearchRequest, VectorConfig, VectorStore};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
@@ -75,67 +79,35 @@ struct Args {
     report: PathBuf,
 }
 
-const USAGE: &str = "usage: ann_bench [--n N] [--dim D] [--clusters C] [--spread S] [--queries Q] [--warmup W] \
+const USAGE: &str = "usage: ann-bench [--n N] [--dim D] [--clusters C] [--spread S] [--queries Q] [--warmup W] \
 [--seed S] [--threads T] [--build-threads T] [--batch B] [--rounds R] [--quant-n N] [--ef-sweep 128,256] \
 [--python PATH] [--files-only] [--peer-script PATH] [--data-dir DIR] [--report FILE]";
 
 impl Args {
     fn parse() -> Result<Self, Failure> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut flags = Flags::from_env(USAGE);
         let mut args = Args {
-            n: 1_000_000,
-            dim: 384,
-            clusters: 1_000,
-            spread: 1.0,
-            queries: 1_000,
-            warmup: 100,
-            seed: 42,
-            threads: 2,
-            build_threads: 2,
-            batch: 10_000,
-            rounds: 2,
-            quant_n: 100_000,
-            ef_sweep: vec![128, 256],
-            python: None,
-            files_only: false,
-            peer_script: root.join("bench/scripts/hnswlib_peer.py"),
-            data_dir: root.join("target/bench-data/ann"),
-            report: root.join("target/bench-data/ann-bench.md"),
+            n: flags.get("--n", 1_000_000)?,
+            dim: flags.get("--dim", 384)?,
+            clusters: flags.get("--clusters", 1_000)?,
+            spread: flags.get("--spread", 1.0)?,
+            queries: flags.get("--queries", 1_000)?,
+            warmup: flags.get("--warmup", 100)?,
+            seed: flags.get("--seed", 42)?,
+            threads: flags.get("--threads", 2)?,
+            build_threads: flags.get("--build-threads", 2)?,
+            batch: flags.get("--batch", 10_000)?,
+            rounds: flags.get("--rounds", 2)?,
+            quant_n: flags.get("--quant-n", 100_000)?,
+            ef_sweep: flags.list("--ef-sweep", vec![128, 256])?,
+            python: flags.value("--python")?,
+            files_only: flags.switch("--files-only"),
+            peer_script: flags.get("--peer-script", root.join("bench/scripts/hnswlib_peer.py"))?,
+            data_dir: flags.get("--data-dir", root.join("target/bench-data/ann"))?,
+            report: flags.get("--report", root.join("target/bench-data/ann-bench.md"))?,
         };
-        let mut it = std::env::args().skip(1);
-        while let Some(flag) = it.next() {
-            if flag == "--help" || flag == "-h" {
-                return Err(USAGE.into());
-            }
-            if flag == "--files-only" {
-                args.files_only = true;
-                continue;
-            }
-            let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-            let number = |v: &str| v.parse::<usize>().map_err(|e| format!("{flag} {v}: {e}"));
-            match flag.as_str() {
-                "--n" => args.n = number(&value)?,
-                "--dim" => args.dim = number(&value)?,
-                "--clusters" => args.clusters = number(&value)?,
-                "--spread" => args.spread = value.parse().map_err(|e| format!("{flag} {value}: {e}"))?,
-                "--queries" => args.queries = number(&value)?,
-                "--warmup" => args.warmup = number(&value)?,
-                "--seed" => args.seed = value.parse().map_err(|e| format!("{flag} {value}: {e}"))?,
-                "--threads" => args.threads = number(&value)?,
-                "--build-threads" => args.build_threads = number(&value)?,
-                "--batch" => args.batch = number(&value)?,
-                "--rounds" => args.rounds = number(&value)?,
-                "--quant-n" => args.quant_n = number(&value)?,
-                "--ef-sweep" => {
-                    args.ef_sweep = value.split(',').filter(|s| !s.is_empty()).map(number).collect::<Result<_, _>>()?;
-                }
-                "--python" => args.python = Some(PathBuf::from(value)),
-                "--peer-script" => args.peer_script = PathBuf::from(value),
-                "--data-dir" => args.data_dir = PathBuf::from(value),
-                "--report" => args.report = PathBuf::from(value),
-                _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
-            }
-        }
+        flags.done()?;
         if args.n < K || args.dim == 0 || args.clusters == 0 || args.queries == 0 {
             return Err(format!("--n must be ≥ {K}; --dim, --clusters and --queries ≥ 1").into());
         }
@@ -150,36 +122,8 @@ impl Args {
     }
 }
 
-/// SplitMix64: tiny, seedable, good enough for synthetic data.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.0)
-    }
-
-    /// Uniform in (0, 1]: never 0, so Box–Muller's logarithm stays finite.
-    fn unit_open(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A pair of independent standard normals (Box–Muller).
-    fn gaussian_pair(&mut self) -> (f64, f64) {
-        let radius = (-2.0 * self.unit_open().ln()).sqrt();
-        let angle = std::f64::consts::TAU * self.unit_open();
-        (radius * angle.cos(), radius * angle.sin())
-    }
-}
-
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Fills `out` with standard normals.
-fn gaussians(rng: &mut SplitMix64, out: &mut [f32]) {
+fn gaussians(rng: &mut Rng, out: &mut [f32]) {
     for pair in out.chunks_mut(2) {
         let (a, b) = rng.gaussian_pair();
         pair[0] = a as f32;
@@ -223,7 +167,7 @@ fn generate(
             scope.spawn(move || {
                 for (r, (v, owner)) in chunk.chunks_mut(dim).zip(owner_chunk.iter_mut()).enumerate() {
                     let row = (t * per_thread + r) as u64;
-                    let mut rng = SplitMix64(mix64(stream ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03)));
+                    let mut rng = Rng::new(mix64(stream ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03)));
                     let cluster = (rng.next_u64() % clusters as u64) as usize;
                     *owner = cluster as u32;
                     gaussians(&mut rng, v);
@@ -375,11 +319,10 @@ fn recall(found: &[Vec<u32>], truth: &[Vec<u32>]) -> f64 {
     per_query.sum::<f64>() / truth.len().max(1) as f64
 }
 
-/// Latency and throughput of one query loop, plus what it returned.
+/// Latency (µs) and throughput of one query loop, plus what it returned.
 struct Timed {
     qps: f64,
-    p50_us: f64,
-    p99_us: f64,
+    latency: Stats,
     results: Vec<Vec<u32>>,
 }
 
@@ -393,19 +336,12 @@ fn run_queries(
     for query in queries.chunks_exact(dim).take(warmup) {
         search(query)?;
     }
-    let mut latencies = Vec::with_capacity(queries.len() / dim);
-    let mut results = Vec::with_capacity(queries.len() / dim);
+    let queries: Vec<&[f32]> = queries.chunks_exact(dim).collect();
     let started = Instant::now();
-    for query in queries.chunks_exact(dim) {
-        let t = Instant::now();
-        let rows = search(query)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1e6);
-        results.push(rows);
-    }
+    let (latencies, results) = time_each(&queries, |query| search(query));
     let wall = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies.get(((latencies.len() - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
-    Ok(Timed { qps: results.len() as f64 / wall, p50_us: pct(0.50), p99_us: pct(0.99), results })
+    let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(Timed { qps: results.len() as f64 / wall, latency: Stats::from_samples(&latencies), results })
 }
 
 fn scalar_kind(q: Quantization) -> ScalarKind {
@@ -527,38 +463,6 @@ fn item(row: usize, cluster: u32) -> Item {
     }
 }
 
-/// Resident set size of this process, in bytes (0 where /proc is unavailable).
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1_024)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "n/a".into())
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
-        .unwrap_or_else(|| "?".into());
-    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, nproc = {nproc}, MemTotal {memory}")
-}
-
 fn log(started: Instant, message: &str) {
     eprintln!("[{:>7.1}s] {message}", started.elapsed().as_secs_f64());
 }
@@ -613,8 +517,17 @@ struct Row {
     recall: f64,
 }
 
-fn main() -> Result<(), Failure> {
-    let args = Args::parse()?;
+fn main() -> ExitCode {
+    match Args::parse().and_then(|args| run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ann-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let load_before = load_average();
@@ -622,7 +535,7 @@ fn main() -> Result<(), Failure> {
     let config = VectorConfig::with_dimension(dim);
 
     // 1. Data and exact ground truth.
-    let mut centre_rng = SplitMix64(mix64(args.seed ^ 0x0C3A_70E5));
+    let mut centre_rng = Rng::new(mix64(args.seed ^ 0x0C3A_70E5));
     let mut centres = vec![0f32; args.clusters * dim];
     for centre in centres.chunks_mut(dim) {
         gaussians(&mut centre_rng, centre);
@@ -649,7 +562,19 @@ fn main() -> Result<(), Failure> {
         .chain(args.ef_sweep.iter().copied().filter(|&ef| ef != config.expansion_search))
         .collect();
     let mut rows: Vec<Row> = Vec::new();
-    let mut filtered_rows: Vec<String> = Vec::new();
+    let recall_k = format!("recall@{K}");
+    let mut filtered = Table::new([
+        "system",
+        "filter",
+        "matching",
+        "dense plan (queries)",
+        "QPS",
+        "p50 (µs)",
+        "p99 (µs)",
+        &recall_k,
+        "fewest hits",
+    ])
+    .right_aligned([2, 4, 5, 6, 7, 8]);
 
     // 2a. Raw usearch with Braid's settings.
     let rss = rss_bytes();
@@ -707,8 +632,8 @@ fn main() -> Result<(), Failure> {
                 build: build.clone(),
                 memory: memory.clone(),
                 qps: timed.qps,
-                p50_us: timed.p50_us,
-                p99_us: timed.p99_us,
+                p50_us: timed.latency.p50,
+                p99_us: timed.latency.p99,
                 recall: recall(&timed.results, &truth[0]),
             });
         }
@@ -748,14 +673,17 @@ fn main() -> Result<(), Failure> {
         ] {
             let Some(timed) = timed else { continue };
             let fewest = timed.results.iter().map(Vec::len).min().unwrap_or(0);
-            filtered_rows.push(format!(
-                "| {system} | {tag} ({percent} %) | {} | {plan} | {:.0} | {:.0} | {:.0} | {:.3} | {fewest} |",
-                counted.unwrap_or(matching[f]),
-                timed.qps,
-                timed.p50_us,
-                timed.p99_us,
-                recall(&timed.results, &truth[f + 1]),
-            ));
+            filtered.row([
+                system.to_string(),
+                format!("{tag} ({percent} %)"),
+                counted.unwrap_or(matching[f]).to_string(),
+                plan,
+                format!("{:.0}", timed.qps),
+                format!("{:.0}", timed.latency.p50),
+                format!("{:.0}", timed.latency.p99),
+                format!("{:.3}", recall(&timed.results, &truth[f + 1])),
+                fewest.to_string(),
+            ]);
         }
         log(started, &format!("filter {tag} measured"));
     }
@@ -771,11 +699,16 @@ fn main() -> Result<(), Failure> {
     log(started, &format!("checkpoint written: {} bytes in {save_seconds:.1} s", info.bytes));
     drop(store);
     let built = rows.iter().find(|r| r.system.starts_with("Braid") && r.ef == config.expansion_search);
-    let mut restart_rows = vec![format!(
-        "| rebuild (insert every item) | {braid_seconds:.1} | {braid_memory} | {} | {} |",
+    let mut restart =
+        Table::new(["path", "seconds", "memory / item", &format!("QPS (ef = {})", config.expansion_search), &recall_k])
+            .right_aligned([1, 3, 4]);
+    restart.row([
+        "rebuild (insert every item)".to_string(),
+        format!("{braid_seconds:.1}"),
+        braid_memory.clone(),
         built.map_or(String::new(), |r| format!("{:.0}", r.qps)),
         built.map_or(String::new(), |r| format!("{:.3}", r.recall)),
-    )];
+    ]);
     for (label, mode) in [("load checkpoint + replay", OpenMode::Load), ("memory-mapped view + replay", OpenMode::View)]
     {
         let rss = rss_bytes();
@@ -800,35 +733,38 @@ fn main() -> Result<(), Failure> {
             );
         }
         let timed = timed.ok_or("no query round ran")?;
-        restart_rows.push(format!(
-            "| {label} | {seconds:.1} (open {opened:.1}) | {:.0} B (RSS) | {:.0} | {:.3} |",
-            grown as f64 / n as f64,
-            timed.qps,
-            recall(&timed.results, &truth[0]),
-        ));
+        restart.row([
+            label.to_string(),
+            format!("{seconds:.1} (open {opened:.1})"),
+            format!("{:.0} B (RSS)", grown as f64 / n as f64),
+            format!("{:.0}", timed.qps),
+            format!("{:.3}", recall(&timed.results, &truth[0])),
+        ]);
         log(started, &format!("{label}: {seconds:.1} s"));
     }
     let _ = std::fs::remove_dir_all(&checkpoint_dir);
 
     // 3. Quantization rows on the first quant_n vectors.
-    let mut quant_rows: Vec<String> = Vec::new();
+    let quant_header = ["quant", "N", "bytes/vector (memory_usage)", "bytes/vector (serialized)", "build (vec/s)"]
+        .map(String::from)
+        .into_iter()
+        .chain(ef_list.iter().map(|ef| format!("{recall_k} / QPS at ef = {ef}")));
+    let mut quant = Table::new(quant_header).right_aligned(1..5 + ef_list.len());
     for quantization in [Quantization::F32, Quantization::F16, Quantization::BF16, Quantization::I8] {
         let (index, seconds) = build_raw(&data, dim, args.quant_n, &config, quantization, args.build_threads)?;
-        let mut cells = Vec::new();
+        let mut cells = vec![
+            quant_name(quantization).to_string(),
+            args.quant_n.to_string(),
+            format!("{:.0}", index.memory_usage() as f64 / args.quant_n as f64),
+            format!("{:.0}", index.serialized_length() as f64 / args.quant_n as f64),
+            format!("{:.0}", args.quant_n as f64 / seconds),
+        ];
         for &ef in &ef_list {
             index.change_expansion_search(ef);
             let timed = run_queries(&queries, dim, args.warmup, |q| raw_search(&index, q))?;
             cells.push(format!("{:.3} / {:.0}", recall(&timed.results, &truth[PREFIX_SET]), timed.qps));
         }
-        quant_rows.push(format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {} |",
-            quant_name(quantization),
-            args.quant_n,
-            index.memory_usage() as f64 / args.quant_n as f64,
-            index.serialized_length() as f64 / args.quant_n as f64,
-            args.quant_n as f64 / seconds,
-            cells.join(" | "),
-        ));
+        quant.row(cells);
         log(started, &format!("quantization {} measured", quant_name(quantization)));
     }
 
@@ -913,15 +849,32 @@ fn main() -> Result<(), Failure> {
     )?;
     writeln!(md, "- Total wall time {:.0} s\n", started.elapsed().as_secs_f64())?;
     writeln!(md, "## Unfiltered top-{K}\n")?;
-    writeln!(md, "| system | quant | ef | build (vec/s) | memory / vector | QPS | p50 (µs) | p99 (µs) | recall@{K} |")?;
-    writeln!(md, "|---|---|---:|---:|---|---:|---:|---:|---:|")?;
+    let mut unfiltered = Table::new([
+        "system",
+        "quant",
+        "ef",
+        "build (vec/s)",
+        "memory / vector",
+        "QPS",
+        "p50 (µs)",
+        "p99 (µs)",
+        &recall_k,
+    ])
+    .right_aligned([2, 3, 5, 6, 7, 8]);
     for r in &rows {
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.3} |",
-            r.system, r.quantization, r.ef, r.build, r.memory, r.qps, r.p50_us, r.p99_us, r.recall
-        )?;
+        unfiltered.row([
+            r.system.clone(),
+            r.quantization.clone(),
+            r.ef.to_string(),
+            r.build.clone(),
+            r.memory.clone(),
+            format!("{:.0}", r.qps),
+            format!("{:.0}", r.p50_us),
+            format!("{:.0}", r.p99_us),
+            format!("{:.3}", r.recall),
+        ]);
     }
+    md.push_str(&unfiltered.to_markdown());
     let at = |system: &str, ef: usize| rows.iter().find(|r| r.system.starts_with(system) && r.ef == ef);
     if let (Some(raw), Some(braid)) = (at("raw usearch", config.expansion_search), at("Braid", config.expansion_search))
     {
@@ -966,11 +919,7 @@ fn main() -> Result<(), Failure> {
         info.bytes as f64 / 1e6,
         info.bytes as f64 / n as f64
     )?;
-    writeln!(md, "| path | seconds | memory / item | QPS (ef = {}) | recall@{K} |", config.expansion_search)?;
-    writeln!(md, "|---|---:|---|---:|---:|")?;
-    for line in &restart_rows {
-        writeln!(md, "{line}")?;
-    }
+    md.push_str(&restart.to_markdown());
     writeln!(
         md,
         "\nThe view's memory excludes the mapped file's pages (the kernel's page cache holds them); its records keep no \
@@ -978,29 +927,14 @@ fn main() -> Result<(), Failure> {
     )?;
     writeln!(md, "{peer_note}\n")?;
     writeln!(md, "## Quantization (raw usearch, first {} vectors, same M / ef_add)\n", args.quant_n)?;
-    let ef_headers: String = ef_list.iter().map(|ef| format!(" recall@{K} / QPS at ef = {ef} |")).collect();
-    writeln!(
-        md,
-        "| quant | N | bytes/vector (memory_usage) | bytes/vector (serialized) | build (vec/s) |{ef_headers}"
-    )?;
-    writeln!(md, "|---|---:|---:|---:|---:|{}", "---:|".repeat(ef_list.len()))?;
-    for line in &quant_rows {
-        writeln!(md, "{line}")?;
-    }
+    md.push_str(&quant.to_markdown());
     writeln!(
         md,
         "\nGround truth for this table is the exact top-{K} among the same first {} vectors.\n",
         args.quant_n
     )?;
     writeln!(md, "## Filtered top-{K} (tag filters, ef = {})\n", config.expansion_search)?;
-    writeln!(
-        md,
-        "| system | filter | matching | dense plan (queries) | QPS | p50 (µs) | p99 (µs) | recall@{K} | fewest hits |"
-    )?;
-    writeln!(md, "|---|---|---:|---|---:|---:|---:|---:|---:|")?;
-    for line in &filtered_rows {
-        writeln!(md, "{line}")?;
-    }
+    md.push_str(&filtered.to_markdown());
     writeln!(
         md,
         "\nRecall is against the exact top-{K} among the items carrying the tag; plan counts include warm-up queries."

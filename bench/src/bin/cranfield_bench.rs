@@ -2,8 +2,8 @@
 //! the hybrid, through [`VectorStore`]'s public API, plus the fusions a hybrid could use.
 //!
 //! ```text
-//! cargo run --release -p braid-vector --example cranfield_bench -- --embedder minilm --model-dir "$BRAID_MODEL_DIR"
-//! cargo run --release -p braid-vector --example cranfield_bench -- --embedder hash
+//! cargo run --release -p braid-bench --bin cranfield-bench -- --embedder minilm --model-dir "$BRAID_MODEL_DIR"
+//! cargo run --release -p braid-bench --bin cranfield-bench -- --embedder hash
 //! ```
 //!
 //! The collection is `examples/data/cranfield` (1,400 abstracts, 225 queries, graded
@@ -17,21 +17,25 @@
 //!   to say which fusion wins. No weight is tuned on these queries (α = 0.5 throughout).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
+use braid_bench::flags::Flags;
+use braid_bench::{Table, mean_ci95, read_jsonl};
 use braid_vector::{
     Embedder, HashingEmbedder, Item, MiniLmEmbedder, Modality, SearchRequest, VectorConfig, VectorHit, VectorStore,
 };
 
 const CRANFIELD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/cranfield");
 
+const USAGE: &str = "usage: cranfield-bench [--embedder hash|minilm] [--model-dir DIR] [--depth N]";
+
 type Failure = Box<dyn std::error::Error>;
 
-fn read_jsonl(name: &str) -> Result<Vec<serde_json::Value>, Failure> {
-    let path = format!("{CRANFIELD}/{name}");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| Ok(serde_json::from_str(l)?)).collect()
+/// One file of the collection, each line as JSON.
+fn collection(name: &str) -> Result<Vec<serde_json::Value>, String> {
+    read_jsonl(&Path::new(CRANFIELD).join(name))
 }
 
 fn field(v: &serde_json::Value, key: &str) -> String {
@@ -102,19 +106,23 @@ fn scored(hits: &[VectorHit]) -> Vec<(String, f32)> {
     hits.iter().map(|h| (h.id.clone(), h.score)).collect()
 }
 
-fn main() -> Result<(), Failure> {
-    let mut embedder_name = "minilm".to_string();
-    let mut model_dir = std::env::var_os("BRAID_MODEL_DIR").map(PathBuf::from);
-    let mut depth = 100usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--embedder" => embedder_name = args.next().ok_or("--embedder needs hash or minilm")?,
-            "--model-dir" => model_dir = Some(args.next().ok_or("--model-dir needs a folder")?.into()),
-            "--depth" => depth = args.next().ok_or("--depth needs a number")?.parse()?,
-            other => return Err(format!("unknown argument {other}").into()),
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cranfield-bench: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+fn run() -> Result<(), Failure> {
+    let mut flags = Flags::from_env(USAGE);
+    let embedder_name: String = flags.get("--embedder", "minilm".to_string())?;
+    let model_dir =
+        flags.value::<PathBuf>("--model-dir")?.or_else(|| std::env::var_os("BRAID_MODEL_DIR").map(PathBuf::from));
+    let depth: usize = flags.get("--depth", 100)?;
+    flags.done()?;
     let embedder: Box<dyn Embedder> = match embedder_name.as_str() {
         "hash" => Box::new(HashingEmbedder::new(384)),
         "minilm" => {
@@ -125,13 +133,13 @@ fn main() -> Result<(), Failure> {
     };
 
     // Braid refuses documents without text, as ingest would (Cranfield has a few).
-    let all_docs = read_jsonl("docs.jsonl")?;
+    let all_docs = collection("docs.jsonl")?;
     let docs: Vec<serde_json::Value> =
         all_docs.iter().filter(|d| !field(d, "text").trim().is_empty()).cloned().collect();
     let skipped = all_docs.len() - docs.len();
-    let queries = read_jsonl("queries.jsonl")?;
+    let queries = collection("queries.jsonl")?;
     let mut qrels: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    for q in read_jsonl("qrels.jsonl")? {
+    for q in collection("qrels.jsonl")? {
         qrels.entry(field(&q, "qid")).or_default().insert(field(&q, "doc"), q["grade"].as_i64().unwrap_or(4));
     }
 
@@ -202,16 +210,14 @@ fn main() -> Result<(), Failure> {
         docs.len(),
         embedder.name()
     );
-    println!();
-    println!("| ranking | nDCG@10 | ± 95% CI | recall@100 |");
-    println!("|---|---:|---:|---:|");
+    let mut table = Table::new(["ranking", "nDCG@10", "± 95% CI", "recall@100"]).right_aligned(1..4);
     for (i, name) in runs.iter().enumerate() {
-        let mean = ndcg[i].iter().sum::<f64>() / n as f64;
-        let var = ndcg[i].iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
-        let ci = 1.96 * (var / n as f64).sqrt();
-        let r = recall[i].iter().sum::<f64>() / n as f64;
-        println!("| {name} | {mean:.4} | {ci:.4} | {r:.4} |");
+        let (mean, ci) = mean_ci95(&ndcg[i]);
+        let (r, _) = mean_ci95(&recall[i]);
+        table.row([name.to_string(), format!("{mean:.4}"), format!("{ci:.4}"), format!("{r:.4}")]);
     }
+    println!();
+    print!("{}", table.to_markdown());
     println!();
     println!(
         "Embedding {} documents: {embed_secs:.1}s; {n} queries × 3 searches + query embedding: {query_secs:.1}s.",

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! BRAID_MILVUS_URI=http://127.0.0.1:19530 \
-//!   cargo run --release -p braid-vector --features milvus --example milvus_bench -- [--synthetic N] [--queries Q]
+//!   cargo run --release -p braid-bench --features milvus --bin milvus-bench -- [--synthetic N] [--queries Q]
 //! ```
 //!
 //! Data: the demo atlas (4,567 documents + 602 images) embedded with the hashing embedder
@@ -13,8 +13,11 @@
 //! Searches run one at a time from one thread, so QPS is 1 / mean latency.
 
 use std::collections::HashSet;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use braid_bench::flags::Flags;
+use braid_bench::{Rng, Stats, Table, time_each};
 use braid_vector::{
     Embedder, HashingEmbedder, Item, MilvusBackend, MilvusConfig, Modality, SearchRequest, VectorBackend, VectorConfig,
     VectorStore,
@@ -23,13 +26,25 @@ use braid_vector::{
 const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/documents.jsonl");
 const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/images.jsonl");
 const K: usize = 10;
+const USAGE: &str = "usage: milvus-bench [--synthetic N] [--queries Q]   (server: BRAID_MILVUS_URI)";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg =
-        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
-    let synthetic: usize = arg("--synthetic").unwrap_or(0);
-    let n_queries: usize = arg("--queries").unwrap_or(200);
+type Failure = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("milvus-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Failure> {
+    let mut flags = Flags::from_env(USAGE);
+    let synthetic: usize = flags.get("--synthetic", 0)?;
+    let n_queries: usize = flags.get("--queries", 200)?;
+    flags.done()?;
     let uri = std::env::var("BRAID_MILVUS_URI").unwrap_or_else(|_| braid_vector::DEFAULT_MILVUS_URI.into());
 
     let embedder = HashingEmbedder::default();
@@ -62,16 +77,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Exact top-10 by cosine, the reference for recall.
     let exact: Vec<Vec<String>> = queries.iter().map(|(_, q)| exact_top(&items, q)).collect();
-    println!();
-    println!("| backend | mode | recall@10 | QPS | p50 ms | p99 ms |");
-    println!("|---|---|---:|---:|---:|---:|");
+    let mut table = Table::new(["backend", "mode", "recall@10", "QPS", "p50 ms", "p99 ms"]).right_aligned([2, 3, 4, 5]);
     let mut hybrid_tops: Vec<Vec<Vec<String>>> = Vec::new();
     for (name, backend) in backends {
         // Warm-up (connections, caches).
         for (text, q) in queries.iter().take(5) {
             backend.search(&SearchRequest::hybrid(text.clone(), q.clone(), K))?;
         }
-        let (dense_tops, lat) = run(backend, &queries, |_, q| SearchRequest::dense(q.to_vec(), K))?;
+        let (dense_tops, lat) = search_all(backend, &queries, |_, q| SearchRequest::dense(q.to_vec(), K))?;
         let recall = dense_tops
             .iter()
             .zip(&exact)
@@ -81,9 +94,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .sum::<f64>()
             / queries.len() as f64;
-        report(name, "dense", Some(recall), &lat);
-        let (tops, lat) = run(backend, &queries, |t, q| SearchRequest::hybrid(t.to_string(), q.to_vec(), K))?;
-        report(name, "hybrid", None, &lat);
+        report(&mut table, name, "dense", Some(recall), &lat);
+        let (tops, lat) = search_all(backend, &queries, |t, q| SearchRequest::hybrid(t.to_string(), q.to_vec(), K))?;
+        report(&mut table, name, "hybrid", None, &lat);
         hybrid_tops.push(tops);
     }
     let overlap = hybrid_tops[0]
@@ -96,6 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sum::<f64>()
         / queries.len() as f64;
     println!();
+    print!("{}", table.to_markdown());
+    println!();
     println!("hybrid top-10 overlap usearch vs milvus: {overlap:.3}");
     milvus.drop_collections()?;
     Ok(())
@@ -107,30 +122,33 @@ type Corpus = Vec<(Item, Vec<f32>)>;
 /// Query texts with their vectors.
 type Queries = Vec<(String, Vec<f32>)>;
 
-fn run(
+/// Each query's top-`K` ids through `backend`, and each search's latency in µs (the
+/// request is built before the clock starts).
+fn search_all(
     backend: &dyn VectorBackend,
     queries: &[(String, Vec<f32>)],
     request: impl Fn(&str, &[f32]) -> SearchRequest,
-) -> Result<(Tops, Vec<Duration>), braid_vector::VectorError> {
-    let mut tops = Vec::with_capacity(queries.len());
-    let mut lat = Vec::with_capacity(queries.len());
-    for (text, q) in queries {
-        let req = request(text, q);
-        let started = Instant::now();
-        let hits = backend.search(&req)?;
-        lat.push(started.elapsed());
-        tops.push(hits.into_iter().map(|h| h.id).collect());
+) -> Result<(Tops, Vec<f64>), braid_vector::VectorError> {
+    let requests: Vec<SearchRequest> = queries.iter().map(|(text, q)| request(text, q)).collect();
+    let (lat, hits) = time_each(&requests, |req| backend.search(req));
+    let mut tops = Tops::with_capacity(hits.len());
+    for found in hits {
+        tops.push(found?.into_iter().map(|h| h.id).collect());
     }
     Ok((tops, lat))
 }
 
-fn report(name: &str, mode: &str, recall: Option<f64>, lat: &[Duration]) {
-    let mut ms: Vec<f64> = lat.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| ms[((ms.len() as f64 * p).ceil() as usize).saturating_sub(1).min(ms.len() - 1)];
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-    let recall = recall.map_or("–".to_string(), |r| format!("{r:.3}"));
-    println!("| {name} | {mode} | {recall} | {:.0} | {:.2} | {:.2} |", 1e3 / mean, pct(0.5), pct(0.99));
+/// One table row: recall, QPS (one query at a time, so 1 / mean latency), p50 and p99 in ms.
+fn report(table: &mut Table, name: &str, mode: &str, recall: Option<f64>, lat_us: &[f64]) {
+    let ms = Stats::from_samples(&lat_us.iter().map(|us| us / 1e3).collect::<Vec<_>>());
+    table.row([
+        name.to_string(),
+        mode.to_string(),
+        recall.map_or("–".to_string(), |r| format!("{r:.3}")),
+        format!("{:.0}", 1e3 / ms.mean),
+        format!("{:.2}", ms.p50),
+        format!("{:.2}", ms.p99),
+    ]);
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -146,7 +164,7 @@ fn exact_top(items: &[(Item, Vec<f32>)], q: &[f32]) -> Vec<String> {
     scored.into_iter().take(K).map(|(_, id)| id.to_string()).collect()
 }
 
-fn atlas(embedder: &HashingEmbedder, n_queries: usize) -> Result<(Corpus, Queries), Box<dyn std::error::Error>> {
+fn atlas(embedder: &HashingEmbedder, n_queries: usize) -> Result<(Corpus, Queries), Failure> {
     let mut items = Vec::new();
     for line in std::fs::read_to_string(DOCUMENTS)?.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line)?;
@@ -194,30 +212,23 @@ fn atlas(embedder: &HashingEmbedder, n_queries: usize) -> Result<(Corpus, Querie
     Ok((out, queries))
 }
 
-/// A small deterministic PRNG (xorshift), so runs are comparable without a `rand` dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    }
+/// Uniform in (−1, 1], the noise of the synthetic vectors.
+fn signed_unit(rng: &mut Rng) -> f32 {
+    (2.0 * rng.unit() - 1.0) as f32
 }
 
+/// `n` vectors around 64 uniform random centres with 8-word texts from a 12-word
+/// vocabulary, and `n_queries` perturbed data vectors; the same for every run.
 fn synthetic_data(n: usize, n_queries: usize, dim: usize) -> (Corpus, Queries) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let words =
         ["alpha", "beta", "gamma", "delta", "river", "mountain", "city", "flag", "bird", "music", "paint", "stone"];
-    let centers: Vec<Vec<f32>> = (0..64).map(|_| (0..dim).map(|_| rng.unit()).collect()).collect();
+    let centers: Vec<Vec<f32>> = (0..64).map(|_| (0..dim).map(|_| signed_unit(&mut rng)).collect()).collect();
     let mut items = Vec::with_capacity(n);
     for i in 0..n {
-        let c = &centers[(rng.next() % centers.len() as u64) as usize];
-        let v: Vec<f32> = c.iter().map(|x| x + 0.6 * rng.unit()).collect();
-        let text: Vec<&str> = (0..8).map(|_| words[(rng.next() % words.len() as u64) as usize]).collect();
+        let c = rng.pick(&centers);
+        let v: Vec<f32> = c.iter().map(|x| x + 0.6 * signed_unit(&mut rng)).collect();
+        let text: Vec<&str> = (0..8).map(|_| *rng.pick(&words)).collect();
         let item = Item {
             id: format!("syn:{i}"),
             modality: if i % 8 == 0 { Modality::Image } else { Modality::Text },
@@ -233,7 +244,7 @@ fn synthetic_data(n: usize, n_queries: usize, dim: usize) -> (Corpus, Queries) {
     let queries = (0..n_queries)
         .map(|j| {
             let (item, v) = &items[(j * 7919) % n];
-            let q: Vec<f32> = v.iter().map(|x| x + 0.3 * rng.unit()).collect();
+            let q: Vec<f32> = v.iter().map(|x| x + 0.3 * signed_unit(&mut rng)).collect();
             (item.text.split(' ').take(2).collect::<Vec<_>>().join(" "), q)
         })
         .collect();

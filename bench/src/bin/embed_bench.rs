@@ -2,7 +2,7 @@
 //! PyTorch, on the same sentences in the same run, plus the cosine between their vectors.
 //!
 //! ```text
-//! cargo run --release -p braid-vector --example embed_bench -- \
+//! cargo run --release -p braid-bench --bin embed-bench -- \
 //!     --model-dir "$BRAID_MODEL_DIR" --sentences 1000 --batch-sizes 16,32,64 \
 //!     --python target/ci-venv/bin/python
 //! ```
@@ -14,14 +14,20 @@
 //! leave it out to time candle only. Threads: candle uses `RAYON_NUM_THREADS` (default:
 //! every core), PyTorch `--threads` (default 2). Each rate is the best of `--repeats`.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use braid_bench::flags::Flags;
+use braid_bench::{Table, read_jsonl};
 use braid_vector::{Embedder, MiniLmEmbedder};
 
 const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/documents.jsonl");
 const ST_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/scripts/st_throughput.py");
+const USAGE: &str = "usage: embed-bench [--model-dir DIR] [--sentences N] [--batch-sizes 16,32,64] [--python PATH] \
+[--threads T] [--repeats R] [--words W] [--queries Q]";
+
+type Failure = Box<dyn std::error::Error>;
 
 struct Args {
     model_dir: PathBuf,
@@ -35,60 +41,40 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model_dir: std::env::var_os("BRAID_MODEL_DIR").map(PathBuf::from).unwrap_or_default(),
-        sentences: 1000,
-        batch_sizes: vec![16, 32, 64],
-        python: None,
-        threads: 2,
-        repeats: 2,
-        words: None,
-        queries: 0,
+    let mut flags = Flags::from_env(USAGE);
+    let args = Args {
+        model_dir: flags
+            .value("--model-dir")?
+            .or_else(|| std::env::var_os("BRAID_MODEL_DIR").map(PathBuf::from))
+            .ok_or("pass --model-dir or set BRAID_MODEL_DIR")?,
+        sentences: flags.get("--sentences", 1000)?,
+        batch_sizes: flags.list("--batch-sizes", vec![16, 32, 64])?,
+        python: flags.value("--python")?,
+        threads: flags.get("--threads", 2)?,
+        repeats: flags.get("--repeats", 2)?,
+        words: flags.value("--words")?,
+        queries: flags.get("--queries", 0)?,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--model-dir" => args.model_dir = PathBuf::from(value()?),
-            "--sentences" => args.sentences = value()?.parse().map_err(|e| format!("--sentences: {e}"))?,
-            "--batch-sizes" => {
-                args.batch_sizes = value()?
-                    .split(',')
-                    .map(|b| b.trim().parse::<usize>().map_err(|e| format!("--batch-sizes: {e}")))
-                    .collect::<Result<_, _>>()?
-            }
-            "--python" => args.python = Some(PathBuf::from(value()?)),
-            "--threads" => args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--repeats" => args.repeats = value()?.parse().map_err(|e| format!("--repeats: {e}"))?,
-            "--words" => args.words = Some(value()?.parse().map_err(|e| format!("--words: {e}"))?),
-            "--queries" => args.queries = value()?.parse().map_err(|e| format!("--queries: {e}"))?,
-            other => return Err(format!("unknown flag {other}")),
-        }
-    }
-    if args.model_dir.as_os_str().is_empty() {
-        return Err("pass --model-dir or set BRAID_MODEL_DIR".into());
-    }
+    flags.done()?;
     Ok(args)
 }
 
 /// The first `n` sentences (5 to 60 words) of the atlas documents.
-fn sentences(n: usize) -> Vec<String> {
-    let text = std::fs::read_to_string(DOCUMENTS).expect("reading the atlas documents");
+fn sentences(n: usize) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(n);
-    for line in text.lines() {
-        let doc: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+    for doc in read_jsonl::<serde_json::Value>(Path::new(DOCUMENTS))? {
         let body = doc["text"].as_str().unwrap_or_default();
         for s in body.split_inclusive(". ") {
             let words = s.split_whitespace().count();
             if (5..=60).contains(&words) {
                 out.push(s.trim().to_string());
                 if out.len() == n {
-                    return out;
+                    return Ok(out);
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Consecutive sentences joined into texts of at least `words` words.
@@ -117,12 +103,25 @@ fn percentiles(mut times: Vec<f64>) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-fn main() {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("embed_bench: {e}");
-        std::process::exit(2)
-    });
-    let short = sentences(args.sentences.max(args.queries));
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("embed-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("embed-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    let short = sentences(args.sentences.max(args.queries))?;
     let sentences = match args.words {
         Some(w) => joined(&short, w, args.sentences),
         None => short[..args.sentences.min(short.len())].to_vec(),
@@ -143,19 +142,20 @@ fn main() {
         words as f64 / sentences.len() as f64
     );
 
+    let load = || MiniLmEmbedder::from_dir(&args.model_dir).map_err(|e| format!("loading MiniLM: {e}"));
     let start = Instant::now();
-    let model = MiniLmEmbedder::from_dir(&args.model_dir).expect("loading MiniLM");
+    let model = load()?;
     println!("candle: model loaded in {:.2} s", start.elapsed().as_secs_f64());
-    model.embed_texts(&refs[..refs.len().min(64)]).expect("warm-up");
+    model.embed_texts(&refs[..refs.len().min(64)])?;
 
     let mut rows = Vec::new();
     let mut candle_vectors = Vec::new();
     for &batch in &args.batch_sizes {
-        let m = MiniLmEmbedder::from_dir(&args.model_dir).expect("loading MiniLM").with_batch_size(batch);
+        let m = load()?.with_batch_size(batch);
         let mut best = f64::MAX;
         for _ in 0..args.repeats.max(1) {
             let t = Instant::now();
-            candle_vectors = m.embed_texts(&refs).expect("embedding");
+            candle_vectors = m.embed_texts(&refs)?;
             best = best.min(t.elapsed().as_secs_f64());
         }
         let rate = sentences.len() as f64 / best;
@@ -165,48 +165,29 @@ fn main() {
 
     let mut candle_latency = None;
     if !queries.is_empty() {
-        let times: Vec<f64> = queries
-            .iter()
-            .map(|q| {
-                let t = Instant::now();
-                model.embed_text(q).expect("embedding a query");
-                t.elapsed().as_secs_f64()
-            })
-            .collect();
+        let mut times = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let t = Instant::now();
+            model.embed_text(q)?;
+            times.push(t.elapsed().as_secs_f64());
+        }
         let (p50, p99) = percentiles(times);
         println!("candle single 10-word query: p50 {p50:.2} ms, p99 {p99:.2} ms over {} queries", queries.len());
         candle_latency = Some((p50, p99));
     }
 
-    let Some(python) = args.python else {
+    let Some(python) = &args.python else {
         println!("\n(no --python: PyTorch side skipped)");
-        return;
+        return Ok(());
     };
-    let dir = std::env::temp_dir().join(format!("embed-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let input = dir.join("sentences.json");
-    let output = dir.join("st.json");
-    std::fs::write(&input, serde_json::to_vec(&sentences).unwrap()).unwrap();
-    let query_file = dir.join("queries.json");
-    std::fs::write(&query_file, serde_json::to_vec(&queries).unwrap()).unwrap();
-    let batch_list = args.batch_sizes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
-    let status = Command::new(&python)
-        .arg(ST_SCRIPT)
-        .args(["--model".as_ref(), args.model_dir.as_os_str()])
-        .args(["--sentences".as_ref(), input.as_os_str()])
-        .args(["--out".as_ref(), output.as_os_str()])
-        .args(["--batch-sizes", &batch_list, "--threads", &args.threads.to_string()])
-        .args(["--repeats", &args.repeats.to_string()])
-        .args(["--queries".as_ref(), query_file.as_os_str()])
-        .status()
-        .expect("running the sentence-transformers script");
-    assert!(status.success(), "st_throughput.py failed");
-    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-
-    let st_rates: Vec<f64> =
-        st["runs"].as_array().unwrap().iter().map(|r| r["sentences_per_second"].as_f64().unwrap()).collect();
-    let st_vectors: Vec<Vec<f32>> = serde_json::from_value(st["vectors"].clone()).unwrap();
+    let st = sentence_transformers(python, args, &sentences, &queries)?;
+    let st_rates = st["runs"]
+        .as_array()
+        .ok_or("st_throughput.py: no runs")?
+        .iter()
+        .map(|r| r["sentences_per_second"].as_f64().ok_or("st_throughput.py: a run without sentences_per_second"))
+        .collect::<Result<Vec<f64>, _>>()?;
+    let st_vectors: Vec<Vec<f32>> = serde_json::from_value(st["vectors"].clone())?;
     let cosines: Vec<f32> = candle_vectors
         .iter()
         .zip(&st_vectors)
@@ -220,11 +201,13 @@ fn main() {
     let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
 
     println!("\nPyTorch: {} with {} threads", st["engine"].as_str().unwrap_or("?"), st["threads"]);
-    println!("| batch | candle (sentences/s) | sentence-transformers (sentences/s) | candle / PyTorch |");
-    println!("|---:|---:|---:|---:|");
+    let mut table =
+        Table::new(["batch", "candle (sentences/s)", "sentence-transformers (sentences/s)", "candle / PyTorch"])
+            .right_aligned(0..4);
     for ((batch, candle), torch) in rows.iter().zip(&st_rates) {
-        println!("| {batch} | {candle:.1} | {torch:.1} | {:.2} |", candle / torch);
+        table.row([batch.to_string(), format!("{candle:.1}"), format!("{torch:.1}"), format!("{:.2}", candle / torch)]);
     }
+    print!("{}", table.to_markdown());
     println!("\ncosine(candle, sentence-transformers) over {} sentences: min {min:.6}, mean {mean:.6}", cosines.len());
     if let (Some((p50, p99)), Some(st_p50), Some(st_p99)) =
         (candle_latency, st["query_p50_ms"].as_f64(), st["query_p99_ms"].as_f64())
@@ -234,4 +217,37 @@ fn main() {
         println!("| candle | {p50:.2} ms | {p99:.2} ms |");
         println!("| sentence-transformers | {st_p50:.2} ms | {st_p99:.2} ms |");
     }
+    Ok(())
+}
+
+/// Runs `bench/scripts/st_throughput.py` on the same sentences and batch sizes; its JSON
+/// report (rates, engine, threads, the last batch's vectors).
+fn sentence_transformers(
+    python: &Path,
+    args: &Args,
+    sentences: &[String],
+    queries: &[String],
+) -> Result<serde_json::Value, Failure> {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("sentences.json");
+    let output = dir.path().join("st.json");
+    std::fs::write(&input, serde_json::to_vec(sentences)?)?;
+    let query_file = dir.path().join("queries.json");
+    std::fs::write(&query_file, serde_json::to_vec(queries)?)?;
+    let batch_list = args.batch_sizes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
+    let status = Command::new(python)
+        .arg(ST_SCRIPT)
+        .args(["--model".as_ref(), args.model_dir.as_os_str()])
+        .args(["--sentences".as_ref(), input.as_os_str()])
+        .args(["--out".as_ref(), output.as_os_str()])
+        .args(["--batch-sizes", &batch_list, "--threads", &args.threads.to_string()])
+        .args(["--repeats", &args.repeats.to_string()])
+        .args(["--queries".as_ref(), query_file.as_os_str()])
+        .status()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if !status.success() {
+        return Err(format!("st_throughput.py failed: {status}").into());
+    }
+    let report = std::fs::read(&output).map_err(|e| format!("{}: {e}", output.display()))?;
+    Ok(serde_json::from_slice(&report)?)
 }
