@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] =
 
 struct Fixture {
     linker: braid_kb::sources::GraphLinker,
+    lexicon: braid_router::Lexicon,
     policy: RoutePolicy,
 }
 
@@ -44,8 +45,27 @@ fn fixture() -> &'static Fixture {
         graph.import_entities(entities.lines().filter_map(|l| serde_json::from_str::<Entity>(l).ok()));
         let relations = include_str!("../../examples/data/atlas/relations.jsonl");
         graph.import_relations(relations.lines().filter_map(|l| serde_json::from_str::<Relation>(l).ok()));
+        let stats = graph.schema_stats();
+        let schema = braid_router::KbSchema {
+            relations: stats
+                .relations
+                .iter()
+                .map(|r| braid_router::RelationType {
+                    source_types: r.source_types.iter().map(|(t, _)| t.clone()).collect(),
+                    target_types: r.target_types.iter().map(|(t, _)| t.clone()).collect(),
+                    symmetric: r.symmetric,
+                    ..braid_router::RelationType::named(r.name.clone(), r.count)
+                })
+                .collect(),
+            entity_types: stats
+                .entity_types
+                .iter()
+                .map(|t| braid_router::EntityType { name: t.name.clone(), count: t.count, ..Default::default() })
+                .collect(),
+        };
         Fixture {
             linker: braid_kb::sources::GraphLinker::new(Arc::new(RwLock::new(graph))),
+            lexicon: braid_router::Lexicon::compile(&schema),
             policy: RoutePolicy::new(PolicyWeights::shipped()),
         }
     })
@@ -53,7 +73,7 @@ fn fixture() -> &'static Fixture {
 
 fn plan_checked(query: &str, linker: &dyn EntityLinker, has_image: bool) {
     let f = fixture();
-    let features = Introspector::new().introspect(query, linker, has_image);
+    let features = Introspector::new().introspect(query, linker, &f.lexicon, has_image);
     let plan = f.policy.plan(&features, &Availability::default(), None);
     assert_eq!(plan.routes.len(), 3, "a plan lists every route");
     for d in &plan.routes {
@@ -85,6 +105,7 @@ pub fn jsonl_record(data: &[u8]) {
                 Record::Relation(r) => serde_json::to_value(r),
                 Record::Document(d) => serde_json::to_value(d),
                 Record::Image(i) => serde_json::to_value(i),
+                Record::Schema(r) => serde_json::to_value(r),
             }
             .expect("a parsed record serialises");
             let reparsed = Record::from_value(again).expect("a serialised record parses again");

@@ -257,12 +257,13 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
 }
 
 /// Opens a knowledge base on `data` the way `braid serve` does with no config file: the
-/// embedder from `BRAID_EMBEDDER` (hashing by default), the shipped routing weights, no web
+/// embedder `braid serve` would choose for it (`BRAID_EMBEDDER`, else the one the data was
+/// built with, else MiniLM when its weights are found, else hashing), the shipped routing weights, no web
 /// provider, the embedded usearch + tantivy vector store; no background checkpoints, so
 /// none runs in the middle of a measurement.
 pub fn open_kb(data: &Path) -> Result<braid_kb::KnowledgeBase, String> {
     let cfg = braid::config::ConfigFile::load(None).map_err(|e| format!("config: {e:#}"))?;
-    let embedder = braid::config::embedder(&cfg).map_err(|e| format!("embedder: {e:#}"))?;
+    let embedder = braid::config::choose_embedder(&cfg, Some(data)).map_err(|e| format!("embedder: {e:#}"))?.embedder;
     let mut options = braid::config::kb_options(&cfg, data, embedder, None).map_err(|e| format!("options: {e:#}"))?;
     options.web = None;
     options.checkpoints = None;

@@ -6,11 +6,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 
 use crate::graph::{Graph, RelationTypeId};
-use crate::model::{Direction, Fact, GraphAnswer, GraphQuestion, PprParams};
-
-/// Relations whose chains are meaningful to follow further than one hop: a koala is a
-/// phalanger is a marsupial; a city is located in a country located in a region.
-pub const TRANSITIVE_RELATIONS: &[&str] = &["is_a", "part_of", "located_in"];
+use crate::model::{Direction, Fact, GraphAnswer, GraphAnswers, GraphQuestion, PprParams};
+use crate::schema::TRANSITIVE_CHAINING;
 
 /// How far a transitive chain is followed.
 const MAX_CHAIN: usize = 12;
@@ -44,14 +41,22 @@ impl Reach {
 
 impl Graph {
     /// Answers a relational question; see [`GraphQuestion`]. Answers reached from more
-    /// seeds rank first, then nearer ones; scores are in (0, 1].
+    /// seeds rank first, then nearer ones, then the more important (more relations);
+    /// scores are in (0, 1].
     pub fn answer(&self, question: &GraphQuestion) -> Vec<GraphAnswer> {
+        self.answer_counted(question).answers
+    }
+
+    /// [`Graph::answer`], also saying how many answers there were before the limit: a
+    /// question with hundreds of matches ("which packages depend on libc") gets the most
+    /// important ones and the total.
+    pub fn answer_counted(&self, question: &GraphQuestion) -> GraphAnswers {
         let mut seeds: Vec<NodeIndex> =
             question.seeds.iter().filter_map(|id| self.ids.get(id.as_str()).copied()).collect();
         seeds.sort_unstable();
         seeds.dedup();
         if seeds.is_empty() || question.limit == 0 {
-            return Vec::new();
+            return GraphAnswers::default();
         }
         if question.relations.is_empty() {
             return self.answer_by_pagerank(&seeds, question);
@@ -60,9 +65,15 @@ impl Graph {
         let relations: HashSet<RelationTypeId> =
             question.relations.iter().filter_map(|name| self.relation_id(name)).collect();
         if relations.is_empty() {
-            return Vec::new();
+            return GraphAnswers::default();
         }
-        let transitive = question.relations.iter().all(|name| TRANSITIVE_RELATIONS.contains(&name.as_str()));
+        // Chains are followed further only along relations whose chains compose in the data
+        // (a koala is a phalanger is a marsupial); others end after one hop.
+        let schema = self.schema_stats();
+        let transitive = question
+            .relations
+            .iter()
+            .all(|name| schema.relation(name).is_some_and(|r| r.chaining >= TRANSITIVE_CHAINING));
         let max_depth = if transitive { MAX_CHAIN } else { 1 };
 
         let reaches: Vec<Reach> =
@@ -95,21 +106,24 @@ impl Graph {
             b.1.cmp(&a.1)
                 .then(a.2.cmp(&b.2))
                 .then(b.3.total_cmp(&a.3))
+                .then_with(|| self.node_degree(b.0).cmp(&self.node_degree(a.0)))
                 .then_with(|| self.graph[a.0].name.cmp(&self.graph[b.0].name))
         });
+        let total = answers.len();
         answers.truncate(question.limit);
-        answers
+        let answers = answers
             .into_iter()
             .map(|(node, _, depth, score)| GraphAnswer {
                 entity: self.neighbor_entity(node, depth),
                 score,
                 facts: self.supporting_facts(&seeds, &reaches, node),
             })
-            .collect()
+            .collect();
+        GraphAnswers { answers, total }
     }
 
     /// No relation given: the seeds' neighbourhood, ranked by personalised PageRank.
-    fn answer_by_pagerank(&self, seeds: &[NodeIndex], question: &GraphQuestion) -> Vec<GraphAnswer> {
+    fn answer_by_pagerank(&self, seeds: &[NodeIndex], question: &GraphQuestion) -> GraphAnswers {
         let reaches: Vec<Reach> =
             seeds.iter().map(|&seed| self.reach(seed, Direction::Both, None, NEIGHBORHOOD_HOPS)).collect();
         let weighted: Vec<(String, f64)> = seeds.iter().map(|&seed| (self.graph[seed].id.clone(), 1.0)).collect();
@@ -121,18 +135,20 @@ impl Graph {
                 let depth = reaches.iter().filter_map(|r| r.depth.get(&node)).min()?;
                 (*depth > 0 && self.has_kind(node, question.target_kind.as_deref())).then_some((node, *depth, *mass))
             })
-            .take(question.limit)
             .collect();
+        let total = answers.len();
+        answers.truncate(question.limit);
         let top = answers.first().map_or(1.0, |a| a.2);
         answers.iter_mut().for_each(|a| a.2 = (a.2 / top).clamp(f64::MIN_POSITIVE, 1.0));
-        answers
+        let answers = answers
             .into_iter()
             .map(|(node, depth, score)| GraphAnswer {
                 entity: self.neighbor_entity(node, depth),
                 score,
                 facts: self.supporting_facts(seeds, &reaches, node),
             })
-            .collect()
+            .collect();
+        GraphAnswers { answers, total }
     }
 
     fn has_kind(&self, node: NodeIndex, kind: Option<&str>) -> bool {

@@ -3,7 +3,7 @@
 //! provenance of items (documents, images) that mention entities.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use petgraph::Direction as PetDirection;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
@@ -15,6 +15,7 @@ use crate::linker::LinkState;
 use crate::model::{
     Direction, Entity, Fact, ImportReport, NeighborEntity, NeighborQuery, Neighborhood, Props, Relation,
 };
+use crate::schema::SchemaStats;
 
 /// Interned relation type: edges store a small number instead of a string.
 pub(crate) type RelationTypeId = u32;
@@ -50,6 +51,10 @@ pub struct Graph {
     /// Compact adjacency snapshot, built on first use after a write that changed nodes or
     /// edges (see [`crate::adjacency`]).
     adjacency: OnceLock<Adjacency>,
+    /// The schema read from the data (see [`crate::schema`]), built on first use after a write.
+    pub(crate) schema: OnceLock<Arc<SchemaStats>>,
+    /// Grows with every write, so derived views (a router's lexicon) know when to rebuild.
+    version: u64,
 }
 
 impl Clone for Graph {
@@ -64,6 +69,8 @@ impl Clone for Graph {
             entity_items: self.entity_items.clone(),
             link_index: RwLock::new(LinkState::Missing),
             adjacency: OnceLock::new(),
+            schema: OnceLock::new(),
+            version: self.version,
         }
     }
 }
@@ -116,6 +123,20 @@ impl Graph {
         self.ids.contains_key(id)
     }
 
+    /// A number that grows with every write: equal numbers mean the same graph.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// How many relations of type `relation` leave (`Out`), enter (`In`) or touch (`Both`)
+    /// the entity; 0 for unknown ids or types.
+    pub fn count_related(&self, id: &str, relation: &str, direction: Direction) -> usize {
+        let (Some(&node), Some(relation)) = (self.ids.get(id), self.relation_id(relation)) else {
+            return 0;
+        };
+        self.incident_edges(node, direction).filter(|(_, _, r)| *r == relation).count()
+    }
+
     /// Number of relations touching the entity (in and out), 0 for unknown ids.
     pub fn degree(&self, id: &str) -> usize {
         self.ids.get(id).map_or(0, |&node| self.node_degree(node))
@@ -133,6 +154,8 @@ impl Graph {
     pub fn upsert_entity(&mut self, entity: Entity) -> Result<(), GraphError> {
         validate_entity(&entity)?;
         self.invalidate_link_index();
+        // Its type may change, and the schema counts types.
+        self.invalidate_schema();
         match self.ids.get(&entity.id) {
             Some(&node) => self.graph[node] = entity,
             None => {
@@ -162,6 +185,19 @@ impl Graph {
         // Degrees feed the linker's prominence prior; names are unchanged.
         self.link_index_degrees_changed();
         Ok(true)
+    }
+
+    /// The relation `source -relation-> target` with its props, if the graph has it.
+    pub fn relation(&self, source: &str, relation: &str, target: &str) -> Option<Relation> {
+        let (&from, &to, &relation_type) =
+            (self.ids.get(source)?, self.ids.get(target)?, self.relation_ids.get(relation)?);
+        let edge = self.graph.edges_connecting(from, to).find(|edge| edge.weight().relation == relation_type)?;
+        Some(Relation {
+            source: source.to_string(),
+            relation: relation.to_string(),
+            target: target.to_string(),
+            props: edge.weight().props.clone(),
+        })
     }
 
     /// Removes `source -relation-> target`; `false` when there was no such relation.
@@ -485,6 +521,17 @@ impl Graph {
 
     fn invalidate_adjacency(&mut self) {
         self.adjacency.take();
+        self.invalidate_schema();
+    }
+
+    fn invalidate_schema(&mut self) {
+        self.schema.take();
+        self.version += 1;
+    }
+
+    /// Whether `source -relation-> target` exists.
+    pub(crate) fn has_triple(&self, source: NodeIndex, relation: RelationTypeId, target: NodeIndex) -> bool {
+        self.triples.contains(&(source, relation, target))
     }
 
     fn invalidate_link_index(&mut self) {

@@ -40,7 +40,7 @@
 //! `adjacency` (the compact adjacency snapshot that traversals walk),
 //! `normalize` (text normalisation), `phrase` (exact phrase matching over words), `fuzzy`
 //! (edit distance and deletion index), `linker` (entity linking), `paths`, `pagerank`,
-//! `answer`, `error`.
+//! `answer`, `schema` (the relation and entity types as the data shows them), `error`.
 
 mod adjacency;
 mod answer;
@@ -53,12 +53,14 @@ mod normalize;
 mod pagerank;
 mod paths;
 mod phrase;
+mod schema;
 
-pub use answer::TRANSITIVE_RELATIONS;
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
+pub use linker::{UNLINKABLE_PROP, is_linkable_entity};
 pub use model::{
-    Direction, Entity, EntityLink, Fact, GraphAnswer, GraphQuestion, ImportReport, LinkMethod, LinkOptions,
-    NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
+    Direction, Entity, EntityLink, Fact, GraphAnswer, GraphAnswers, GraphQuestion, ImportReport, LinkMethod,
+    LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
 };
 pub use paths::MAX_PATHS;
+pub use schema::{EntityTypeStats, RelationTypeStats, SchemaStats, TRANSITIVE_CHAINING};

@@ -4,10 +4,12 @@
 //! names and aliases ([`crate::phrase`]), leftmost-longest, so a match always starts and
 //! ends on word boundaries. Words left unlinked then get a typo-tolerant lookup in a
 //! deletion index ([`crate::fuzzy`]). The index is built once per graph version and
-//! shared by readers.
+//! shared by readers. An entity whose props say `"linkable": false` is left out of the
+//! index: it is reached through its relations, never by its name (a section of a document
+//! titled "Introduction" must not be the answer to every query that says "introduction").
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError};
 
 use petgraph::stable_graph::NodeIndex;
@@ -85,10 +87,15 @@ pub(crate) struct LinkIndex {
     fuzzy: Arc<FuzzyIndex>,
     /// Per fuzzy dictionary word, the surfaces written that way.
     fuzzy_surfaces: Vec<Vec<Surface>>,
+    /// Words of the graph's relation and entity type names ("borders", "package"): like the
+    /// general question words, they describe a question rather than name its subject.
+    schema_words: Arc<HashSet<String>>,
 }
 
 impl LinkIndex {
     fn build(graph: &Graph) -> Self {
+        let schema_words = Arc::new(schema_words(graph));
+        let is_stop_token = |token: &Token| is_stop(&schema_words, token);
         let mut phrases = PhraseIndex::default();
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut fuzzy_ids: HashMap<String, usize> = HashMap::new();
@@ -105,6 +112,9 @@ impl LinkIndex {
 
         for node in graph.graph.node_indices() {
             let entity = &graph.graph[node];
+            if !is_linkable_entity(entity) {
+                continue;
+            }
             let degree = graph.node_degree(node);
             let id_rank = id_ranks[node.index()];
             let names = std::iter::once((entity.name.as_str(), LinkMethod::Exact))
@@ -112,7 +122,9 @@ impl LinkIndex {
             for (text, method) in names {
                 let tokens = tokenize(text, &mut buf);
                 let generic = tokens.iter().all(is_stop_token);
-                if !is_linkable(&tokens) || (method == LinkMethod::Alias && (generic || is_descriptive(&tokens))) {
+                if !is_linkable(&tokens)
+                    || (method == LinkMethod::Alias && (generic || is_descriptive(&tokens, is_stop_token)))
+                {
                     continue;
                 }
                 let short_code = (method == LinkMethod::Alias
@@ -149,6 +161,7 @@ impl LinkIndex {
             patterns,
             fuzzy: Arc::new(FuzzyIndex::build(fuzzy_words.iter().map(String::as_str))),
             fuzzy_surfaces,
+            schema_words,
         };
         index.rank();
         index
@@ -158,6 +171,11 @@ impl LinkIndex {
     /// same surfaces with the entities' current degrees, ranked again. The result equals
     /// [`LinkIndex::build`]'s, since every surface's rank key ends in its unique id rank.
     fn rerank(mut self, graph: &Graph) -> Self {
+        // A new relation type brings new schema words, which change which names are generic:
+        // then the index is built again (rare: relation types come with the first import).
+        if *self.schema_words != schema_words(graph) {
+            return Self::build(graph);
+        }
         for surface in
             self.patterns.iter_mut().flat_map(|p| &mut p.surfaces).chain(self.fuzzy_surfaces.iter_mut().flatten())
         {
@@ -205,9 +223,40 @@ impl LinkState {
     }
 }
 
+/// Whether an entity's name and aliases go into the linking index: all but those whose
+/// props hold `"linkable": false`.
+pub fn is_linkable_entity(entity: &crate::model::Entity) -> bool {
+    entity.props.get(UNLINKABLE_PROP) != Some(&serde_json::Value::Bool(false))
+}
+
+/// The entity prop that, set to `false`, keeps an entity out of the linking index.
+pub const UNLINKABLE_PROP: &str = "linkable";
+
 /// A stop word in its written or its folded form.
-fn is_stop_token(token: &Token) -> bool {
-    is_stop_word(token.raw) || (token.stem != token.raw && is_stop_word(token.stem))
+/// Whether a word describes questions in general or this graph's types (see
+/// [`LinkIndex::schema_words`]).
+fn is_stop(schema_words: &HashSet<String>, token: &Token) -> bool {
+    is_stop_word(token.raw)
+        || (token.stem != token.raw && is_stop_word(token.stem))
+        || schema_words.contains(token.raw)
+        || schema_words.contains(token.stem)
+}
+
+/// The words of the graph's relation type names and entity types, in raw and folded form.
+fn schema_words(graph: &Graph) -> HashSet<String> {
+    let mut buf = String::new();
+    let mut words = HashSet::new();
+    let kinds: HashSet<&str> = graph.graph.node_weights().map(|e| e.kind.as_str()).collect();
+    let names = graph.relation_types();
+    for name in names.iter().map(String::as_str).chain(kinds) {
+        for token in tokenize(&name.replace(['_', '-'], " "), &mut buf) {
+            if !is_function_word(token.raw) {
+                words.insert(token.raw.to_string());
+                words.insert(token.stem.to_string());
+            }
+        }
+    }
+    words
 }
 
 /// A surface worth indexing: some word that is not a function word, longer than a letter.
@@ -220,8 +269,8 @@ fn is_linkable(tokens: &[Token]) -> bool {
 /// An alias that starts or ends with a question word, like "capital of Kenya" or
 /// "Indian capital", describes its entity through a relation the graph already holds; as a
 /// pattern it would swallow the mention of the other entity ("Kenya").
-fn is_descriptive(tokens: &[Token]) -> bool {
-    tokens.len() > 1 && (tokens.first().is_some_and(is_stop_token) || tokens.last().is_some_and(is_stop_token))
+fn is_descriptive(tokens: &[Token], is_stop_token: impl Fn(&Token) -> bool) -> bool {
+    tokens.len() > 1 && (tokens.first().is_some_and(&is_stop_token) || tokens.last().is_some_and(&is_stop_token))
 }
 
 /// Whether a short code may link to the mention as written in the query: a code with
@@ -421,7 +470,7 @@ impl Graph {
         if options.fuzzy && index.fuzzy.len() > 0 && covered.contains(&false) {
             // Whether each word is a stop word, looked up the first time it is asked.
             let mut stop: Vec<Option<bool>> = vec![None; tokens.len()];
-            let mut is_stop = |i: usize| *stop[i].get_or_insert_with(|| is_stop_token(&tokens[i]));
+            let mut is_stop = |i: usize| *stop[i].get_or_insert_with(|| is_stop(&index.schema_words, &tokens[i]));
             // Longer windows first, so "New Zeland" links as one name, not as "New".
             for size in (1..=MAX_FUZZY_WORDS.min(tokens.len())).rev() {
                 for first in 0..=tokens.len() - size {
@@ -542,8 +591,26 @@ mod tests {
     }
 
     #[test]
+    fn entities_marked_unlinkable_are_not_linked_by_name() {
+        let mut graph = Graph::new();
+        let mut section = crate::model::Entity::new("file:a.md#introduction", "Introduction", "section");
+        section.props.insert(UNLINKABLE_PROP.into(), serde_json::Value::Bool(false));
+        let kept = crate::model::Entity::new("topic:intro", "introduction", "topic");
+        for e in [section, kept] {
+            assert!(graph.upsert_entity(e).is_ok());
+        }
+        let links = graph.link("an introduction to graphs");
+        let ids: Vec<&str> = links.iter().map(|l| l.entity_id.as_str()).collect();
+        assert_eq!(ids, ["topic:intro"]);
+        assert!(graph.link("Introduction").iter().all(|l| l.entity_id != "file:a.md#introduction"));
+    }
+
+    #[test]
     fn descriptive_aliases_are_recognised() {
-        let descriptive = |text: &str| is_descriptive(&tokenize(text, &mut String::new()));
+        // A graph with a `capital` relation: "capital" describes questions about it.
+        let schema = HashSet::from(["capital".to_string()]);
+        let descriptive =
+            |text: &str| is_descriptive(&tokenize(text, &mut String::new()), |t: &Token| is_stop(&schema, t));
         assert!(descriptive("capital of Kenya"));
         assert!(descriptive("Indian capital"));
         assert!(!descriptive("Republic of Kenya"));

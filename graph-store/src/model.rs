@@ -25,7 +25,8 @@ pub struct Entity {
     /// A sentence or two describing the entity.
     #[serde(default)]
     pub description: String,
-    /// Anything else (population, coordinates, codes...).
+    /// Anything else (population, coordinates, codes...). `"linkable": false` keeps the
+    /// entity out of entity linking (see [`crate::UNLINKABLE_PROP`]).
     #[serde(default)]
     pub props: Props,
 }
@@ -271,6 +272,15 @@ pub struct GraphAnswer {
     pub score: f64,
     /// Facts connecting the seeds to the answer.
     pub facts: Vec<Fact>,
+}
+
+/// The answers of [`crate::Graph::answer_counted`]: the best `limit`, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GraphAnswers {
+    /// The answers, best first.
+    pub answers: Vec<GraphAnswer>,
+    /// Answers found before the limit was applied.
+    pub total: usize,
 }
 
 /// What a bulk import did.

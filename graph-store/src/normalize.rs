@@ -163,10 +163,11 @@ fn stem_cut(word: &str) -> StemCut {
     StemCut::Keep(word.len())
 }
 
-/// A word that must not be typo-matched to an entity, nor start or end an alias:
-/// a function word or a word of the question vocabulary.
+/// A word that must not be typo-matched to an entity, nor start or end an alias, whatever
+/// the knowledge base: a function word or a general word of questions. (The linker adds the
+/// words of the graph's own relation and entity types.)
 pub(crate) fn is_stop_word(word: &str) -> bool {
-    is_function_word(word) || is_domain_word(word)
+    is_function_word(word) || is_question_word(word)
 }
 
 /// Function words ("the", "of", "is"...): never part of a link on their own.
@@ -174,11 +175,11 @@ pub(crate) fn is_function_word(word: &str) -> bool {
     FUNCTION_WORDS.binary_search(&word).is_ok()
 }
 
-/// Words of questions about the graph ("capital", "border", "country"...): an entity
-/// named just that (e.g. the concept "animal") links only exactly and with low
-/// confidence, since the word usually describes the question rather than names a subject.
-pub(crate) fn is_domain_word(word: &str) -> bool {
-    DOMAIN_WORDS.binary_search(&word).is_ok()
+/// General words of questions ("kind", "list", "latest", "picture"...): an entity named just
+/// that links only exactly and with low confidence, since the word usually describes the
+/// question rather than names a subject.
+pub(crate) fn is_question_word(word: &str) -> bool {
+    QUESTION_WORDS.binary_search(&word).is_ok()
 }
 
 /// Sorted, so lookups are a binary search.
@@ -195,47 +196,10 @@ const FUNCTION_WORDS: &[&str] = &[
     "would", "you", "your", "yours",
 ];
 
-/// Sorted, so lookups are a binary search.
-const DOMAIN_WORDS: &[&str] = &[
-    "animal",
-    "animals",
-    "biggest",
-    "border",
-    "bordered",
-    "bordering",
-    "borders",
-    "capital",
-    "capitals",
-    "cities",
-    "city",
-    "connected",
-    "countries",
-    "country",
-    "currency",
-    "kind",
-    "kinds",
-    "language",
-    "languages",
-    "largest",
-    "latest",
-    "list",
-    "located",
-    "neighbor",
-    "neighbors",
-    "neighbour",
-    "neighbours",
-    "official",
-    "part",
-    "people",
-    "photo",
-    "picture",
-    "related",
-    "similar",
-    "thing",
-    "things",
-    "today",
-    "type",
-    "types",
+/// Sorted, so lookups are a binary search. General English, no domain's vocabulary.
+const QUESTION_WORDS: &[&str] = &[
+    "biggest", "example", "examples", "kind", "kinds", "largest", "latest", "list", "name", "names", "newest", "part",
+    "people", "photo", "picture", "related", "similar", "smallest", "thing", "things", "today", "type", "types",
 ];
 
 #[cfg(test)]
@@ -245,8 +209,8 @@ mod tests {
     #[test]
     fn stop_words_are_sorted() {
         assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]));
-        assert!(DOMAIN_WORDS.windows(2).all(|w| w[0] < w[1]));
-        assert!(is_stop_word("the") && is_stop_word("countries") && !is_stop_word("koala"));
+        assert!(QUESTION_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stop_word("the") && is_stop_word("kinds") && !is_stop_word("koala"));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //!
 //! - [`KnowledgeBase`]: open a data directory, write records, ask questions.
 //! - [`records`]: the import records (entities, relations, documents, images).
-//! - [`ingest`]: JSON Lines files and folders of images, with progress through a callback.
+//! - [`ingest`]: JSON Lines files and folders of documents and images, kept in sync, with
+//!   progress through a callback.
+//! - [`extract`]: entities and relations from passages with a language model, when one is
+//!   configured.
 //! - [`sources`]: the graph, vector and web routes as the router's [`braid_router::Source`]s.
 //! - [`checkpoint`]: when the vector index is checkpointed in the background.
 //!
@@ -24,7 +27,10 @@
 //!     Entity::new("country:FRA", "France", "country"),
 //!     Entity::new("country:ESP", "Spain", "country"),
 //! ]).unwrap();
-//! kb.put_relations(vec![Relation::new("country:FRA", "borders", "country:ESP")]).unwrap();
+//! kb.put_relations(vec![
+//!     Relation::new("country:FRA", "borders", "country:ESP"),
+//!     Relation::new("country:ESP", "borders", "country:FRA"),
+//! ]).unwrap();
 //!
 //! let answer = kb.query(&QueryRequest::new("Which countries border France?")).await.unwrap();
 //! assert_eq!(answer.plan.primary, Some(Route::Graph));
@@ -34,11 +40,14 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod extract;
+pub mod fit;
 pub mod ingest;
 mod knowledge_base;
 pub mod media_type;
 pub mod passages;
 pub mod records;
+pub mod schema;
 pub mod sources;
 pub mod status;
 pub mod store;

@@ -65,6 +65,63 @@ pub struct ImageRecord {
     pub indexed_text: String,
 }
 
+/// Words for a relation type, so questions can name it the way people do:
+/// `{"relation_type": "directed_by", "label": "directed by", "inverse": "directed",
+/// "aliases": ["made by", "filmmaker"]}`. Every field but the type is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelationTypeRecord {
+    /// The relation type, as the relations name it.
+    pub relation_type: String,
+    /// How a person would say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// How it reads from the target ("required by" for `depends_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inverse: Option<String>,
+    /// Other ways to say it, read like the name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// Words for an entity type: `{"entity_type": "package", "label": "package", "plural":
+/// "packages", "aliases": ["library"]}`. Every field but the type is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityTypeRecord {
+    /// The entity type, as the entities name it.
+    pub entity_type: String,
+    /// How a person would say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Its plural, when it is not regular.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plural: Option<String>,
+    /// Other words for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// A schema record: words for a relation type or an entity type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SchemaRecord {
+    /// Words for a relation type.
+    Relation(RelationTypeRecord),
+    /// Words for an entity type.
+    EntityType(EntityTypeRecord),
+}
+
+impl SchemaRecord {
+    /// The type the record describes, as `relation:NAME` or `entity_type:NAME`.
+    pub fn key(&self) -> String {
+        match self {
+            SchemaRecord::Relation(r) => format!("relation:{}", r.relation_type),
+            SchemaRecord::EntityType(e) => format!("entity_type:{}", e.entity_type),
+        }
+    }
+}
+
 /// One line of a JSON Lines import, told apart by its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -76,6 +133,8 @@ pub enum Record {
     Document(DocumentRecord),
     /// Has `caption`, `path`, `url` or `base64`.
     Image(ImageRecord),
+    /// Has `relation_type` or `entity_type`.
+    Schema(SchemaRecord),
 }
 
 impl Record {
@@ -83,7 +142,11 @@ impl Record {
     pub fn from_value(value: serde_json::Value) -> Result<Record, String> {
         let obj = value.as_object().ok_or("each line must be a JSON object")?;
         let has = |k: &str| obj.contains_key(k);
-        let parsed = if has("relation") {
+        let parsed = if has("relation_type") {
+            serde_json::from_value(value).map(|r| Record::Schema(SchemaRecord::Relation(r)))
+        } else if has("entity_type") {
+            serde_json::from_value(value).map(|r| Record::Schema(SchemaRecord::EntityType(r)))
+        } else if has("relation") {
             serde_json::from_value(value).map(Record::Relation)
         } else if has("text") {
             serde_json::from_value(value).map(Record::Document)
@@ -92,7 +155,7 @@ impl Record {
         } else if has("name") || has("type") {
             serde_json::from_value(value).map(Record::Entity)
         } else {
-            return Err("cannot tell the record type: expected an entity (name, type), relation (source, relation, target), document (text) or image (path, url or caption)".into());
+            return Err("cannot tell the record type: expected an entity (name, type), relation (source, relation, target), document (text), image (path, url or caption) or schema record (relation_type or entity_type)".into());
         };
         parsed.map_err(|e| e.to_string())
     }

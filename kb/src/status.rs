@@ -32,6 +32,20 @@ pub struct Status {
     pub routes: Vec<RouteStatus>,
     /// The data directory.
     pub data_dir: String,
+    /// Which routing weights are in use and how they were made.
+    pub router: RouterStatus,
+}
+
+/// Which routing weights are in use.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RouterStatus {
+    /// `shipped` (fitted on the team's domains), `fitted` (to this knowledge base, by
+    /// `braid router fit --auto`) or `configured` (a weights file given in the settings).
+    pub weights: String,
+    /// How the weights were made: the data and settings of the fit.
+    pub fitted_on: String,
+    /// Exemplar queries per route (graph, vector, web).
+    pub exemplars: [usize; 3],
 }
 
 /// The active embedder.
@@ -43,6 +57,10 @@ pub struct EmbedderStatus {
     pub dimension: usize,
     /// Whether it embeds images by their pixels.
     pub multimodal: bool,
+    /// Why it is the active one (chosen by a setting, found weights, or the fallback and
+    /// how to get a semantic model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Whether a route can run.

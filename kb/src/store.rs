@@ -8,7 +8,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation, SchemaRecord};
 
 const ENTITIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entities");
 const RELATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("relations");
@@ -17,6 +17,12 @@ const IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("images");
 const IMAGE_BYTES: TableDefinition<&str, &[u8]> = TableDefinition::new("image_bytes");
 const VECTORS: TableDefinition<&str, &[u8]> = TableDefinition::new("vectors");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// Words for relation and entity types (schema records), keyed by [`SchemaRecord::key`].
+const SCHEMA: TableDefinition<&str, &[u8]> = TableDefinition::new("schema");
+/// What each ingested file produced, by file id (see `crate::ingest::manifest`).
+const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// Answers of the extraction model, by the hash of what it was asked (see `crate::extract`).
+const EXTRACTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("extractions");
 
 /// Errors of the store of record.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +83,11 @@ pub struct WriteBatch {
     pub delete_documents: Vec<String>,
     /// Image ids to delete.
     pub delete_images: Vec<String>,
+    /// File manifests to insert or replace: file id and encoded manifest. Written in the
+    /// same transaction as the file's records, so a crash leaves both or neither.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// File manifests to delete.
+    pub delete_files: Vec<String>,
 }
 
 impl WriteBatch {
@@ -90,6 +101,8 @@ impl WriteBatch {
             && self.delete_relations.is_empty()
             && self.delete_documents.is_empty()
             && self.delete_images.is_empty()
+            && self.files.is_empty()
+            && self.delete_files.is_empty()
     }
 }
 
@@ -200,6 +213,9 @@ impl Store {
             txn.open_table(IMAGE_BYTES)?;
             txn.open_table(VECTORS)?;
             txn.open_table(META)?;
+            txn.open_table(SCHEMA)?;
+            txn.open_table(FILES)?;
+            txn.open_table(EXTRACTIONS)?;
         }
         txn.commit()?;
         Ok(Store { db })
@@ -215,6 +231,13 @@ impl Store {
             let mut images = txn.open_table(IMAGES)?;
             let mut image_bytes = txn.open_table(IMAGE_BYTES)?;
             let mut vectors = txn.open_table(VECTORS)?;
+            let mut files = txn.open_table(FILES)?;
+            for id in &batch.delete_files {
+                files.remove(id.as_str())?;
+            }
+            for (id, manifest) in &batch.files {
+                files.insert(id.as_str(), manifest.as_slice())?;
+            }
             for id in &batch.delete_entities {
                 entities.remove(id.as_str())?;
             }
@@ -348,6 +371,19 @@ impl Store {
         self.with_vectors_in_batches(IMAGES, "images", batch, f)
     }
 
+    /// `n` documents sampled uniformly (reservoir sampling over the table, without their
+    /// vectors), the same ones for the same seed.
+    pub fn sample_documents(&self, n: usize, seed: u64) -> Result<Vec<DocumentRecord>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DOCUMENTS)?;
+        let mut rows = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.push((k.value().to_string(), v.value().to_vec()));
+        }
+        reservoir(rows.into_iter(), n, seed).into_iter().map(|(k, v)| decode("documents", &k, &v)).collect()
+    }
+
     /// One entity.
     pub fn entity(&self, id: &str) -> Result<Option<Entity>, StoreError> {
         self.get(ENTITIES, "entities", id)
@@ -363,11 +399,92 @@ impl Store {
         self.get(IMAGES, "images", id)
     }
 
+    /// The vector stored for a document (its passages' vectors, concatenated) or an image.
+    pub fn vector(&self, id: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(VECTORS)?;
+        Ok(table.get(id)?.map(|v| vector_from_bytes(v.value())))
+    }
+
     /// The stored bytes of an image.
     pub fn image_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(IMAGE_BYTES)?;
         Ok(table.get(id)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Inserts or replaces schema records in one durable transaction.
+    pub fn write_schema(&self, records: &[SchemaRecord]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(SCHEMA)?;
+            for r in records {
+                table.insert(r.key().as_str(), encode(r).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every file manifest: file id and encoded manifest, in id order.
+    pub fn file_manifests(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(FILES)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// One document with its stored vector (empty if none was stored).
+    pub fn document_with_vector(&self, id: &str) -> Result<Option<(DocumentRecord, Vec<f32>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let Some(v) = txn.open_table(DOCUMENTS)?.get(id)? else { return Ok(None) };
+        let record = decode("documents", id, v.value())?;
+        let vector = txn.open_table(VECTORS)?.get(id)?.map(|b| vector_from_bytes(b.value())).unwrap_or_default();
+        Ok(Some((record, vector)))
+    }
+
+    /// Whether every one of these documents, images and entities is stored, in one read
+    /// transaction (nothing is decoded).
+    pub fn has_all(&self, documents: &[String], images: &[String], entities: &[String]) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        for (def, ids) in [(DOCUMENTS, documents), (IMAGES, images), (ENTITIES, entities)] {
+            let table = txn.open_table(def)?;
+            for id in ids {
+                if table.get(id.as_str())?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// A cached answer of the extraction model.
+    pub fn extraction(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXTRACTIONS)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Caches answers of the extraction model, in one transaction.
+    pub fn put_extractions(&self, answers: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(EXTRACTIONS)?;
+            for (key, value) in answers {
+                table.insert(key.as_str(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every schema record.
+    pub fn schema_records(&self) -> Result<Vec<SchemaRecord>, StoreError> {
+        self.all(SCHEMA, "schema")
     }
 
     /// A metadata value.
@@ -462,6 +579,30 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// `n` items of `items` chosen uniformly at random (reservoir sampling), seeded.
+pub(crate) fn reservoir<T>(items: impl Iterator<Item = T>, n: usize, seed: u64) -> Vec<T> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut kept: Vec<T> = Vec::with_capacity(n);
+    for (i, item) in items.enumerate() {
+        if kept.len() < n {
+            kept.push(item);
+        } else {
+            let j = (next() % (i as u64 + 1)) as usize;
+            if j < n {
+                kept[j] = item;
+            }
+        }
+    }
+    kept
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

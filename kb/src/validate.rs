@@ -5,7 +5,7 @@ use braid_graph::Graph;
 
 use crate::error::BraidError;
 use crate::knowledge_base::{MAX_IMAGE_BYTES, MAX_TEXT_BYTES};
-use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation, SchemaRecord};
 
 /// Longest id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 512;
@@ -79,6 +79,64 @@ pub fn image(img: &ImageRecord, bytes: Option<&[u8]>) -> Result<(), BraidError> 
     if let Some(url) = &img.url {
         let parsed = url::Url::parse(url).map_err(|e| BraidError::invalid("url", format!("not a URL: {e}")))?;
         braid_web::check_public_url(&parsed).map_err(|e| BraidError::invalid("url", e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Longest label, inverse label, plural or alias of a schema record, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// A schema record names a relation or entity type the graph has, and gives words that are
+/// words: not blank, not too long, no control characters, a letter somewhere.
+pub fn schema_record(record: &SchemaRecord, graph: &Graph) -> Result<(), BraidError> {
+    let label = |field: &str, text: &str| -> Result<(), BraidError> {
+        if text.trim().is_empty() {
+            return Err(BraidError::invalid(field, "must not be empty"));
+        }
+        if text.chars().count() > MAX_LABEL_CHARS {
+            return Err(BraidError::invalid(field, format!("is longer than {MAX_LABEL_CHARS} characters")));
+        }
+        if text.chars().any(char::is_control) || !text.chars().any(char::is_alphabetic) {
+            return Err(BraidError::invalid(field, format!("'{text}' is not a word or phrase")));
+        }
+        Ok(())
+    };
+    let stats = graph.schema_stats();
+    match record {
+        SchemaRecord::Relation(r) => {
+            if stats.relation(&r.relation_type).is_none() {
+                let known: Vec<&str> = stats.relations.iter().map(|r| r.name.as_str()).take(20).collect();
+                return Err(BraidError::invalid(
+                    "relation_type",
+                    format!("unknown relation type '{}'; the graph has: {}", r.relation_type, known.join(", ")),
+                ));
+            }
+            for (field, text) in [("label", &r.label), ("inverse", &r.inverse)] {
+                if let Some(text) = text {
+                    label(field, text)?;
+                }
+            }
+            for (i, alias) in r.aliases.iter().enumerate() {
+                label(&format!("aliases[{i}]"), alias)?;
+            }
+        }
+        SchemaRecord::EntityType(e) => {
+            if !stats.entity_types.iter().any(|t| t.name == e.entity_type) {
+                let known: Vec<&str> = stats.entity_types.iter().map(|t| t.name.as_str()).take(20).collect();
+                return Err(BraidError::invalid(
+                    "entity_type",
+                    format!("unknown entity type '{}'; the graph has: {}", e.entity_type, known.join(", ")),
+                ));
+            }
+            for (field, text) in [("label", &e.label), ("plural", &e.plural)] {
+                if let Some(text) = text {
+                    label(field, text)?;
+                }
+            }
+            for (i, alias) in e.aliases.iter().enumerate() {
+                label(&format!("aliases[{i}]"), alias)?;
+            }
+        }
     }
     Ok(())
 }

@@ -33,15 +33,43 @@ pub enum CueDirection {
     Both,
 }
 
-/// A phrase in the query that names a graph relation.
+/// Words of the query that name a relation of the knowledge base.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RelationCue {
-    /// The phrase found, e.g. `border`.
+    /// The words found, e.g. `director`.
     pub cue: String,
-    /// The relation type it maps to, e.g. `borders`; `path` for "how are A and B connected".
+    /// The relation type they name, e.g. `directed_by`; `path` for "how are A and B connected".
     pub relation: String,
     /// Which way to follow it.
     pub direction: CueDirection,
+    /// How much of the relation the words name: 1 for its whole name, label or alias.
+    #[serde(default = "one")]
+    pub confidence: f32,
+    /// How the direction was decided.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
+    /// Relations of this type the linked entities have in that direction (0: none, or no
+    /// entity linked).
+    #[serde(default)]
+    pub related: usize,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+impl RelationCue {
+    /// The cue of a path question ("how are A and B connected").
+    pub fn path(cue: &str) -> Self {
+        RelationCue {
+            cue: cue.to_string(),
+            relation: PATH_RELATION.to_string(),
+            direction: CueDirection::Both,
+            confidence: 1.0,
+            why: String::new(),
+            related: 0,
+        }
+    }
 }
 
 /// The grammatical shape of the query.
@@ -69,6 +97,14 @@ pub struct QueryFeatures {
     pub entities: Vec<LinkedEntity>,
     /// Relation cues found.
     pub relations: Vec<RelationCue>,
+    /// Entity types of the knowledge base the query names ("which films…"), outside entity
+    /// mentions: what the answers should be.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Content words that are neither an entity mention nor a relation or type word of
+    /// the knowledge base: what the query says beyond the graph's vocabulary.
+    #[serde(default)]
+    pub other_words: usize,
     /// Freshness cues (dates, "latest", prices, scores, weather …).
     pub freshness: Vec<String>,
     /// Visual cues ("picture", "looks like" …).
@@ -94,9 +130,6 @@ pub struct QueryFeatures {
     /// Whether the question is in the past tense ("was", "were", "did").
     #[serde(default)]
     pub past_tense: bool,
-    /// Technical or scientific vocabulary (aerodynamics, structures, physics): passages answer it.
-    #[serde(default)]
-    pub technical: Vec<String>,
     /// Whether the query describes an unnamed thing with a relative clause ("an animal that
     /// climbs trees", "a toy with three wheels").
     #[serde(default)]

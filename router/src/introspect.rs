@@ -1,14 +1,27 @@
-//! Query introspection: entity links, relation / freshness / visual / explanatory cues and
-//! the question's shape, all without a model call.
+//! Query introspection: entity links, the relations and entity types of this knowledge
+//! base that the query names (through its [`Lexicon`]), general-language cues (freshness,
+//! pictures, explanations, offices, tense) and the question's shape, all without a model
+//! call. The general cue lists are English, not any domain's: a knowledge base's own
+//! vocabulary comes only from its schema.
 
-use crate::features::{CueDirection, LinkedEntity, PATH_RELATION, QueryFeatures, QuestionShape, RelationCue};
+use crate::features::{CueDirection, LinkedEntity, QueryFeatures, QuestionShape, RelationCue};
+use crate::lexicon::{Lexicon, Mention, TypeMention};
+use crate::morphology::is_function_word;
 use crate::normalize::{contains_phrase, normalize};
 
-/// Links entity mentions in a query to graph entities. The graph store implements it; the
-/// router only knows this trait, so the graph can be swapped.
+/// Links entity mentions in a query to graph entities, and says how an entity is related.
+/// The graph store implements it; the router only knows this trait, so the graph can be
+/// swapped.
 pub trait EntityLinker: Send + Sync {
     /// Linked mentions of `text`, best first.
     fn link(&self, text: &str) -> Vec<LinkedEntity>;
+
+    /// How many relations of type `relation` the entity `id` has in `direction` (0 when
+    /// unknown): whether a cued relation exists where the question points.
+    fn count_related(&self, id: &str, relation: &str, direction: CueDirection) -> usize {
+        let _ = (id, relation, direction);
+        0
+    }
 }
 
 /// A linker that links nothing (a router with no graph).
@@ -20,72 +33,20 @@ impl EntityLinker for NoLinker {
     }
 }
 
-/// Phrases that name a graph relation, with the relation and direction they map to.
-/// Longer phrases first so that "capital city" wins over "capital".
-const RELATION_CUES: &[(&str, &str, CueDirection)] = &[
-    ("border", "borders", CueDirection::Both),
-    ("borders", "borders", CueDirection::Both),
-    ("bordering", "borders", CueDirection::Both),
-    ("bordered", "borders", CueDirection::Both),
-    ("neighbour", "borders", CueDirection::Both),
-    ("neighbours", "borders", CueDirection::Both),
-    ("neighbouring", "borders", CueDirection::Both),
-    ("neighbor", "borders", CueDirection::Both),
-    ("neighbors", "borders", CueDirection::Both),
-    ("neighboring", "borders", CueDirection::Both),
-    ("adjacent to", "borders", CueDirection::Both),
-    ("next to", "borders", CueDirection::Both),
-    ("capital", "capital", CueDirection::Both),
-    ("capitals", "capital", CueDirection::Both),
-    ("captial", "capital", CueDirection::Both),
-    ("capitol", "capital", CueDirection::Both),
-    ("seat of government", "capital", CueDirection::Both),
-    ("currency", "uses_currency", CueDirection::Both),
-    ("currencies", "uses_currency", CueDirection::Both),
-    ("money", "uses_currency", CueDirection::Both),
-    ("countries that use", "uses_currency", CueDirection::In),
-    ("countries use", "uses_currency", CueDirection::In),
-    ("countries using", "uses_currency", CueDirection::In),
-    ("language", "official_language", CueDirection::Both),
-    ("languages", "official_language", CueDirection::Both),
-    ("spoken", "official_language", CueDirection::Both),
-    ("speak", "official_language", CueDirection::Both),
-    ("official language", "official_language", CueDirection::Both),
-    ("officially", "official_language", CueDirection::Both),
-    ("kind of", "is_a", CueDirection::Out),
-    ("kinds of", "is_a", CueDirection::In),
-    ("type of", "is_a", CueDirection::Out),
-    ("types of", "is_a", CueDirection::In),
-    ("sort of", "is_a", CueDirection::Out),
-    ("is a", "is_a", CueDirection::Out),
-    ("is an", "is_a", CueDirection::Out),
-    ("a kind", "is_a", CueDirection::Out),
-    ("classified", "is_a", CueDirection::Out),
-    ("category", "is_a", CueDirection::Out),
-    ("class of", "is_a", CueDirection::Out),
-    ("family", "is_a", CueDirection::Out),
-    ("hypernym", "is_a", CueDirection::Out),
-    ("where is", "located_in", CueDirection::Out),
-    ("located", "located_in", CueDirection::Both),
-    ("country is", "located_in", CueDirection::Out),
-    ("in which country", "located_in", CueDirection::Out),
-    ("cities in", "located_in", CueDirection::In),
-    ("cities of", "located_in", CueDirection::In),
-    ("subregion", "part_of", CueDirection::Out),
-    ("continent", "part_of", CueDirection::Out),
-    ("region", "part_of", CueDirection::Out),
-    ("part of", "part_of", CueDirection::Out),
-    ("belongs to", "part_of", CueDirection::Out),
-    ("countries in", "part_of", CueDirection::In),
-    ("countries of", "part_of", CueDirection::In),
-    ("connected", PATH_RELATION, CueDirection::Both),
-    ("connects", PATH_RELATION, CueDirection::Both),
-    ("connection", PATH_RELATION, CueDirection::Both),
-    ("path from", PATH_RELATION, CueDirection::Both),
-    ("related", PATH_RELATION, CueDirection::Both),
-    ("relationship between", PATH_RELATION, CueDirection::Both),
-    ("link between", PATH_RELATION, CueDirection::Both),
-    ("in common", PATH_RELATION, CueDirection::Both),
+/// General phrases of path questions ("how are A and B connected"): the pseudo-relation
+/// [`crate::PATH_RELATION`], whatever the knowledge base.
+const PATH_CUES: &[&str] = &[
+    "connected",
+    "connects",
+    "connection",
+    "connections",
+    "path from",
+    "path between",
+    "related",
+    "relationship between",
+    "link between",
+    "links between",
+    "in common",
 ];
 
 /// Words and phrases that say the answer changes over time or lives outside any fixed corpus:
@@ -229,147 +190,14 @@ const PRESENT_CUES: &[&str] = &["is", "are", "s", "current", "currently", "now",
 /// Words that put the question in the past ("who was the first president").
 const PAST_CUES: &[&str] = &["was", "were", "did", "had", "ancient", "history", "historical", "first", "early"];
 
-/// Technical and scientific vocabulary (aerodynamics, heat transfer, structures, physics,
-/// chemistry): such questions are answered by passages, not by relations.
-const TECHNICAL_CUES: &[&str] = &[
-    "aerodynamic",
-    "aerodynamics",
-    "aeroelastic",
-    "aircraft",
-    "airfoil",
-    "airfoils",
-    "aerofoil",
-    "wing",
-    "wings",
-    "swept",
-    "sweep",
-    "delta wing",
-    "aspect ratio",
-    "lift",
-    "drag",
-    "flutter",
-    "flow",
-    "flows",
-    "laminar",
-    "turbulent",
-    "turbulence",
-    "viscous",
-    "inviscid",
-    "compressible",
-    "compressibility",
-    "incompressible",
-    "boundary layer",
-    "boundary layers",
-    "separation",
-    "transition",
-    "shock",
-    "shock wave",
-    "supersonic",
-    "subsonic",
-    "transonic",
-    "hypersonic",
-    "mach",
-    "mach number",
-    "reynolds",
-    "reynolds number",
-    "stagnation",
-    "skin friction",
-    "heat transfer",
-    "heat flux",
-    "heating",
-    "heated",
-    "conduction",
-    "thermal",
-    "temperature distribution",
-    "pressure",
-    "pressure distribution",
-    "nozzle",
-    "jet",
-    "jets",
-    "wake",
-    "vortex",
-    "vortices",
-    "blunt body",
-    "flat plate",
-    "cone",
-    "cylinder",
-    "cylinders",
-    "cylindrical",
-    "shell",
-    "shells",
-    "plate",
-    "plates",
-    "panel",
-    "panels",
-    "beam",
-    "beams",
-    "column",
-    "columns",
-    "buckling",
-    "stress",
-    "stresses",
-    "strain",
-    "load",
-    "loads",
-    "loading",
-    "vibration",
-    "vibrations",
-    "oscillating",
-    "oscillation",
-    "deflection",
-    "elastic",
-    "creep",
-    "fatigue",
-    "ablation",
-    "reentry",
-    "re entry",
-    "missile",
-    "rocket",
-    "propulsion",
-    "combustion",
-    "velocity",
-    "density",
-    "viscosity",
-    "equilibrium",
-    "dissociation",
-    "gas",
-    "gases",
-    "slender",
-    "slender body",
-    "slender bodies",
-    "leading edge",
-    "trailing edge",
-    "interaction",
-    "perturbation",
-    "similarity",
-    "numerical",
-    "solutions",
-    "equations",
-    "theory",
-    "theoretical",
-    "experimental",
-    "empirical",
-    "coefficient",
-    "coefficients",
-    "derivatives",
-    "asymptotic",
-    "thickness",
-    "photosynthesis",
-    "molecule",
-    "molecular",
-    "atomic",
-    "reactive",
-    "evolution",
-    "evolutionary",
-];
-
-/// Words and phrases that ask for pictures.
+/// Words and phrases that ask for pictures, in any knowledge base.
 const VISUAL_CUES: &[&str] = &[
     "picture",
     "pictures",
     "photo",
     "photos",
     "photograph",
+    "photographs",
     "image",
     "images",
     "drawing",
@@ -380,21 +208,14 @@ const VISUAL_CUES: &[&str] = &[
     "illustrations",
     "icon",
     "icons",
+    "logo",
+    "logos",
     "looks like",
     "look like",
-    "show me",
-    "flag",
-    "flags",
-    "logo",
     "cartoon",
     "sketch",
-    "stamp",
-    "stamps",
-    "colour",
-    "color",
-    "colours",
-    "colors",
-    "stripes",
+    "screenshot",
+    "diagram",
 ];
 
 /// Phrases of descriptive or explanatory questions, which passages answer better than facts.
@@ -403,44 +224,29 @@ const EXPLANATORY_CUES: &[&str] = &[
     "how do",
     "how does",
     "how did",
+    "how can",
+    "how to",
     "what causes",
     "explain",
     "describe",
     "history of",
     "difference between",
     "tell me about",
-    "what did",
-    "believe",
-    "believed",
-    "theory",
     "meaning",
-    "about",
-    "plot",
     "summary",
-    "themes",
     "story of",
-    "life of",
     "origins",
-    "known for",
-    "famous",
     "what happens",
-    "how is",
-    "how long",
-    "what was",
-    "who were",
-    "who was",
-    "what do",
-    "what does",
-    "that can",
-    "that climbs",
-    "would find",
-    "for small",
+    "overview",
+    "introduction to",
+    "guide",
+    "tutorial",
 ];
 
 /// Words that open a relative or descriptive clause ("that", "with", "you").
 const DESCRIPTIVE_CLAUSE_WORDS: &[&str] = &["that", "which", "with", "you", "without"];
 /// First words of a description of an unnamed thing ("a", "something").
-const DESCRIPTIVE_OPENERS: &[&str] = &["a", "an", "something", "things", "animals"];
+const DESCRIPTIVE_OPENERS: &[&str] = &["a", "an", "something", "things", "anything", "some"];
 /// Shortest cue word (and query word) matched with one typo.
 const MIN_TYPO_CUE_CHARS: usize = 6;
 
@@ -465,57 +271,130 @@ impl Introspector {
         self
     }
 
-    /// Introspects `query`. `has_image` says whether an image was attached.
-    pub fn introspect(&self, query: &str, linker: &dyn EntityLinker, has_image: bool) -> QueryFeatures {
+    /// Introspects `query` against a knowledge base: `linker` links its entities and
+    /// `lexicon` is the vocabulary of its schema. `has_image` says whether an image was
+    /// attached.
+    pub fn introspect(
+        &self,
+        query: &str,
+        linker: &dyn EntityLinker,
+        lexicon: &Lexicon,
+        has_image: bool,
+    ) -> QueryFeatures {
         let normalized = normalize(query);
         let padded = format!(" {normalized} ");
         let text = CueText::new(&padded);
         let words = &text.words;
 
-        let mut relations: Vec<RelationCue> = Vec::new();
-        for (cue, relation, direction) in RELATION_CUES {
-            if text.has(cue) && !relations.iter().any(|r| r.relation == *relation) {
+        let entities = linker.link(query);
+        let spans = mention_spans(words, &entities);
+        let mentions: Vec<Mention<'_>> =
+            spans.iter().map(|&(start, end, e)| Mention { start, end, kind: entities[e].kind.as_str() }).collect();
+        // Misspelled relation and type words ("curency", "maintaner") are read as the word of
+        // this knowledge base one edit away; short words have too many near neighbours.
+        let corrected: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if w.len() < MIN_TYPO_CUE_CHARS || mentions.iter().any(|m| (m.start..m.end).contains(&i)) {
+                    return *w;
+                }
+                lexicon.correct(w).unwrap_or(w)
+            })
+            .collect();
+
+        let types: Vec<TypeMention> = lexicon.type_mentions(&corrected, &mentions);
+        let mut relations: Vec<RelationCue> = lexicon
+            .relation_cues(&corrected, &mentions)
+            .into_iter()
+            .take(MAX_RELATION_CUES)
+            .map(|c| RelationCue {
+                cue: c.cue,
+                relation: c.relation,
+                direction: c.direction,
+                confidence: c.confidence,
+                why: c.why.to_string(),
+                related: 0,
+            })
+            .collect();
+        // No relation word, but a type of answer and an entity: the relations between their
+        // types ("films by kurosawa", "bash maintainers", "timezones in brazil").
+        if relations.is_empty()
+            && let Some(entity) = entities.first()
+        {
+            for t in types.iter().filter(|t| t.kind != entity.kind) {
+                for (relation, direction) in lexicon.relations_between(&entity.kind, &t.kind).into_iter().take(2) {
+                    relations.push(RelationCue {
+                        cue: t.words.clone(),
+                        relation,
+                        direction,
+                        confidence: IMPLIED_CUE_CONFIDENCE,
+                        why: format!("implied: relates {} to {}", entity.kind, t.kind),
+                        related: 0,
+                    });
+                }
+            }
+        }
+        // Two entities and no relation word ("is hamburg in germany", "bash and coreutils"):
+        // the relations between their types, followed from the first.
+        if relations.is_empty()
+            && let [first, second, ..] = distinct_entities(&entities)[..]
+        {
+            for (relation, direction) in lexicon.relations_between(&first.kind, &second.kind).into_iter().take(2) {
                 relations.push(RelationCue {
-                    cue: (*cue).to_string(),
-                    relation: (*relation).to_string(),
-                    direction: *direction,
+                    cue: second.mention.clone(),
+                    relation,
+                    direction,
+                    confidence: IMPLIED_CUE_CONFIDENCE,
+                    why: format!("implied: relates {} to {}", first.kind, second.kind),
+                    related: 0,
                 });
             }
         }
-        // Misspelled cue words ("curency", "languge", "nieghbours"): one edit away from a
-        // long single-word cue. Short cues are left out, they have too many near neighbours.
-        for word in words.iter().filter(|w| w.len() >= MIN_TYPO_CUE_CHARS) {
-            let near = RELATION_CUES.iter().find(|(cue, _, _)| {
-                cue.len() >= MIN_TYPO_CUE_CHARS && !cue.contains(' ') && *cue != *word && within_one_edit(word, cue)
-            });
-            if let Some((_, relation, direction)) = near
-                && !relations.iter().any(|r| r.relation == *relation)
+        // Still no relation, an entity, and an embedder: the relation whose words are closest
+        // in meaning to the rest of the query ("who was behind the camera for X"). One more
+        // embedding, only for such queries.
+        if relations.is_empty()
+            && !entities.is_empty()
+            && let Some(exemplars) = &self.exemplars
+        {
+            let rest: Vec<&str> = corrected
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !mentions.iter().any(|m| (m.start..m.end).contains(i)))
+                .map(|(_, w)| *w)
+                .collect();
+            if rest.iter().filter(|w| !is_function_word(w)).count() >= 1
+                && let Some(v) = exemplars.embedder().embed(&rest.join(" "))
+                && let Some(c) = lexicon.paraphrase_cue(&v, exemplars.embedder().as_ref(), &mentions)
             {
                 relations.push(RelationCue {
-                    cue: (*word).to_string(),
-                    relation: (*relation).to_string(),
-                    direction: *direction,
+                    cue: c.cue,
+                    relation: c.relation,
+                    direction: c.direction,
+                    confidence: c.confidence,
+                    why: c.why.to_string(),
+                    related: 0,
                 });
             }
         }
-        let entities = linker.link(query);
-        // "between A and B" is a path question only when both sides are entities.
-        if text.has("between")
-            && distinct_ids(&entities) >= 2
-            && !relations.iter().any(|r| r.relation == PATH_RELATION)
-            && !text.has("difference between")
-        {
-            relations.push(RelationCue {
-                cue: "between".into(),
-                relation: PATH_RELATION.into(),
-                direction: CueDirection::Both,
-            });
+        // Does the cued relation exist where the question points? The strongest graph
+        // evidence there is, and free to check.
+        for r in &mut relations {
+            r.related = entities.iter().take(3).map(|e| linker.count_related(&e.id, &r.relation, r.direction)).sum();
+        }
+        let path_cue = PATH_CUES.iter().find(|c| text.has(c));
+        if let Some(cue) = path_cue {
+            relations.push(RelationCue::path(cue));
+        } else if text.has("between") && distinct_ids(&entities) >= 2 && !text.has("difference between") {
+            // "between A and B" is a path question only when both sides are entities.
+            relations.push(RelationCue::path("between"));
         }
 
-        // Names of places can contain time words ("New Zealand", "Papua New Guinea"): freshness
-        // is looked for outside confidently linked place mentions.
-        let outside_places = mask_place_mentions(&padded, &entities);
-        let mut freshness = CueText::new(&outside_places).matching(FRESHNESS_CUES);
+        // Names can contain time words ("New Zealand", "Papua New Guinea"): freshness is
+        // looked for outside confidently linked mentions.
+        let outside_mentions = mask_mentions(&padded, &entities);
+        let mut freshness = CueText::new(&outside_mentions).matching(FRESHNESS_CUES);
         freshness.extend(words.iter().filter(|w| is_recent_year(w)).map(|w| (*w).to_string()));
         let numbers: Vec<String> = words
             .iter()
@@ -527,7 +406,6 @@ impl Introspector {
         // "the president who abolished slavery": a regular past-tense verb after "who".
         let past_tense = PAST_CUES.iter().any(|c| text.has(c))
             || words.windows(2).any(|p| p[0] == "who" && p[1].len() > 4 && p[1].ends_with("ed"));
-        let technical = text.matching(TECHNICAL_CUES);
         // "an animal that climbs trees", "a toy with three wheels", "things you find in a kitchen":
         // a relative clause after the first word describes something without naming it.
         let describes_unnamed = words.iter().skip(1).any(|w| DESCRIPTIVE_CLAUSE_WORDS.contains(w))
@@ -546,6 +424,20 @@ impl Introspector {
         } else {
             (QuestionShape::Keywords, None)
         };
+        // Content words that are neither an entity, a relation or type word, nor a function
+        // word: what the query says beyond the knowledge base's vocabulary.
+        let in_type = |i: usize| types.iter().any(|t| (t.at..t.at + t.words.split(' ').count()).contains(&i));
+        let other_words = words
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| {
+                !mentions.iter().any(|m| (m.start..m.end).contains(i))
+                    && !in_type(*i)
+                    && !is_function_word(w)
+                    && !WH_WORDS.contains(w)
+                    && !lexicon.is_question_word(corrected[*i])
+            })
+            .count();
 
         let (exemplar_similarity, embedding) =
             match self.exemplars.as_ref().filter(|_| !query.trim().is_empty()).and_then(|e| e.similarities(query)) {
@@ -561,12 +453,13 @@ impl Introspector {
             office_roles,
             present_tense,
             past_tense,
-            technical,
             describes_unnamed,
             numbers,
             normalized,
             entities,
             relations,
+            types: types.into_iter().map(|t| t.kind).collect(),
+            other_words,
             freshness,
             visual,
             explanatory,
@@ -575,6 +468,33 @@ impl Introspector {
             lead,
         }
     }
+}
+
+/// Relation cues kept per query: the best few (several relation types may share a word).
+const MAX_RELATION_CUES: usize = 3;
+
+/// Confidence of a relation implied by a named type and an entity, with no relation word.
+const IMPLIED_CUE_CONFIDENCE: f32 = 0.5;
+
+/// Each linked entity's mention as a span of `words` (start, end, index of the entity);
+/// mentions not found word for word are left out.
+fn mention_spans(words: &[&str], entities: &[LinkedEntity]) -> Vec<(usize, usize, usize)> {
+    let mut spans = Vec::new();
+    for (index, e) in entities.iter().enumerate() {
+        let mention = normalize(&e.mention);
+        let target: Vec<&str> = mention.split(' ').filter(|w| !w.is_empty()).collect();
+        if target.is_empty() || target.len() > words.len() {
+            continue;
+        }
+        let found = (0..=words.len() - target.len()).find(|&i| {
+            words[i..i + target.len()] == target[..]
+                && !spans.iter().any(|&(s, end, _)| i < end && s < i + target.len())
+        });
+        if let Some(i) = found {
+            spans.push((i, i + target.len(), index));
+        }
+    }
+    spans
 }
 
 /// A normalised query prepared for cue lookups: the text padded with spaces, and its words.
@@ -603,10 +523,10 @@ impl<'a> CueText<'a> {
     }
 }
 
-/// `padded` with confidently linked place mentions replaced by `_`.
-fn mask_place_mentions(padded: &str, entities: &[LinkedEntity]) -> String {
+/// `padded` with confidently linked mentions replaced by `_`.
+fn mask_mentions(padded: &str, entities: &[LinkedEntity]) -> String {
     let mut out = padded.to_string();
-    for e in entities.iter().filter(|e| e.kind != "concept" && e.confidence >= 0.75) {
+    for e in entities.iter().filter(|e| e.confidence >= 0.75) {
         let mention = normalize(&e.mention);
         if !mention.is_empty() {
             out = out.replace(&format!(" {mention} "), " _ ");
@@ -615,25 +535,15 @@ fn mask_place_mentions(padded: &str, entities: &[LinkedEntity]) -> String {
     out
 }
 
-/// Whether `a` and `b` differ by at most one insertion, deletion, substitution or swap of
-/// neighbouring letters (optimal string alignment distance ≤ 1).
-fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (ra, rb) = (&a[prefix..], &b[prefix..]);
-    let suffix_equal = |x: &[u8], y: &[u8]| x == y;
-    match (ra.len(), rb.len()) {
-        (0, 0) => true,
-        (la, lb) if la == lb => {
-            suffix_equal(&ra[1..], &rb[1..])
-                || (la >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && suffix_equal(&ra[2..], &rb[2..]))
+/// The linked entities, one per id, best first.
+fn distinct_entities(entities: &[LinkedEntity]) -> Vec<&LinkedEntity> {
+    let mut out: Vec<&LinkedEntity> = Vec::new();
+    for e in entities {
+        if !out.iter().any(|o| o.id == e.id) {
+            out.push(e);
         }
-        (la, lb) if la > lb => suffix_equal(&ra[1..], rb),
-        _ => suffix_equal(ra, &rb[1..]),
     }
+    out
 }
 
 fn distinct_ids(entities: &[LinkedEntity]) -> usize {
@@ -673,6 +583,27 @@ fn unlinked_names(query: &str, entities: &[LinkedEntity]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::within_one_edit;
+    use crate::schema::{EntityType, KbSchema, RelationType};
+
+    /// A small knowledge base's schema: countries, their currencies and borders.
+    fn lexicon() -> Lexicon {
+        let relation = |name: &str, source: &str, target: &str, symmetric: f32| RelationType {
+            source_types: vec![source.into()],
+            target_types: vec![target.into()],
+            symmetric,
+            ..RelationType::named(name, 50)
+        };
+        let kind = |name: &str| EntityType { name: name.into(), count: 10, ..EntityType::default() };
+        Lexicon::compile(&KbSchema {
+            relations: vec![
+                relation("uses_currency", "country", "currency", 0.0),
+                relation("borders", "country", "country", 1.0),
+                relation("located_in", "city", "country", 0.0),
+            ],
+            entity_types: vec![kind("country"), kind("currency"), kind("city")],
+        })
+    }
 
     struct OneEntity;
     impl EntityLinker for OneEntity {
@@ -690,6 +621,14 @@ mod tests {
                 .into_iter()
                 .collect()
         }
+
+        fn count_related(&self, _id: &str, relation: &str, _direction: CueDirection) -> usize {
+            usize::from(relation == "borders") * 8
+        }
+    }
+
+    fn introspect(query: &str, linker: &dyn EntityLinker) -> QueryFeatures {
+        Introspector::new().introspect(query, linker, &lexicon(), false)
     }
 
     #[test]
@@ -700,12 +639,13 @@ mod tests {
         assert!(within_one_edit("languge", "language"));
         assert!(!within_one_edit("capital", "capitals_x"));
         assert!(!within_one_edit("located", "relate"));
-        let f = Introspector::new().introspect("wat is the curency of france", &OneEntity, false);
+        let f = introspect("wat is the curency of france", &OneEntity);
         assert_eq!(f.relations[0].relation, "uses_currency");
+        assert_eq!(f.relations[0].direction, CueDirection::Out);
     }
 
     #[test]
-    fn time_words_inside_place_names_are_not_freshness() {
+    fn time_words_inside_names_are_not_freshness() {
         struct NewZealand;
         impl EntityLinker for NewZealand {
             fn link(&self, _text: &str) -> Vec<LinkedEntity> {
@@ -719,41 +659,55 @@ mod tests {
                 }]
             }
         }
-        let f = Introspector::new().introspect("capital of new zealand", &NewZealand, false);
+        let f = introspect("currency of new zealand", &NewZealand);
         assert!(f.freshness.is_empty(), "{:?}", f.freshness);
-        let f = Introspector::new().introspect("new zealand news today", &NewZealand, false);
+        let f = introspect("new zealand news today", &NewZealand);
         assert!(f.freshness.contains(&"today".to_string()));
     }
 
     #[test]
-    fn office_tense_and_technical_cues() {
-        let f = Introspector::new().introspect("who is the president of france", &OneEntity, false);
+    fn office_tense_and_descriptions() {
+        let f = introspect("who is the president of france", &OneEntity);
         assert_eq!(f.office_roles, vec!["president".to_string()]);
         assert!(f.present_tense && !f.past_tense);
-        let f = Introspector::new().introspect("the president who abolished slavery", &NoLinker, false);
+        let f = introspect("the president who abolished slavery", &NoLinker);
         assert!(f.past_tense);
-        let f = Introspector::new().introspect("shock wave boundary layer interaction at mach 3", &NoLinker, false);
-        assert!(f.technical.len() >= 3, "{:?}", f.technical);
+        let f = introspect("shock wave boundary layer interaction at mach 3", &NoLinker);
         assert_eq!(f.numbers, vec!["3".to_string()]);
-        let f = Introspector::new().introspect("a toy with three wheels", &NoLinker, false);
+        assert!(f.other_words >= 5, "{}", f.other_words);
+        let f = introspect("a toy with three wheels", &NoLinker);
         assert!(f.describes_unnamed);
     }
 
     #[test]
-    fn finds_cues_and_shape() {
-        let f = Introspector::new().introspect("Which countries border France?", &OneEntity, false);
+    fn finds_relations_types_cues_and_shape() {
+        let f = introspect("Which countries border France?", &OneEntity);
         assert_eq!(f.shape, QuestionShape::Wh);
         assert_eq!(f.entities.len(), 1);
         assert_eq!(f.relations[0].relation, "borders");
+        assert_eq!(f.relations[0].related, 8, "the linker says France has borders");
+        assert_eq!(f.types, vec!["country".to_string()]);
+        assert_eq!(f.other_words, 0, "every word is the knowledge base's");
+        let f = introspect("what currency does france use", &OneEntity);
+        assert_eq!((f.relations[0].relation.as_str(), f.relations[0].direction), ("uses_currency", CueDirection::Out));
         assert!(f.freshness.is_empty());
 
-        let f = Introspector::new().introspect("latest news about the Tour de France in 2026", &OneEntity, false);
+        // A type of answer and an entity, no relation word: the relation between the types.
+        let f = introspect("cities france", &OneEntity);
+        assert_eq!(f.relations[0].relation, "located_in");
+        assert_eq!(f.relations[0].direction, CueDirection::In);
+        assert!(f.relations[0].why.starts_with("implied"));
+        // A type word naming the entity's own type implies nothing ("the france country").
+        assert!(introspect("the france country", &OneEntity).relations.is_empty());
+
+        let f = introspect("latest news about the Tour de France in 2026", &OneEntity);
         assert!(f.freshness.contains(&"latest".to_string()));
         assert!(f.freshness.contains(&"2026".to_string()));
         assert_eq!(f.unlinked_names, vec!["Tour".to_string()]);
 
-        let f = Introspector::new().introspect("pictures of musical instruments", &NoLinker, false);
+        let f = introspect("pictures of musical instruments", &NoLinker);
         assert_eq!(f.visual, vec!["pictures".to_string()]);
         assert_eq!(f.shape, QuestionShape::Keywords);
+        assert!(f.relations.is_empty());
     }
 }

@@ -42,12 +42,15 @@ pub mod features;
 pub mod fusion;
 pub mod hit;
 pub mod introspect;
+pub mod lexicon;
+pub mod morphology;
 pub mod normalize;
 pub mod plan;
 pub mod policy;
 pub mod request;
 pub mod route;
 pub mod router;
+pub mod schema;
 pub mod source;
 pub mod train;
 
@@ -56,12 +59,14 @@ pub use features::{CueDirection, LinkedEntity, PATH_RELATION, QueryFeatures, Que
 pub use fusion::{DEFAULT_RRF_K, RankedList, fuse};
 pub use hit::{FusedHit, Hit, HitKind, Modality, SourceRank};
 pub use introspect::{EntityLinker, Introspector, NoLinker};
+pub use lexicon::Lexicon;
 pub use plan::{RouteDecision, RoutePlan};
 pub use policy::{Availability, FEATURE_NAMES, PolicyError, PolicyWeights, RoutePolicy, feature_vector};
 pub use request::{
     Escalation, Filters, FusionMethod, FusionTrace, ImageInput, InvalidRequest, MAX_K, QueryRequest, QueryResponse,
-    SourceReport, SourceStatus, Trace, validate_k, validate_query_text,
+    SourceReport, SourceStatus, StageReport, Trace, validate_k, validate_query_text,
 };
 pub use route::{Route, UnknownRoute};
 pub use router::{Router, RouterConfig, RouterError};
-pub use source::{Source, SourceError, SourceRequest};
+pub use schema::{EntityType, KbSchema, NoSchema, RelationType, SchemaSource};
+pub use source::{Source, SourceAnswer, SourceError, SourceRequest};

@@ -35,6 +35,27 @@ pub fn contains_phrase(padded: &str, phrase: &str) -> bool {
     })
 }
 
+/// Whether `a` and `b` differ by at most one insertion, deletion, substitution or swap of
+/// neighbouring letters (optimal string alignment distance ≤ 1).
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    let suffix_equal = |x: &[u8], y: &[u8]| x == y;
+    match (ra.len(), rb.len()) {
+        (0, 0) => true,
+        (la, lb) if la == lb => {
+            suffix_equal(&ra[1..], &rb[1..])
+                || (la >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && suffix_equal(&ra[2..], &rb[2..]))
+        }
+        (la, lb) if la > lb => suffix_equal(&ra[1..], rb),
+        _ => suffix_equal(ra, &rb[1..]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

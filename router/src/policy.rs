@@ -8,24 +8,28 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::features::{LinkedEntity, PATH_RELATION, QueryFeatures, QuestionShape};
+use crate::features::{PATH_RELATION, QueryFeatures, QuestionShape, RelationCue};
 use crate::plan::{RouteDecision, RoutePlan};
 use crate::route::Route;
 
-/// Names of the policy's input features, in order.
+/// Names of the policy's input features, in order. Every feature is relative to the
+/// knowledge base (its entities, relation types and entity types) or a general property of
+/// the language (question shape, freshness, pictures): none names a domain's words, so one
+/// set of weights serves any knowledge base.
 pub const FEATURE_NAMES: [&str; 32] = [
     "bias",
-    "linked_geo",
-    "weak_geo_link",
-    "linked_specific_concept",
-    "linked_generic_concept",
-    "relation_cue",
-    "geo_relation_cue",
-    "relation_and_geo",
-    "is_a_and_concept",
-    "path_cue",
+    "linked_entity",
+    "weak_link",
     "multi_entity",
     "no_confident_link",
+    "relation_cue",
+    "relation_exists",
+    "relation_no_entity",
+    "entity_without_relation",
+    "type_named",
+    "type_and_entity",
+    "path_cue",
+    "other_words",
     "freshness",
     "recent_year",
     "office_role",
@@ -35,7 +39,6 @@ pub const FEATURE_NAMES: [&str; 32] = [
     "image_attached",
     "explanatory",
     "describes_unnamed",
-    "technical_vocabulary",
     "has_number",
     "wh_question",
     "when_question",
@@ -51,24 +54,16 @@ pub const FEATURE_NAMES: [&str; 32] = [
 /// Number of policy features.
 pub const N_FEATURES: usize = FEATURE_NAMES.len();
 
-/// Entity types that relations of the graph are about (places, languages, currencies).
-const GEO_KINDS: &[&str] = &["country", "city", "region", "subregion", "language", "currency"];
-
 /// Links at least this confident are exact or alias matches of a specific name; below it
-/// are generic words ("animal", "currency") and typo matches, weak evidence for the graph.
+/// are generic words and typo matches, weak evidence for the graph.
 const CONFIDENT_LINK: f32 = 0.7;
 
 /// The numeric feature vector the policy scores.
 pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
-    let best_of = |pred: &dyn Fn(&LinkedEntity) -> bool| {
-        f.entities.iter().filter(|e| pred(e)).map(|e| e.confidence).fold(0.0, f32::max)
-    };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let frac = |n: usize, cap: usize| (n.min(cap) as f32) / cap as f32;
 
-    let linked_geo = best_of(&|e| GEO_KINDS.contains(&e.kind.as_str()));
-    let specific_concept = best_of(&|e| e.kind == "concept" && e.confidence >= CONFIDENT_LINK);
-    let generic_concept = f.entities.iter().any(|e| e.kind == "concept" && e.confidence < CONFIDENT_LINK);
+    let linked = f.best_link();
     let confident_ids = {
         let mut ids: Vec<&str> =
             f.entities.iter().filter(|e| e.confidence >= CONFIDENT_LINK).map(|e| e.id.as_str()).collect();
@@ -76,27 +71,29 @@ pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
         ids.dedup();
         ids.len()
     };
-    let relation = f.relations.iter().any(|r| r.relation != PATH_RELATION);
-    let geo_relation = f.relations.iter().any(|r| r.relation != PATH_RELATION && r.relation != "is_a");
-    let is_a = f.relations.iter().any(|r| r.relation == "is_a");
+    let relations: Vec<&RelationCue> = f.relations.iter().filter(|r| r.relation != PATH_RELATION).collect();
+    let relation = relations.iter().map(|r| r.confidence).fold(0.0, f32::max);
+    let exists = relations.iter().filter(|r| r.related > 0).map(|r| r.confidence).fold(0.0, f32::max);
     let multi = confident_ids >= 2;
     let recent_year = f.freshness.iter().any(|c| c.chars().all(|ch| ch.is_ascii_digit()));
     let role = !f.office_roles.is_empty();
     let exemplar = f.exemplar_similarity.unwrap_or([0.0; 3]);
     [
         1.0,
-        linked_geo,
-        // "african wildlife", "australian animals": adjectives link to places only weakly.
-        flag(linked_geo > 0.0 && linked_geo < CONFIDENT_LINK),
-        specific_concept,
-        flag(generic_concept),
-        flag(relation),
-        flag(geo_relation),
-        flag(relation) * linked_geo,
-        flag(is_a) * specific_concept,
-        flag(f.wants_path() && multi),
+        linked,
+        flag(linked > 0.0 && linked < CONFIDENT_LINK),
         flag(multi),
         flag(confident_ids == 0),
+        relation,
+        exists,
+        flag(relation > 0.0 && f.entities.is_empty()),
+        // An entity named with nothing said about how it is related: a picture of it, a
+        // description, its news — or a question the graph has no word for.
+        flag(confident_ids > 0 && relation == 0.0 && !f.wants_path()),
+        flag(!f.types.is_empty()),
+        flag(!f.types.is_empty() && confident_ids > 0),
+        flag(f.wants_path() && multi),
+        frac(f.other_words, 4),
         frac(f.freshness.len(), 2),
         flag(recent_year),
         flag(role),
@@ -106,7 +103,6 @@ pub fn feature_vector(f: &QueryFeatures) -> [f32; N_FEATURES] {
         flag(f.has_image),
         frac(f.explanatory.len(), 1),
         flag(f.describes_unnamed),
-        frac(f.technical.len(), 3),
         flag(!f.numbers.is_empty()),
         flag(f.shape == QuestionShape::Wh),
         flag(f.lead.as_deref() == Some("when")),
@@ -322,8 +318,21 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
                 if r.relation == PATH_RELATION {
                     out.push(format!("path cue '{}'", r.cue));
                 } else {
-                    out.push(format!("relation cue '{}' → {}", r.cue, r.relation));
+                    let direction = match r.direction {
+                        crate::features::CueDirection::Out => "out",
+                        crate::features::CueDirection::In => "in",
+                        crate::features::CueDirection::Both => "both ways",
+                    };
+                    let why = if r.why.is_empty() { String::new() } else { format!(", {}", r.why) };
+                    let exists = if r.related > 0 { format!("; {} such relations", r.related) } else { String::new() };
+                    out.push(format!(
+                        "relation cue '{}' → {} ({direction}{why}, {:.2}{exists})",
+                        r.cue, r.relation, r.confidence
+                    ));
                 }
+            }
+            for t in &f.types {
+                out.push(format!("entity type '{t}' named"));
             }
             if f.entities.is_empty() {
                 out.push("no entity linked".into());
@@ -339,8 +348,8 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
             for e in &f.explanatory {
                 out.push(format!("descriptive cue '{e}'"));
             }
-            if !f.technical.is_empty() {
-                out.push(format!("technical vocabulary: {}", f.technical.join(", ")));
+            if f.other_words > 0 {
+                out.push(format!("{} words beyond the graph's vocabulary", f.other_words));
             }
             if f.describes_unnamed {
                 out.push("describes something without naming it".into());
@@ -370,7 +379,48 @@ fn route_reasons(route: Route, f: &QueryFeatures) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::LinkedEntity;
     use crate::introspect::{EntityLinker, Introspector};
+    use crate::lexicon::Lexicon;
+    use crate::schema::{EntityType, KbSchema, RelationType};
+
+    /// The schema of a few atlas relations, as the knowledge base would report it (test data:
+    /// the policy itself knows no relation).
+    fn lexicon() -> Lexicon {
+        let relation = |name: &str, source: &str, target: &str, symmetric: f32| RelationType {
+            source_types: vec![source.into()],
+            target_types: vec![target.into()],
+            symmetric,
+            ..RelationType::named(name, 100)
+        };
+        let mut is_a = relation("is_a", "concept", "concept", 0.0);
+        is_a.aliases = vec!["kind of".into(), "type of".into()];
+        let mut language = relation("official_language", "country", "language", 0.0);
+        language.aliases = vec!["speak".into(), "spoken".into()];
+        let kind = |name: &str, plural: &str| EntityType {
+            name: name.into(),
+            plural: Some(plural.into()),
+            count: 10,
+            ..EntityType::default()
+        };
+        Lexicon::compile(&KbSchema {
+            relations: vec![
+                relation("capital", "country", "city", 0.0),
+                relation("borders", "country", "country", 1.0),
+                relation("uses_currency", "country", "currency", 0.0),
+                language,
+                is_a,
+                relation("located_in", "city", "country", 0.0),
+            ],
+            entity_types: vec![
+                kind("country", "countries"),
+                kind("city", "cities"),
+                kind("currency", "currencies"),
+                kind("language", "languages"),
+                kind("concept", "concepts"),
+            ],
+        })
+    }
 
     #[test]
     fn shipped_weights_load_and_softmax_is_a_distribution() {
@@ -453,8 +503,11 @@ mod tests {
         let misses: Vec<_> = ROUTED
             .iter()
             .filter_map(|(query, label)| {
-                let plan =
-                    policy.plan(&introspector.introspect(query, &FewAtlasEntities, false), &Availability::all(), None);
+                let plan = policy.plan(
+                    &introspector.introspect(query, &FewAtlasEntities, &lexicon(), false),
+                    &Availability::all(),
+                    None,
+                );
                 (plan.primary != Some(*label)).then(|| format!("{query}: {label} → {:?}", plan.primary))
             })
             .collect();
@@ -467,9 +520,13 @@ mod tests {
         let policy = RoutePolicy::default();
         let introspector = Introspector::new();
         for (query, _) in ROUTED {
-            let a = policy.plan(&introspector.introspect(query, &FewAtlasEntities, false), &Availability::all(), None);
+            let a = policy.plan(
+                &introspector.introspect(query, &FewAtlasEntities, &lexicon(), false),
+                &Availability::all(),
+                None,
+            );
             let b = RoutePolicy::new(PolicyWeights::shipped()).plan(
-                &Introspector::new().introspect(query, &FewAtlasEntities, false),
+                &Introspector::new().introspect(query, &FewAtlasEntities, &lexicon(), false),
                 &Availability::all(),
                 None,
             );
@@ -484,12 +541,12 @@ mod tests {
         let policy = RoutePolicy::default();
         let introspector = Introspector::new();
         let graph = policy.plan(
-            &introspector.introspect("which countries border france", &FewAtlasEntities, false),
+            &introspector.introspect("which countries border france", &FewAtlasEntities, &lexicon(), false),
             &Availability::all(),
             None,
         );
         let web = policy.plan(
-            &introspector.introspect("weather in paris tomorrow", &FewAtlasEntities, false),
+            &introspector.introspect("weather in paris tomorrow", &FewAtlasEntities, &lexicon(), false),
             &Availability::all(),
             None,
         );

@@ -10,13 +10,15 @@ use crate::features::QueryFeatures;
 use crate::fusion::{DEFAULT_RRF_K, RankedList, fuse};
 use crate::hit::Hit;
 use crate::introspect::{EntityLinker, Introspector};
+use crate::lexicon::Lexicon;
 use crate::plan::RoutePlan;
 use crate::policy::{Availability, FEATURE_NAMES, RoutePolicy, feature_vector};
 use crate::request::{
     Escalation, FusionMethod, FusionTrace, InvalidRequest, MAX_K, QueryRequest, QueryResponse, SourceReport,
-    SourceStatus, Trace,
+    SourceStatus, StageReport, Trace,
 };
 use crate::route::Route;
+use crate::schema::{NoSchema, SchemaSource};
 use crate::source::{Source, SourceError, SourceRequest};
 
 /// Settings of a [`Router`].
@@ -59,6 +61,9 @@ pub struct Router {
     introspector: Introspector,
     policy: RoutePolicy,
     linker: Arc<dyn EntityLinker>,
+    schema: Arc<dyn SchemaSource>,
+    /// The lexicon of the schema version it was compiled from (see [`Router::lexicon`]).
+    lexicon: std::sync::RwLock<(u64, Arc<Lexicon>)>,
     sources: [Option<Arc<dyn Source>>; 3],
     config: RouterConfig,
 }
@@ -70,9 +75,34 @@ impl Router {
             introspector: Introspector::new(),
             policy: RoutePolicy::default(),
             linker,
+            schema: Arc::new(NoSchema),
+            lexicon: std::sync::RwLock::new((u64::MAX, Arc::new(Lexicon::default()))),
             sources: [None, None, None],
             config: RouterConfig::default(),
         }
+    }
+
+    /// Reads the knowledge base's schema from `schema`, so that questions are understood in
+    /// its vocabulary (see [`crate::lexicon`]).
+    pub fn with_schema(mut self, schema: Arc<dyn SchemaSource>) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// The lexicon of the current schema, compiled now if the schema changed since the last
+    /// query (a write added a relation type, say).
+    pub fn lexicon(&self) -> Arc<Lexicon> {
+        let version = self.schema.version();
+        {
+            let current = self.lexicon.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if current.0 == version {
+                return Arc::clone(&current.1);
+            }
+        }
+        let compiled = Arc::new(Lexicon::compile(&self.schema.schema()));
+        let mut slot = self.lexicon.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = (version, Arc::clone(&compiled));
+        compiled
     }
 
     /// Adds (or replaces) the source of its route.
@@ -128,7 +158,7 @@ impl Router {
 
     /// Introspects a query.
     pub fn features(&self, query: &str, has_image: bool) -> QueryFeatures {
-        self.introspector.introspect(query, self.linker.as_ref(), has_image)
+        self.introspector.introspect(query, self.linker.as_ref(), &self.lexicon(), has_image)
     }
 
     /// Plans a query without running anything.
@@ -193,7 +223,7 @@ impl Router {
         let lists: Vec<RankedList> = outcomes
             .iter()
             .filter_map(|o| match &o.result {
-                Outcome::Hits(hits) => Some(RankedList {
+                Outcome::Hits(hits, ..) => Some(RankedList {
                     route: o.route,
                     weight: plan
                         .decision(o.route)
@@ -223,7 +253,15 @@ impl Router {
             .iter()
             .map(|&route| match outcomes.iter().find(|o| o.route == route) {
                 Some(o) => o.report(),
-                None => SourceReport { route, status: SourceStatus::Skipped, took_ms: 0.0, hits: 0, error: None },
+                None => SourceReport {
+                    route,
+                    status: SourceStatus::Skipped,
+                    took_ms: 0.0,
+                    hits: 0,
+                    total: None,
+                    error: None,
+                    stages: Vec::new(),
+                },
             })
             .collect();
 
@@ -266,8 +304,8 @@ impl Router {
             let deadline = self.config.deadlines[route.index()];
             Some(async move {
                 let started = Instant::now();
-                let result = match tokio::time::timeout(deadline, source.search(request)).await {
-                    Ok(Ok(hits)) => Outcome::Hits(hits),
+                let result = match tokio::time::timeout(deadline, source.answer(request)).await {
+                    Ok(Ok(answer)) => Outcome::Hits(answer.hits, answer.total, answer.stages),
                     Ok(Err(e)) => Outcome::Failed(e.to_string()),
                     Err(_) => Outcome::TimedOut(deadline),
                 };
@@ -280,7 +318,7 @@ impl Router {
 
 #[derive(Debug)]
 enum Outcome {
-    Hits(Vec<Hit>),
+    Hits(Vec<Hit>, Option<usize>, Vec<StageReport>),
     Failed(String),
     TimedOut(Duration),
 }
@@ -296,22 +334,32 @@ impl RouteOutcome {
     fn report(&self) -> SourceReport {
         let took_ms = self.took.as_secs_f64() * 1e3;
         match &self.result {
-            Outcome::Hits(h) => {
-                SourceReport { route: self.route, status: SourceStatus::Ok, took_ms, hits: h.len(), error: None }
-            }
+            Outcome::Hits(h, total, stages) => SourceReport {
+                route: self.route,
+                status: SourceStatus::Ok,
+                took_ms,
+                hits: h.len(),
+                total: *total,
+                error: None,
+                stages: stages.clone(),
+            },
             Outcome::Failed(e) => SourceReport {
                 route: self.route,
                 status: SourceStatus::Error,
                 took_ms,
                 hits: 0,
+                total: None,
                 error: Some(e.clone()),
+                stages: Vec::new(),
             },
             Outcome::TimedOut(d) => SourceReport {
                 route: self.route,
                 status: SourceStatus::Timeout,
                 took_ms,
                 hits: 0,
+                total: None,
                 error: Some(format!("deadline of {} ms passed", d.as_millis())),
+                stages: Vec::new(),
             },
         }
     }
@@ -319,10 +367,10 @@ impl RouteOutcome {
 
 /// Why the evidence of the executed routes is too weak to stand alone, if it is.
 fn weak_evidence(features: &QueryFeatures, plan: &RoutePlan, outcomes: &[RouteOutcome]) -> Option<String> {
-    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h) = &o.result { h.len() } else { 0 }).sum();
+    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h, ..) = &o.result { h.len() } else { 0 }).sum();
     if hits == 0 {
         let failed: Vec<String> =
-            outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(_))).map(|o| o.route.to_string()).collect();
+            outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(..))).map(|o| o.route.to_string()).collect();
         return Some(if failed.is_empty() {
             "the selected routes returned nothing".to_string()
         } else {

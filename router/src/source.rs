@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::features::QueryFeatures;
 use crate::hit::Hit;
-use crate::request::Filters;
+use crate::request::{Filters, StageReport};
 use crate::route::Route;
 
 /// What a source is asked.
@@ -45,6 +45,25 @@ pub enum SourceError {
     Failed(String),
 }
 
+/// What a source answered: its ranked hits, and what it can say about them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceAnswer {
+    /// Ranked hits, best first.
+    pub hits: Vec<Hit>,
+    /// How many matches there were before the source kept its best (a relational question
+    /// with hundreds of answers), when the source knows.
+    pub total: Option<usize>,
+    /// The optional stages the source ran after its own search (a reranker, say), in the
+    /// order they ran; the router puts them in the query's `sources`.
+    pub stages: Vec<StageReport>,
+}
+
+impl From<Vec<Hit>> for SourceAnswer {
+    fn from(hits: Vec<Hit>) -> Self {
+        SourceAnswer { hits, total: None, stages: Vec::new() }
+    }
+}
+
 /// A knowledge source the router can query.
 #[async_trait]
 pub trait Source: Send + Sync {
@@ -58,4 +77,10 @@ pub trait Source: Send + Sync {
 
     /// Ranked hits for the request, best first.
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError>;
+
+    /// The hits with what the source can say about them (the total before its cut); the
+    /// router calls this. By default, [`Source::search`] with nothing more.
+    async fn answer(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
+        Ok(self.search(request).await?.into())
+    }
 }

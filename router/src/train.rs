@@ -46,11 +46,21 @@ pub struct FitOptions {
     /// Every `validation_every`-th example is held out to choose the L2 penalty and the
     /// softmax temperature (calibration); 0 fits on everything with the first penalty.
     pub validation_every: usize,
+    /// Weights the fit starts from and is pulled back towards (the penalty is on the
+    /// distance from them, not from zero): a few hundred queries of one knowledge base then
+    /// adjust the shipped policy instead of replacing it.
+    pub prior: Option<PolicyWeights>,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { l2: vec![0.0003, 0.001, 0.003, 0.01], iterations: 3000, learning_rate: 0.5, validation_every: 5 }
+        FitOptions {
+            l2: vec![0.0003, 0.001, 0.003, 0.01],
+            iterations: 3000,
+            learning_rate: 0.5,
+            validation_every: 5,
+            prior: None,
+        }
     }
 }
 
@@ -129,7 +139,15 @@ fn logits(w: &Rows, x: &[f32; N_FEATURES]) -> [f32; 3] {
 
 /// Full-batch gradient descent on the L2-penalised softmax loss (the bias is not penalised).
 fn gradient_descent(examples: &[&Example], l2: f32, options: &FitOptions) -> Rows {
-    let mut w: Rows = [[0f32; N_FEATURES]; 3];
+    let prior: Rows = match &options.prior {
+        Some(p) => [0, 1, 2].map(|r| {
+            let mut row = [0f32; N_FEATURES];
+            row.iter_mut().zip(p.row(Route::ALL[r])).for_each(|(a, b)| *a = *b);
+            row
+        }),
+        None => [[0f32; N_FEATURES]; 3],
+    };
+    let mut w: Rows = prior;
     let n = examples.len().max(1) as f32;
     for _ in 0..options.iterations {
         let mut grad: Rows = [[0f32; N_FEATURES]; 3];
@@ -144,7 +162,7 @@ fn gradient_descent(examples: &[&Example], l2: f32, options: &FitOptions) -> Row
         }
         for r in 0..3 {
             for j in 0..N_FEATURES {
-                let penalty = if j == 0 { 0.0 } else { l2 * w[r][j] };
+                let penalty = if j == 0 { 0.0 } else { l2 * (w[r][j] - prior[r][j]) };
                 w[r][j] -= options.learning_rate * (grad[r][j] + penalty);
             }
         }

@@ -10,6 +10,7 @@ use crate::http::endpoint::{Endpoint, Param};
 pub mod graph;
 pub mod query;
 pub mod records;
+pub mod schema;
 pub mod service;
 pub mod tools;
 
@@ -25,10 +26,17 @@ pub(crate) fn id_param(description: &'static str) -> Param {
 
 /// Every endpoint of the HTTP API.
 pub fn endpoints() -> Vec<Endpoint> {
-    [service::endpoints(), query::endpoints(), records::endpoints(), graph::endpoints(), tools::endpoints()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        service::endpoints(),
+        query::endpoints(),
+        records::endpoints(),
+        graph::endpoints(),
+        schema::endpoints(),
+        tools::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]

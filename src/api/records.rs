@@ -102,7 +102,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// `T` or `{"items": [T, ...]}`, as the write endpoints accept.
-fn one_or_many_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+pub(super) fn one_or_many_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
     let one = schema::<T>(g);
     json!({"oneOf": [
         one.clone(),

@@ -37,7 +37,8 @@ pub struct ServeArgs {
 pub fn serve_command(args: ServeArgs) -> Result<()> {
     let cfg = ConfigFile::load(args.config.as_deref())?;
     let data = args.data.clone().or(cfg.data.clone()).unwrap_or_else(|| PathBuf::from("braid-data"));
-    let embedder = config::embedder(&cfg)?;
+    let chosen = config::choose_embedder(&cfg, Some(&data))?;
+    let (embedder, reason) = (chosen.embedder, chosen.reason);
     let vectors = config::vector_backend(&cfg, embedder.dimension())?;
     let (addr, access) = listen_settings(&args, &cfg)?;
     let progress = Arc::new(Mutex::new(LoadProgress { stage: LoadStage::Opening, done: 0, total: 0 }));
@@ -61,7 +62,7 @@ pub fn serve_command(args: ServeArgs) -> Result<()> {
         tokio::pin!(server);
         let read_only = args.read_only;
         let opening = tokio::task::spawn_blocking(move || {
-            open_reporting(&data, &cfg, embedder, vectors, read_only, Lifetime::Server, Some(on_progress))
+            open_reporting(&data, &cfg, embedder, Some(reason), vectors, read_only, Lifetime::Server, Some(on_progress))
         });
         // Stopped while loading: the open is abandoned (as by a crash, which loses nothing).
         let kb = tokio::select! {
@@ -75,14 +76,15 @@ pub fn serve_command(args: ServeArgs) -> Result<()> {
         }
         eprintln!(
             "braid {} serving on http://{addr} after {:.1}s ({} entities, {} relations, {} documents, {} images; \
-             embedder {})",
+             embedder {}{})",
             status.version,
             started.elapsed().as_secs_f64(),
             status.counts.entities,
             status.counts.relations,
             status.counts.documents,
             status.counts.images,
-            status.embedder.name
+            status.embedder.name,
+            status.embedder.reason.as_deref().map_or(String::new(), |why| format!(": {why}"))
         );
         server.await.context("serving")
     });
@@ -177,7 +179,8 @@ pub fn demo(args: ServeArgs) -> Result<()> {
         None => tempfile::Builder::new().prefix("braid-demo-").tempdir()?.keep(),
     };
     let atlas = braid::find_atlas();
-    let embedder = config::embedder(&cfg)?;
+    let chosen = config::choose_embedder(&cfg, Some(&data))?;
+    let embedder = chosen.embedder;
     let vectors = config::vector_backend(&cfg, embedder.dimension())?;
     let (embedder, cache) = match &atlas {
         Some(atlas) => with_dataset_cache(atlas, embedder),
@@ -186,7 +189,7 @@ pub fn demo(args: ServeArgs) -> Result<()> {
     if args.read_only {
         bail!("--read-only applies to `braid serve` (the demo imports the atlas first)");
     }
-    let kb = open_with(&data, &cfg, embedder, vectors, false, Lifetime::Server)?;
+    let kb = open_with(&data, &cfg, embedder, Some(chosen.reason), vectors, false, Lifetime::Server)?;
     let status = kb.status()?;
     if status.counts.entities == 0 && status.counts.documents == 0 {
         let atlas = atlas.context("the atlas demo data was not found (set BRAID_ATLAS to examples/data/atlas)")?;
@@ -219,13 +222,14 @@ fn serve(kb: KnowledgeBase, args: &ServeArgs, cfg: &ConfigFile) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let status = kb.status()?;
         eprintln!(
-            "braid {} serving on http://{addr} ({} entities, {} relations, {} documents, {} images; embedder {})",
+            "braid {} serving on http://{addr} ({} entities, {} relations, {} documents, {} images; embedder {}{})",
             status.version,
             status.counts.entities,
             status.counts.relations,
             status.counts.documents,
             status.counts.images,
-            status.embedder.name
+            status.embedder.name,
+            status.embedder.reason.as_deref().map_or(String::new(), |why| format!(": {why}"))
         );
         // Connection info gives the rate limit a client address when no keys are set.
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -21,7 +21,7 @@ use crate::config::{MAX_DIMENSION, VectorConfig};
 use crate::dense::{DenseIndex, OpenMode, similarity};
 use crate::error::VectorError;
 use crate::filter::Filter;
-use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
+use crate::fusion::{FusedKey, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
 use crate::postings::Postings;
@@ -522,7 +522,7 @@ impl VectorStore {
         let fused = match request.mode {
             SearchMode::Dense => single_source(&dense, true),
             SearchMode::Lexical => single_source(&lexical, false),
-            SearchMode::Hybrid => reciprocal_rank_fusion(&dense, &lexical, request.rrf_k),
+            SearchMode::Hybrid => request.fusion().fuse(&dense, &lexical),
         };
         let hits = fused.into_iter().filter_map(|f| to_hit(&state, f)).take(k).collect();
         Ok(SearchOutcome { hits, plan })
@@ -634,7 +634,7 @@ fn lexical_dir(dir: &Path) -> PathBuf {
     dir.join(LEXICAL_DIR)
 }
 
-fn to_hit(state: &State, fused: FusedKey) -> Option<VectorHit> {
+fn to_hit(state: &State, fused: FusedKey<u64>) -> Option<VectorHit> {
     let record = state.records.get(fused.key)?;
     Some(VectorHit {
         id: record.id().to_string(),

@@ -10,12 +10,15 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::Graph;
 use braid_router::Router;
-use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
+use braid_vector::{
+    DEFAULT_QUERY_CACHE_ENTRIES, Embedder, OpenMode, QueryCache, VectorBackend, VectorConfig, VectorError, VectorStore,
+};
 
 use super::items::{document_items, image_item};
 use super::{KnowledgeBase, Options, ProgressCallback, default_report};
 use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
 use crate::error::BraidError;
+use crate::schema::{GraphSchema, SchemaWords};
 use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
 use crate::status::{LoadProgress, LoadStage};
 use crate::store::{Store, WriteBatch};
@@ -56,19 +59,73 @@ impl KnowledgeBase {
             ));
         }
         let graph = Arc::new(RwLock::new(Graph::new()));
+        let mut words = SchemaWords::default();
+        words.apply(store.schema_records()?);
+        let schema_words = Arc::new(RwLock::new(words));
+        let schema_version = Arc::new(AtomicU64::new(0));
+
+        // Weights fitted to this knowledge base, when there are some and the caller wants them.
+        let fitted = if options.fitted_router { crate::fit::load_fitted(&options.data_dir)? } else { None };
+        let shipped = options.policy.weights() == &braid_router::PolicyWeights::shipped();
+        let (policy, weights_origin) = match &fitted {
+            Some(f) => (braid_router::RoutePolicy::new(f.weights.clone()), "fitted"),
+            None if shipped => (options.policy, "shipped"),
+            None => (options.policy, "configured"),
+        };
+        let exemplar_list: Option<Vec<(String, braid_router::Route)>> = match (options.exemplars, &fitted) {
+            (Some(list), _) => Some(list),
+            (None, Some(f)) => Some(
+                braid_router::exemplars::shipped_queries().into_iter().chain(f.exemplars.iter().cloned()).collect(),
+            ),
+            (None, None) => None,
+        };
+        let router_status = crate::status::RouterStatus {
+            weights: weights_origin.to_string(),
+            fitted_on: policy.weights().provenance.clone(),
+            exemplars: [0; 3],
+        };
 
         let web = options.web;
+        // Queries go through an LRU of their vectors. The router's exemplars are embedded
+        // through it here, which also warms the model before the first question.
+        let queries: Arc<dyn Embedder> = Arc::new(QueryCache::new(embedder.clone(), DEFAULT_QUERY_CACHE_ENTRIES));
         let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
+            .with_schema(Arc::new(GraphSchema::new(graph.clone(), schema_words.clone(), schema_version.clone())))
             .with_config(options.router)
-            .with_policy(options.policy)
+            .with_policy(policy)
             .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
-            .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
-            .with_source(Arc::new(WebSource::new(web.clone())))
-            .with_exemplars(Arc::new(braid_router::Exemplars::shipped(Arc::new(EmbedQueries(embedder.clone())))));
+            .with_source(Arc::new(
+                VectorSource::new(vectors.clone(), queries.clone(), store.clone()).with_rerank(options.rerank),
+            ))
+            .with_source(Arc::new(WebSource::new(web.clone())));
+        let query_embedder: Arc<dyn braid_router::QueryEmbedder> = Arc::new(EmbedQueries(queries));
+        let mut router_status = router_status;
+        let exemplars = match exemplar_list {
+            None => Some(braid_router::Exemplars::shipped(query_embedder)),
+            Some(list) if list.is_empty() => None,
+            Some(list) => Some(braid_router::Exemplars::new(query_embedder, list)),
+        };
+        if let Some(exemplars) = exemplars {
+            if options.warm_router {
+                exemplars.warm();
+            }
+            router_status.exemplars = exemplars.labelled_counts();
+            router = router.with_exemplars(Arc::new(exemplars));
+        }
         for source in options.sources {
             router = router.with_source(source);
         }
 
+        let image_fetcher = match options.image_fetcher {
+            Some(fetcher) => Some(fetcher),
+            None => match braid_web::ImageFetcher::new(braid_web::FetchLimits::default()) {
+                Ok(fetcher) => Some(Arc::new(fetcher)),
+                Err(e) => {
+                    tracing::warn!("query images by URL are unavailable: {e}");
+                    None
+                }
+            },
+        };
         let checkpoints = Arc::new(Checkpoints::new(vectors.clone(), &options.data_dir));
         let on_checkpoint = options.on_checkpoint.unwrap_or_else(default_report);
         let kb = KnowledgeBase {
@@ -76,6 +133,7 @@ impl KnowledgeBase {
             graph,
             vectors,
             embedder,
+            embedder_reason: options.embedder_reason,
             router,
             writer: Mutex::new(()),
             data_dir: options.data_dir,
@@ -86,6 +144,10 @@ impl KnowledgeBase {
             checkpoints: checkpoints.clone(),
             on_checkpoint: on_checkpoint.clone(),
             checkpointer: Mutex::new(None),
+            schema_words,
+            schema_version,
+            router_status,
+            image_fetcher,
         };
         kb.rebuild_indexes(&progress)?;
         // Started once the indexes are whole: a checkpoint of a half-rebuilt index would

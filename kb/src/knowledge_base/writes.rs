@@ -11,7 +11,7 @@ use super::KnowledgeBase;
 use super::items::{document_items, image_item, item_ids, passage_texts};
 use crate::error::BraidError;
 use crate::media_type::sniff_media_type;
-use crate::records::{DocumentRecord, Entity, ImageRecord, Relation};
+use crate::records::{DocumentRecord, Entity, ImageRecord, Relation, SchemaRecord};
 use crate::status::WriteSummary;
 use crate::store::{WriteBatch, relation_id};
 use crate::validate;
@@ -97,6 +97,46 @@ impl KnowledgeBase {
         let ids = relations.iter().map(relation_id).collect();
         let report = self.graph_write().import_relations(relations);
         Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
+    }
+
+    /// Inserts or replaces schema records, words for relation and entity types the graph has
+    /// (all or none): the router understands questions in those words from the next query.
+    pub fn put_schema(&self, records: Vec<SchemaRecord>) -> Result<WriteSummary, BraidError> {
+        self.put_schema_or_return(records).map_err(|(e, _)| e)
+    }
+
+    /// [`KnowledgeBase::put_schema`], handing the records back when they are refused before
+    /// anything is written (bad input).
+    pub(crate) fn put_schema_or_return(
+        &self,
+        records: Vec<SchemaRecord>,
+    ) -> Result<WriteSummary, Refused<SchemaRecord>> {
+        let _w = self.lock_writer().map_err(|e| (e, None))?;
+        {
+            let graph = self.graph_read();
+            for (i, r) in records.iter().enumerate() {
+                let twice = records[..i].iter().any(|o| o.key() == r.key());
+                let checked = if twice {
+                    let field = match r {
+                        SchemaRecord::Relation(_) => "relation_type",
+                        SchemaRecord::EntityType(_) => "entity_type",
+                    };
+                    Err(BraidError::invalid(field, format!("{} is described twice in one write", r.key())))
+                } else {
+                    validate::schema_record(r, &graph)
+                };
+                if let Err(e) = checked {
+                    drop(graph);
+                    return Err((e.in_item(i), Some(records)));
+                }
+            }
+        }
+        self.store.write_schema(&records).map_err(|e| (e.into(), None))?;
+        let ids = records.iter().map(SchemaRecord::key).collect();
+        let written = records.len();
+        self.schema_words.write().unwrap_or_else(|e| e.into_inner()).apply(records);
+        self.schema_version.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Ok(WriteSummary { ids, written, unchanged: 0 })
     }
 
     /// Inserts or replaces documents (all or none).
@@ -224,7 +264,7 @@ impl KnowledgeBase {
 
     /// Caption and tags, plus the names of what the image depicts and their `is_a` ancestors,
     /// so a trumpet stamp is found by "musical instruments" without a multimodal model.
-    fn enriched_image_text(&self, img: &ImageRecord) -> String {
+    pub(super) fn enriched_image_text(&self, img: &ImageRecord) -> String {
         let graph = self.graph_read();
         let mut parts: Vec<String> = vec![img.caption.clone()];
         parts.extend(img.tags.iter().cloned());

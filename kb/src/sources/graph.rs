@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use braid_graph::{Direction, Graph, GraphQuestion, PprParams};
-use braid_router::{CueDirection, Filters, Hit, HitKind, Route, Source, SourceError, SourceRequest};
+use braid_router::{CueDirection, Filters, Hit, HitKind, Route, Source, SourceAnswer, SourceError, SourceRequest};
 
 use super::hits::{entity_hit, item_hit};
 use crate::store::Store;
@@ -38,7 +38,18 @@ impl Source for GraphSource {
         Route::Graph
     }
 
+    fn availability(&self) -> Result<(), String> {
+        if self.graph.read().unwrap_or_else(|e| e.into_inner()).entity_count() == 0 {
+            return Err("the graph is empty: import entities and relations first (braid ingest)".into());
+        }
+        Ok(())
+    }
+
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
+        Ok(self.answer(request).await?.hits)
+    }
+
+    async fn answer(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
         let graph = self.graph.clone();
         let store = self.store.clone();
         let request = request.clone();
@@ -51,26 +62,16 @@ impl Source for GraphSource {
     }
 }
 
-/// The relation followed implicitly when a query names only an entity of this type
-/// ("countries that use the euro", "countries in western europe").
-fn implicit_relation(kind: &str) -> Option<(&'static str, Direction)> {
-    match kind {
-        "currency" => Some(("uses_currency", Direction::In)),
-        "language" => Some(("official_language", Direction::In)),
-        "region" | "subregion" => Some(("part_of", Direction::In)),
-        _ => None,
-    }
-}
-
-fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
+fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
     let f = &request.features;
     let mut seeds = f.entity_ids();
     if seeds.is_empty() {
         seeds = request.filters.entities.iter().filter(|id| graph.contains(id)).cloned().collect();
     }
     if seeds.is_empty() {
-        return Ok(Vec::new());
+        return Ok(SourceAnswer::default());
     }
+    let mut total: Option<usize> = None;
     let limit = request.k.max(10) * 2;
     let mut hits: Vec<Hit> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -96,32 +97,34 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<V
         }
     }
 
-    // 2. Relational answers: the relation cues, or the relation implied by the seed's type.
-    let mut questions: Vec<(String, Direction)> = f
-        .relations
-        .iter()
-        .filter(|r| r.relation != braid_router::PATH_RELATION)
-        .map(|r| {
-            let d = match r.direction {
-                CueDirection::Out => Direction::Out,
-                CueDirection::In => Direction::In,
-                CueDirection::Both => Direction::Both,
-            };
-            (r.relation.clone(), d)
-        })
-        .collect();
-    if questions.is_empty() {
-        for e in &f.entities {
-            if let Some((rel, d)) = implicit_relation(&e.kind) {
-                questions.push((rel.to_string(), d));
-                break;
-            }
-        }
-    }
-    for (relation, direction) in questions {
-        let question =
-            GraphQuestion { seeds: seeds.clone(), relations: vec![relation], direction, target_kind: None, limit };
-        for answer in graph.answer(&question) {
+    // 2. Relational answers: each relation the query names (or implies), followed the way
+    // introspection read it; answers of the type the query names ("which films…") when the
+    // relation reaches that type.
+    let schema = graph.schema_stats();
+    for cue in f.relations.iter().filter(|r| r.relation != braid_router::PATH_RELATION) {
+        let direction = match cue.direction {
+            CueDirection::Out => Direction::Out,
+            CueDirection::In => Direction::In,
+            CueDirection::Both => Direction::Both,
+        };
+        let reaches = |kind: &str| {
+            schema.relation(&cue.relation).is_some_and(|r| match direction {
+                Direction::Out => r.has_target_type(kind),
+                Direction::In => r.has_source_type(kind),
+                Direction::Both => r.has_source_type(kind) || r.has_target_type(kind),
+            })
+        };
+        let target_kind = f.types.iter().find(|t| reaches(t)).cloned();
+        let question = GraphQuestion {
+            seeds: seeds.clone(),
+            relations: vec![cue.relation.clone()],
+            direction,
+            target_kind,
+            limit,
+        };
+        let found = graph.answer_counted(&question);
+        total = Some(total.unwrap_or(0) + found.total);
+        for answer in found.answers {
             let facts = answer.facts.iter().map(|x| x.text()).collect();
             if let Some(h) = entity_hit(graph, &answer.entity.id, answer.score as f32, facts) {
                 push(&mut hits, &mut seen, h);
@@ -160,7 +163,7 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<V
     // Answers keep their order (they were added by strength of evidence); then filters.
     hits.retain(|h| passes(h, graph, &request.filters));
     hits.truncate(request.k);
-    Ok(hits)
+    Ok(SourceAnswer { hits, total, stages: Vec::new() })
 }
 
 fn push(hits: &mut Vec<Hit>, seen: &mut HashSet<String>, hit: Hit) {

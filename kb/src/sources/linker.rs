@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use braid_graph::{Graph, LinkMethod};
-use braid_router::{EntityLinker, LinkedEntity};
+use braid_graph::{Direction, Graph, LinkMethod};
+use braid_router::{CueDirection, EntityLinker, LinkedEntity};
 
 /// The graph's entity linker, seen by the router.
 pub struct GraphLinker {
@@ -37,5 +37,14 @@ impl EntityLinker for GraphLinker {
                 .to_string(),
             })
             .collect()
+    }
+
+    fn count_related(&self, id: &str, relation: &str, direction: CueDirection) -> usize {
+        let direction = match direction {
+            CueDirection::Out => Direction::Out,
+            CueDirection::In => Direction::In,
+            CueDirection::Both => Direction::Both,
+        };
+        self.graph.read().unwrap_or_else(|e| e.into_inner()).count_related(id, relation, direction)
     }
 }
