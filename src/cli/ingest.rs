@@ -259,6 +259,10 @@ pub fn cache_embeddings(out: &Path, config: Option<&Path>, paths: &[PathBuf]) ->
         if !report.rejected.is_empty() {
             bail!("{} records were rejected, first: {}", report.rejected.len(), report.rejected[0]);
         }
+        // A cache of part of the data would silently embed the rest at every demo start.
+        if let Some(first) = report.files.failures.first() {
+            bail!("{} files could not be read, first: {}: {}", report.files.failed, first.path, first.reason);
+        }
     }
     let cache = recorder.snapshot();
     cache.write(out)?;

@@ -83,7 +83,7 @@ fn tree(dir: &Path) -> Tree {
 }
 
 fn braid(args: &[&str], paths: &[&Path]) -> Output {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = braid_command();
     cmd.args(args).env_remove("BRAID_WEB_PROVIDER").env_remove("BRAID_LLM_URL");
     for p in paths {
         cmd.arg(p);

@@ -11,6 +11,15 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_braid");
 
+/// The `braid` binary with the hashing embedder pinned, as [`Server::start`] pins it: a
+/// command that writes a data directory must embed as the server that later reads it, and a
+/// test must not depend on (or spend minutes in) MiniLM when its weights are on the machine.
+pub fn braid_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("BRAID_EMBEDDER", "hash");
+    cmd
+}
+
 pub fn atlas() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/atlas")
 }
