@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 pub mod flags;
 pub mod fuzz;
 pub mod heap;
+pub mod targets;
 
 /// SplitMix64: tiny, fast, deterministic for a given seed, good enough to pick samples.
 #[derive(Debug, Clone)]
