@@ -156,7 +156,7 @@ mod fault {
         static ARMED: OnceLock<Option<u64>> = OnceLock::new();
         *ARMED.get_or_init(|| {
             let n = std::env::var(VAR).ok()?.trim().parse().ok().filter(|&n| n > 0)?;
-            tracing::warn!("{VAR}={n}: the {n}th acknowledged document update will be lost on purpose");
+            tracing::warn!("{VAR}={n}: document update number {n} will be acknowledged and lost on purpose");
             Some(n)
         })
     }
