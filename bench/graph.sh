@@ -20,18 +20,8 @@ mkdir -p "$DATA"
 log() { echo "graph.sh: $*" >&2; }
 
 # 1. WordNet 3.0 from the Debian archive.
-if ! ls "$DATA"/wordnet-base_*.deb >/dev/null 2>&1; then
-    log "downloading wordnet-base"
-    (cd "$DATA" && { apt-get download wordnet-base || { apt-get update -qq && apt-get download wordnet-base; }; }) >&2
-fi
+bench/wordnet_data.sh >/dev/null
 DEB=$(ls "$DATA"/wordnet-base_*.deb | head -n1)
-if [ ! -s "$DATA/wordnet/counts.json" ] || [ ! -s "$DATA/wordnet/relations.jsonl" ]; then
-    log "extracting $(basename "$DEB") and converting to JSONL"
-    rm -rf "$DATA/wn" && dpkg-deb -x "$DEB" "$DATA/wn"
-    mkdir -p "$DATA/wordnet"
-    python3 bench/scripts/wordnet.py "$DATA/wn/usr/share/wordnet" "$DATA/wordnet" > "$DATA/wordnet/counts.tmp"
-    mv "$DATA/wordnet/counts.tmp" "$DATA/wordnet/counts.json"
-fi
 
 # 2. networkx in a virtual environment.
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import networkx, scipy, numpy' 2>/dev/null; then

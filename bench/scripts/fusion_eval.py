@@ -113,15 +113,19 @@ def cranfield_questions(cran):
             if q["qid"] in qrels]
 
 
-def evaluate(url, questions, k):
-    choices = {
-        "graph only": ["graph"],
-        "vector only": ["vector"],
-        "graph + vector, fused": ["graph", "vector"],
-        "router's choice, fused": None,
-    }
+ROUTE_CHOICES = {
+    "graph only": ["graph"],
+    "vector only": ["vector"],
+    "graph + vector, fused": ["graph", "vector"],
+    "router's choice, fused": None,
+}
+
+
+def evaluate(url, questions, k, choices=tuple(ROUTE_CHOICES)):
+    """(hit@1, hit@5, nDCG@10, results per query) per route choice named in `choices`."""
     rows = {}
-    for name, routes in choices.items():
+    for name in choices:
+        routes = ROUTE_CHOICES[name]
         h1 = h5 = nd = n_results = 0.0
         for _, text, gains in questions:
             body = {"query": text, "k": k}

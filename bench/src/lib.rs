@@ -27,6 +27,7 @@ pub mod flags;
 pub mod fuzz;
 pub mod heap;
 pub mod synthetic;
+pub mod targets;
 
 /// SplitMix64: tiny, fast, deterministic for a given seed, good enough to pick samples.
 #[derive(Debug, Clone)]

@@ -124,7 +124,59 @@ async fn post_relations(State(s): State<AppState>, JsonBody(v): JsonBody<Value>)
 }
 
 async fn post_documents(State(s): State<AppState>, JsonBody(v): JsonBody<Value>) -> ApiResult<Response> {
+    #[cfg(debug_assertions)]
+    if let Some(n) = fault::armed() {
+        let items: Vec<DocumentRecord> = one_or_many(v)?;
+        let kb = s.kb.clone();
+        return Ok(Json(run_blocking(move || fault::put_documents_dropping(&kb, items, n)).await?).into_response());
+    }
     write_records(s, v, KnowledgeBase::put_documents).await
+}
+
+/// A test-only fault, compiled into debug builds only (never into a release build): with
+/// `BRAID_FAULT_DROP_ACKED_UPDATE=N`, the N-th document write (counted from 1 in this
+/// process) that replaces stored documents is rolled back after it commits, and acknowledged
+/// all the same. A lost acknowledged update leaves every count as it was; the crash test
+/// (`tests/e2e/crash.rs`) arms it to prove its payload check catches such a loss.
+#[cfg(debug_assertions)]
+mod fault {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use braid_kb::records::DocumentRecord;
+    use braid_kb::{BraidError, KnowledgeBase, WriteSummary};
+
+    /// The variable that arms the fault.
+    const VAR: &str = "BRAID_FAULT_DROP_ACKED_UPDATE";
+
+    static UPDATES: AtomicU64 = AtomicU64::new(0);
+
+    /// Which update to drop, if the fault is armed.
+    pub(super) fn armed() -> Option<u64> {
+        static ARMED: OnceLock<Option<u64>> = OnceLock::new();
+        *ARMED.get_or_init(|| {
+            let n = std::env::var(VAR).ok()?.trim().parse().ok().filter(|&n| n > 0)?;
+            tracing::warn!("{VAR}={n}: document update number {n} will be acknowledged and lost on purpose");
+            Some(n)
+        })
+    }
+
+    /// Writes `documents`; if this is the `n`-th write that replaces stored documents, puts
+    /// the previous versions back before answering.
+    pub(super) fn put_documents_dropping(
+        kb: &KnowledgeBase,
+        documents: Vec<DocumentRecord>,
+        n: u64,
+    ) -> Result<WriteSummary, BraidError> {
+        let previous: Vec<DocumentRecord> = documents.iter().filter_map(|d| kb.document(&d.id).ok()).collect();
+        let summary = kb.put_documents(documents)?;
+        if !previous.is_empty() && UPDATES.fetch_add(1, Ordering::SeqCst) + 1 == n {
+            let ids: Vec<String> = previous.iter().map(|d| d.id.clone()).collect();
+            kb.put_documents(previous)?;
+            eprintln!("fault injection: dropped the acknowledged update of {}", ids.join(", "));
+        }
+        Ok(summary)
+    }
 }
 
 /// Parses one record or `{"items": [...]}` and writes them with `write`.

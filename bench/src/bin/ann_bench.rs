@@ -53,6 +53,7 @@ use braid_bench::{
     Rng, Stats, Table, dir_bytes, load_average, machine, mix64, release_free_heap, rss_anon_bytes, rss_bytes,
     rss_file_bytes, time_each,
 };
+use braid_bench::targets::Verdicts;
 use braid_vector::{Filter, Item, Modality, OpenMode, Quantization, SearchRequest, VectorConfig, VectorStore};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
@@ -98,11 +99,20 @@ struct Args {
     peer_script: PathBuf,
     data_dir: PathBuf,
     report: PathBuf,
+    /// Targets: Braid / raw QPS and Braid's recall@10 unfiltered at the default ef.
+    target_ratio: f64,
+    target_recall: f64,
+    /// Targets of filtered search at every selectivity (issue 21): QPS and recall@10.
+    target_filtered_qps: f64,
+    target_filtered_recall: f64,
+    /// Exit non-zero when a target is missed.
+    check: bool,
 }
 
 const USAGE: &str = "usage: ann-bench [--n N] [--dim D] [--clusters C] [--spread S] [--queries Q] [--warmup W] \
 [--seed S] [--threads T] [--build-threads T] [--batch B] [--rounds R] [--quant-n N] [--ef-sweep 128,256] \
-[--python PATH] [--files-only] [--peer-script PATH] [--data-dir DIR] [--report FILE]";
+[--python PATH] [--files-only] [--peer-script PATH] [--data-dir DIR] [--report FILE] [--target-ratio 0.9] \
+[--target-recall 0.95] [--target-filtered-qps 1000] [--target-filtered-recall 0.99] [--check]";
 
 impl Args {
     fn parse() -> Result<Self, Failure> {
@@ -127,6 +137,13 @@ impl Args {
             peer_script: flags.get("--peer-script", root.join("bench/scripts/hnswlib_peer.py"))?,
             data_dir: flags.get("--data-dir", root.join("target/bench-data/ann"))?,
             report: flags.get("--report", root.join("target/bench-data/ann-bench.md"))?,
+            // BENCHMARKS.md, "ANN": Braid / raw QPS ≥ 0.9 at recall@10 ≥ 0.95.
+            target_ratio: flags.get("--target-ratio", 0.9)?,
+            target_recall: flags.get("--target-recall", 0.95)?,
+            // Issue 21: ≥ 1,000 QPS at 1 %, 10 % and 50 % selectivity with recall@10 ≥ 0.99.
+            target_filtered_qps: flags.get("--target-filtered-qps", 1000.0)?,
+            target_filtered_recall: flags.get("--target-filtered-recall", 0.99)?,
+            check: flags.switch("--check"),
         };
         flags.done()?;
         if args.n < K || args.dim == 0 || args.clusters == 0 || args.queries == 0 {
@@ -600,6 +617,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
+    let mut verdicts = Verdicts::default();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let load_before = load_average();
     let (dim, n, nq) = (args.dim, args.n, args.queries);
@@ -762,6 +780,15 @@ fn run(args: &Args) -> Result<(), Failure> {
         ] {
             let Some(timed) = timed else { continue };
             let fewest = timed.results.iter().map(Vec::len).min().unwrap_or(0);
+            if system.starts_with("Braid") {
+                let what = format!("Braid filtered top-{K}, {tag} ({percent} %)");
+                verdicts.at_least(&format!("{what}, QPS"), timed.qps, args.target_filtered_qps);
+                verdicts.at_least(
+                    &format!("{what}, recall@{K}"),
+                    recall(&timed.results, &truth[f + 1]),
+                    args.target_filtered_recall,
+                );
+            }
             filtered.row([
                 system.to_string(),
                 format!("{tag} ({percent} %)"),
@@ -968,6 +995,13 @@ fn run(args: &Args) -> Result<(), Failure> {
     let at = |system: &str, ef: usize| rows.iter().find(|r| r.system.starts_with(system) && r.ef == ef);
     if let (Some(raw), Some(braid)) = (at("raw usearch", config.expansion_search), at("Braid", config.expansion_search))
     {
+        let ef = config.expansion_search;
+        verdicts.at_least(
+            &format!("Braid / raw usearch QPS, unfiltered, ef = {ef}"),
+            braid.qps / raw.qps,
+            args.target_ratio,
+        );
+        verdicts.at_least(&format!("Braid recall@{K}, unfiltered, ef = {ef}"), braid.recall, args.target_recall);
         writeln!(
             md,
             "\nBraid / raw QPS at ef = {}: **{:.2}** (target ≥ 0.9 at recall@10 ≥ 0.95; recall here {:.3} vs {:.3}). \
@@ -1061,5 +1095,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     std::fs::write(&args.report, &md).map_err(|e| format!("{}: {e}", args.report.display()))?;
     log(started, &format!("report written to {}", args.report.display()));
-    Ok(())
+    println!();
+    let verdict = verdicts.report();
+    if args.check { Ok(verdict?) } else { Ok(()) }
 }

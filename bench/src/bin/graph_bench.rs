@@ -4,8 +4,14 @@
 //! ```text
 //! graph-bench --name wordnet --entities E.jsonl --relations R.jsonl [--out DIR] [--seed N]
 //!             [--link-queries N] [--hood-queries N] [--path-queries N] [--ppr-queries N]
-//!             [--ppr-epsilons 1e-6,1e-7]
+//!             [--ppr-epsilons 1e-6,1e-7] [--target-link-p50-us 20] [--target-hood-p50-us 200]
+//!             [--target-ppr-p50-us 2000] [--check]
 //! ```
+//!
+//! After the tables, one `PASS`/`FAIL` line per target of BENCHMARKS.md ("Graph store",
+//! "Targets"; the flags' defaults): linking p50, 2-hop p50, and PPR top-20 p50 at the
+//! default ε (checked only when that ε is among `--ppr-epsilons`). With `--check` the exit
+//! status is non-zero when a target is missed (`bench/check.sh`).
 //!
 //! Prints Markdown tables on stdout. With `--out`, also writes what the networkx comparison
 //! (`bench/scripts/networkx_ppr.py`) needs: `nodes.txt` (every entity id), `edges.tsv`
@@ -24,6 +30,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use braid_bench::flags::Flags;
+use braid_bench::targets::Verdicts;
 use braid_bench::{Rng, Stats, Table, peak_rss_mib, read_jsonl, rss_mib, time_each};
 use braid_graph::{Entity, Graph, NeighborQuery, PprParams, Relation};
 
@@ -84,10 +91,15 @@ struct Args {
     path_queries: usize,
     ppr_queries: usize,
     ppr_epsilons: Vec<f64>,
+    target_link_p50_us: f64,
+    target_hood_p50_us: f64,
+    target_ppr_p50_us: f64,
+    check: bool,
 }
 
 const USAGE: &str = "usage: graph-bench --name N --entities E.jsonl --relations R.jsonl [--out DIR] [--seed N] \
-[--link-queries N] [--hood-queries N] [--path-queries N] [--ppr-queries N] [--ppr-epsilons 1e-6,1e-7]";
+[--link-queries N] [--hood-queries N] [--path-queries N] [--ppr-queries N] [--ppr-epsilons 1e-6,1e-7] \
+[--target-link-p50-us 20] [--target-hood-p50-us 200] [--target-ppr-p50-us 2000] [--check]";
 
 fn parse_args() -> Result<Args, String> {
     let mut flags = Flags::from_env(USAGE);
@@ -102,6 +114,11 @@ fn parse_args() -> Result<Args, String> {
         path_queries: flags.get("--path-queries", 500)?,
         ppr_queries: flags.get("--ppr-queries", 200)?,
         ppr_epsilons: flags.list("--ppr-epsilons", vec![PprParams::default().epsilon])?,
+        // BENCHMARKS.md, "Graph store" targets.
+        target_link_p50_us: flags.get("--target-link-p50-us", 20.0)?,
+        target_hood_p50_us: flags.get("--target-hood-p50-us", 200.0)?,
+        target_ppr_p50_us: flags.get("--target-ppr-p50-us", 2000.0)?,
+        check: flags.switch("--check"),
     };
     flags.done()?;
     if args.entities.as_os_str().is_empty() || args.relations.as_os_str().is_empty() {
@@ -139,6 +156,7 @@ fn latency_row(table: &mut Table, what: &str, stats: &Stats, note: &str) {
 fn run(args: &Args) -> Result<(), String> {
     let mut md = String::new();
     let mut rng = Rng::new(args.seed);
+    let mut verdicts = Verdicts::default();
 
     // ----- bulk load -----
     let rss_before = rss_mib();
@@ -211,10 +229,12 @@ fn run(args: &Args) -> Result<(), String> {
 
     let _ = writeln!(md, "\n#### {}: latency (single thread, release)\n", args.name);
     let mut table = Table::new(["operation", "queries", "p50", "p90", "p99", "max", "notes"]);
+    let link_stats = Stats::from_samples(&clean_t);
+    verdicts.at_most(&format!("{}: link 10-word query, p50 µs", args.name), link_stats.p50, args.target_link_p50_us);
     latency_row(
         &mut table,
         "link 10-word query",
-        &Stats::from_samples(&clean_t),
+        &link_stats,
         &format!(
             "{} distinct names/aliases (≤ 3 words) sampled; 1–3 per query; {:.1} links/query",
             lemmas.len(),
@@ -237,10 +257,12 @@ fn run(args: &Args) -> Result<(), String> {
     let (hood_t, hood_sizes) =
         time_each(&centres, |id| graph.neighbors(id, &hood_query).map(|h| h.entities.len()).unwrap_or(0));
     let capped = hood_sizes.iter().filter(|&&n| n >= hood_query.limit).count();
+    let hood_stats = Stats::from_samples(&hood_t);
+    verdicts.at_most(&format!("{}: 2-hop neighbourhood, p50 µs", args.name), hood_stats.p50, args.target_hood_p50_us);
     latency_row(
         &mut table,
         "2-hop neighbourhood (limit 1000)",
-        &Stats::from_samples(&hood_t),
+        &hood_stats,
         &format!(
             "random connected centres; {:.0} entities on average, {} of {} hit the limit",
             mean(&hood_sizes),
@@ -294,10 +316,18 @@ fn run(args: &Args) -> Result<(), String> {
             (ranked, touched)
         });
         let touched: Vec<usize> = tops.iter().map(|(_, n)| *n).collect();
+        let ppr_stats = Stats::from_samples(&ppr_t);
+        if epsilon == PprParams::default().epsilon {
+            verdicts.at_most(
+                &format!("{}: PPR top-20 at ε = {epsilon:e}, p50 µs", args.name),
+                ppr_stats.p50,
+                args.target_ppr_p50_us,
+            );
+        }
         latency_row(
             &mut table,
             &format!("PPR top-20, 1–3 seeds, ε = {epsilon:e}"),
-            &Stats::from_samples(&ppr_t),
+            &ppr_stats,
             &format!("α = {}; {:.0} entities with mass on average", params.alpha, mean(&touched)),
         );
         for ((s, t), (top, _)) in seeds.iter().zip(&ppr_t).zip(tops) {
@@ -306,6 +336,8 @@ fn run(args: &Args) -> Result<(), String> {
     }
     md.push_str(&table.to_markdown());
     print!("{md}");
+    println!();
+    let verdict = verdicts.report();
 
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -318,7 +350,7 @@ fn run(args: &Args) -> Result<(), String> {
         write("edges.tsv", &mut |w| graph.relations().try_for_each(|r| writeln!(w, "{}\t{}", r.source, r.target)))?;
         write("ppr.jsonl", &mut |w| ppr_out.iter().try_for_each(|q| writeln!(w, "{q}")))?;
     }
-    Ok(())
+    if args.check { verdict } else { Ok(()) }
 }
 
 /// A ten-word query: one to three lemmas (kept contiguous) shuffled among filler words;
