@@ -40,13 +40,20 @@
 //! `adjacency` (the compact adjacency snapshot that traversals walk),
 //! `normalize` (text normalisation), `phrase` (exact phrase matching over words), `fuzzy`
 //! (edit distance and deletion index), `linker` (entity linking), `paths`, `pagerank`,
-//! `answer`, `schema` (the relation and entity types as the data shows them), `error`.
+//! `answer`, `schema` (the relation and entity types as the data shows them), `error`; and
+//! the seam that lets the graph live elsewhere: `backend` ([`GraphBackend`], what the graph
+//! route needs from a graph), `traverse` (traversals over the seam's primitives, level by
+//! level), `embedded` ([`EmbeddedGraph`], this in-memory graph behind the seam), `items`
+//! (document and image provenance kept in the process).
 
 mod adjacency;
 mod answer;
+mod backend;
+mod embedded;
 mod error;
 mod fuzzy;
 mod graph;
+mod items;
 mod linker;
 mod model;
 mod normalize;
@@ -54,9 +61,16 @@ mod pagerank;
 mod paths;
 mod phrase;
 mod schema;
+pub mod traverse;
 
+pub use backend::{
+    Edge, EntityFilter, GraphBackend, GraphBackendInfo, GraphCounts, GraphMode, RankedEntities, Step, SubgraphBound,
+    SubgraphReport,
+};
+pub use embedded::EmbeddedGraph;
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
+pub use items::ItemLinks;
 pub use model::{
     Direction, Entity, EntityLink, Fact, GraphAnswer, GraphAnswers, GraphQuestion, ImportReport, LinkMethod,
     LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
