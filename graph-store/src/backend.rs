@@ -176,10 +176,8 @@ pub struct GraphCounts {
 pub enum GraphMode {
     /// In this process, rebuilt from the store of record at start-up.
     Embedded,
-    /// On a server, written by Braid through to it from the store of record.
+    /// On a server, created and written by Braid.
     Managed,
-    /// On a server, created by someone else, read through a mapping; never written.
-    Attached,
 }
 
 /// What a backend reports about itself in `/v1/status`.
@@ -195,11 +193,7 @@ pub struct GraphBackendInfo {
     /// The graph's name on the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph: Option<String>,
-    /// How the server's labels and relationship types are read, for an attached graph.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<serde_json::Value>,
-    /// How linking finds candidate names on the server (`fulltext`, or `exact` when no
-    /// full-text index covers the names: no typo tolerance then), with why.
+    /// How linking finds candidate names on a server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linking: Option<String>,
 }
@@ -304,11 +298,6 @@ pub trait GraphBackend: Send + Sync {
     fn sample_relations(&self, n: usize, seed: u64) -> Result<Vec<Relation>, GraphError>;
 
     // ----- writes -----
-
-    /// `Err(ReadOnly)` when the backend refuses writes (an attached graph).
-    fn check_writable(&self) -> Result<(), GraphError> {
-        Ok(())
-    }
 
     /// Inserts or replaces entities (their relations are kept); invalid ones are reported.
     fn upsert_entities(&self, entities: Vec<Entity>) -> Result<ImportReport, GraphError>;

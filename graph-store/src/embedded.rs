@@ -62,7 +62,6 @@ impl GraphBackend for EmbeddedGraph {
             mode: GraphMode::Embedded,
             url: None,
             graph: None,
-            mapping: None,
             linking: None,
         }
     }

@@ -45,6 +45,22 @@ impl ItemLinks {
         self.inner.write().unwrap_or_else(PoisonError::into_inner).unlink(item)
     }
 
+    /// Forgets every link to `entity` (it was removed from the graph).
+    pub fn forget_entity(&self, entity: &str) {
+        let mut links = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(items) = links.entity_items.remove(entity) else {
+            return;
+        };
+        for item in items {
+            if let Some(entities) = links.item_entities.get_mut(&item) {
+                entities.retain(|e| e != entity);
+                if entities.is_empty() {
+                    links.item_entities.remove(&item);
+                }
+            }
+        }
+    }
+
     /// Items linked to the entity, sorted.
     pub fn items_of(&self, entity: &str) -> Vec<String> {
         let links = self.inner.read().unwrap_or_else(PoisonError::into_inner);
@@ -118,5 +134,11 @@ mod tests {
         links.link("doc:1", &["c".into()]);
         assert!(links.items_of("a").is_empty());
         assert!(links.unlink("doc:1") && !links.unlink("doc:1"));
+        links.link("doc:3", &["b".into(), "c".into()]);
+        links.forget_entity("b");
+        assert!(links.items_of("b").is_empty());
+        assert_eq!(links.entities_of("doc:3"), vec!["c"]);
+        links.forget_entity("c");
+        assert!(links.entities_of("doc:3").is_empty() && !links.unlink("doc:3"));
     }
 }

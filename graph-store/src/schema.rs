@@ -78,7 +78,7 @@ impl SchemaStats {
 /// `part_of` chain far more often; one-hop relations such as `capital` never do).
 pub const TRANSITIVE_CHAINING: f32 = 0.25;
 
-fn ranked(counts: HashMap<&str, usize>) -> Vec<(String, usize)> {
+pub(crate) fn ranked(counts: HashMap<&str, usize>) -> Vec<(String, usize)> {
     let mut v: Vec<(String, usize)> = counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
