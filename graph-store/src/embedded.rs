@@ -18,9 +18,9 @@ use crate::schema::SchemaStats;
 
 /// The in-memory graph as a [`GraphBackend`], shared by readers, replaced whole by a
 /// rebuild.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct EmbeddedGraph {
-    graph: RwLock<Graph>,
+    graph: Arc<RwLock<Graph>>,
 }
 
 impl EmbeddedGraph {
@@ -31,7 +31,13 @@ impl EmbeddedGraph {
 
     /// This graph.
     pub fn from_graph(graph: Graph) -> Self {
-        EmbeddedGraph { graph: RwLock::new(graph) }
+        EmbeddedGraph { graph: Arc::new(RwLock::new(graph)) }
+    }
+
+    /// A graph its owner keeps writing through its own handle (the knowledge base's): the
+    /// backend reads and writes the same graph.
+    pub fn shared(graph: Arc<RwLock<Graph>>) -> Self {
+        EmbeddedGraph { graph }
     }
 
     /// Reads the graph (for what the seam does not cover: benchmarks, tests).

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 
-use braid_graph::Graph;
+use braid_graph::{EmbeddedGraph, Graph};
 use braid_router::Router;
 use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
 
@@ -81,11 +81,13 @@ impl KnowledgeBase {
         };
 
         let web = options.web;
-        let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
+        // The graph route and the linker read the graph through the backend seam.
+        let graph_backend: Arc<dyn braid_graph::GraphBackend> = Arc::new(EmbeddedGraph::shared(graph.clone()));
+        let mut router = Router::new(Arc::new(GraphLinker::new(graph_backend.clone())))
             .with_schema(Arc::new(GraphSchema::new(graph.clone(), schema_words.clone(), schema_version.clone())))
             .with_config(options.router)
             .with_policy(policy)
-            .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
+            .with_source(Arc::new(GraphSource::new(graph_backend, store.clone())))
             .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
             .with_source(Arc::new(WebSource::new(web.clone())));
         let queries: Arc<dyn braid_router::QueryEmbedder> = Arc::new(EmbedQueries(embedder.clone()));

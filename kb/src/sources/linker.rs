@@ -1,27 +1,29 @@
 //! The graph's entity linker, as the router's [`EntityLinker`].
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use braid_graph::{Direction, Graph, LinkMethod};
+use braid_graph::{Direction, GraphBackend, LinkMethod, LinkOptions};
 use braid_router::{CueDirection, EntityLinker, LinkedEntity};
 
-/// The graph's entity linker, seen by the router.
+/// The graph's entity linker, seen by the router, over any [`GraphBackend`]. The router's
+/// linker cannot fail: when the backend does (a graph server that is down), the query is
+/// linked to nothing, and the graph route reports the backend's error itself.
 pub struct GraphLinker {
-    graph: Arc<RwLock<Graph>>,
+    graph: Arc<dyn GraphBackend>,
 }
 
 impl GraphLinker {
     /// A linker over `graph`.
-    pub fn new(graph: Arc<RwLock<Graph>>) -> Self {
+    pub fn new(graph: Arc<dyn GraphBackend>) -> Self {
         GraphLinker { graph }
     }
 }
 
 impl EntityLinker for GraphLinker {
     fn link(&self, text: &str) -> Vec<LinkedEntity> {
-        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-        graph
-            .link(text)
+        self.graph
+            .link(text, &LinkOptions::default())
+            .unwrap_or_default()
             .into_iter()
             .map(|l| LinkedEntity {
                 id: l.entity_id,
@@ -45,6 +47,6 @@ impl EntityLinker for GraphLinker {
             CueDirection::In => Direction::In,
             CueDirection::Both => Direction::Both,
         };
-        self.graph.read().unwrap_or_else(|e| e.into_inner()).count_related(id, relation, direction)
+        self.graph.count_related(id, relation, direction).unwrap_or(0)
     }
 }
