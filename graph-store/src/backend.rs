@@ -308,6 +308,10 @@ pub trait GraphBackend: Send + Sync {
     /// Removes an entity with its relations; `false` when there was none.
     fn remove_entity(&self, id: &str) -> Result<bool, GraphError>;
 
+    /// Removes every entity and relation (before the graph is written again from the store
+    /// of record).
+    fn clear(&self) -> Result<(), GraphError>;
+
     // ----- item provenance -----
 
     /// Records that `item` (a document, an image) mentions `entities`, replacing its earlier

@@ -232,6 +232,11 @@ impl GraphBackend for EmbeddedGraph {
         Ok(self.write().remove_entity(id).is_some())
     }
 
+    fn clear(&self) -> Result<(), GraphError> {
+        self.replace(Graph::new());
+        Ok(())
+    }
+
     fn link_item(&self, item: &str, entities: &[String]) {
         self.write().link_item(item, entities);
     }

@@ -372,7 +372,8 @@ impl FalkorGraph {
         &self.options
     }
 
-    /// Deletes the whole graph on the server (tests, `--rebuild`); `Ok` when there was none.
+    /// Deletes the whole graph on the server and creates its indexes again; `Ok` when there
+    /// was none.
     pub fn delete_graph(&self) -> Result<(), GraphError> {
         let mut graph = self.client.select_graph(&self.options.graph);
         match graph.delete() {
@@ -803,6 +804,10 @@ impl GraphBackend for FalkorGraph {
             self.items.forget_entity(id);
         }
         Ok(removed)
+    }
+
+    fn clear(&self) -> Result<(), GraphError> {
+        self.delete_graph()
     }
 
     fn link_item(&self, item: &str, entities: &[String]) {

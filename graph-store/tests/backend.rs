@@ -58,6 +58,9 @@ impl GraphBackend for PrimitivesOnly {
     fn remove_entity(&self, id: &str) -> Result<bool, GraphError> {
         self.0.remove_entity(id)
     }
+    fn clear(&self) -> Result<(), GraphError> {
+        self.0.clear()
+    }
     fn link_item(&self, item: &str, entities: &[String]) {
         self.0.link_item(item, entities)
     }
@@ -116,4 +119,6 @@ fn embedded_writes_and_items_go_through_the_seam() {
     assert!(!graph.remove_entity("b").unwrap());
     assert_eq!(graph.counts().unwrap(), GraphCounts { entities: 1, relations: 0 });
     assert_eq!(graph.entities_of_item("doc:1"), vec!["a"]);
+    graph.clear().unwrap();
+    assert_eq!(graph.counts().unwrap(), GraphCounts::default());
 }

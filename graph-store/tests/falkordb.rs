@@ -218,6 +218,13 @@ fn writes_are_checked_and_user_text_is_only_ever_a_parameter() {
     assert_eq!(graph.counts().unwrap(), GraphCounts { entities: 1, relations: 0 });
     assert_eq!(graph.entities_of_item("doc:1"), vec![odd.id.clone()]);
     assert!(graph.schema_stats().unwrap().relations.is_empty());
+
+    // Cleared, the graph is empty and indexed again: it links what is written next.
+    graph.clear().unwrap();
+    assert_eq!(graph.counts().unwrap(), GraphCounts::default());
+    graph.upsert_entities(vec![Entity::new("k", "Kenya", "country")]).unwrap();
+    let links = graph.link("news from Kenia", &LinkOptions::default()).unwrap();
+    assert_eq!(links.first().map(|l| l.entity_id.as_str()), Some("k"));
 }
 
 #[test]

@@ -53,6 +53,10 @@ pub struct Options {
     pub policy: RoutePolicy,
     /// The vector backend; `None` means the embedded usearch + tantivy store.
     pub vectors: Option<Arc<dyn VectorBackend>>,
+    /// A graph database server for the graph route (`None`: the graph in this process). The
+    /// knowledge base writes it: start-up writes the store's entities and relations to it
+    /// whole, and every write follows (see [`crate::sources::ServerGraph`]).
+    pub graph: Option<Arc<dyn braid_graph::GraphBackend>>,
     /// Serve a memory-mapped view of the embedded index's last checkpoint and refuse
     /// writes (`braid serve --read-only`): a large index opens in seconds with little RAM.
     pub read_only: bool,
@@ -84,6 +88,7 @@ impl Options {
             router: RouterConfig::default(),
             policy: RoutePolicy::default(),
             vectors: None,
+            graph: None,
             read_only: false,
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
@@ -98,6 +103,8 @@ impl Options {
 pub struct KnowledgeBase {
     store: Arc<Store>,
     graph: Arc<RwLock<Graph>>,
+    /// The graph server the graph route reads, when the graph lives on one.
+    graph_server: Option<Arc<crate::sources::ServerGraph>>,
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     router: Router,
@@ -237,6 +244,21 @@ impl KnowledgeBase {
 
     fn graph_write(&self) -> std::sync::RwLockWriteGuard<'_, Graph> {
         self.graph.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies a write to the graph server, when the graph lives on one. The store of record
+    /// has the write already: a server that fails it stays behind until the next start,
+    /// which writes it whole, and says so in the log.
+    fn graph_server_write<T>(
+        &self,
+        what: &str,
+        write: impl FnOnce(&dyn braid_graph::GraphBackend) -> Result<T, braid_graph::GraphError>,
+    ) {
+        if let Some(server) = &self.graph_server
+            && let Err(e) = write(server.server().as_ref())
+        {
+            tracing::warn!(error = %e, "{what}: the graph server missed a write; the next start writes it whole");
+        }
     }
 }
 

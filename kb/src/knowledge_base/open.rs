@@ -17,7 +17,7 @@ use super::{KnowledgeBase, Options, default_report};
 use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
 use crate::error::BraidError;
 use crate::schema::{GraphSchema, SchemaWords};
-use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::sources::{GraphLinker, GraphSource, ServerGraph, VectorSource, WebSource};
 use crate::store::{Store, WriteBatch};
 
 impl KnowledgeBase {
@@ -81,8 +81,14 @@ impl KnowledgeBase {
         };
 
         let web = options.web;
-        // The graph route and the linker read the graph through the backend seam.
-        let graph_backend: Arc<dyn braid_graph::GraphBackend> = Arc::new(EmbeddedGraph::shared(graph.clone()));
+        // The graph route and the linker read the graph through the backend seam: the graph
+        // in this process, or the graph server (item provenance stays here).
+        let graph_server =
+            options.graph.map(|server| Arc::new(ServerGraph::new(server, EmbeddedGraph::shared(graph.clone()))));
+        let graph_backend: Arc<dyn braid_graph::GraphBackend> = match &graph_server {
+            Some(server) => server.clone(),
+            None => Arc::new(EmbeddedGraph::shared(graph.clone())),
+        };
         let mut router = Router::new(Arc::new(GraphLinker::new(graph_backend.clone())))
             .with_schema(Arc::new(GraphSchema::new(graph.clone(), schema_words.clone(), schema_version.clone())))
             .with_config(options.router)
@@ -110,6 +116,7 @@ impl KnowledgeBase {
         let kb = KnowledgeBase {
             store,
             graph,
+            graph_server,
             vectors,
             embedder,
             router,
@@ -212,6 +219,19 @@ impl KnowledgeBase {
                 self.store.write(&restore)?;
             }
             self.store.set_meta("embedder", self.embedder.name())?;
+        }
+        // The graph server gets the store's graph whole (it may have missed writes). A server
+        // that is down does not stop start-up: the graph route reports the outage.
+        if let Some(server) = self.graph_server.as_ref().filter(|_| !self.read_only) {
+            match server.replace_all(graph.entities().cloned().collect(), graph.relations().collect()) {
+                Ok((entities, relations)) => tracing::info!(
+                    entities = entities.written,
+                    relations = relations.written,
+                    refused = entities.rejected.len() + relations.rejected.len(),
+                    "graph written to the graph server"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the graph server could not be written at start-up"),
+            }
         }
         graph.prepare_linker();
         *self.graph_write() = graph;

@@ -7,11 +7,13 @@
 mod graph;
 mod hits;
 mod linker;
+mod server_graph;
 mod vector;
 mod web;
 
 pub use graph::GraphSource;
 pub use hits::snippet;
 pub use linker::GraphLinker;
+pub use server_graph::ServerGraph;
 pub use vector::VectorSource;
 pub use web::WebSource;
