@@ -52,4 +52,4 @@ pub mod validate;
 pub use checkpoint::{CheckpointPolicy, CheckpointReport, CheckpointTrigger};
 pub use error::BraidError;
 pub use knowledge_base::{KnowledgeBase, MAX_IMAGE_BYTES, MAX_TEXT_BYTES, Options, VECTOR_CHECKPOINT_DIR};
-pub use status::{EmbedderStatus, EntityView, RouteStatus, Status, WriteSummary};
+pub use status::{EmbedderStatus, EntityView, GraphStatus, RouteStatus, Status, WriteSummary};

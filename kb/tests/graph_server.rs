@@ -138,6 +138,9 @@ fn the_graph_route_reads_the_server_the_knowledge_base_writes() -> Result<(), Br
     let kb = open(dir.path(), &server)?;
     films(&kb)?;
     assert_eq!(server.counts()?, GraphCounts { entities: 4, relations: 2 });
+    let status = kb.status()?;
+    assert_eq!(status.graph.counts, Some(GraphCounts { entities: 4, relations: 2 }));
+    assert_eq!(status.graph.missed_writes, 0);
 
     let answer = query(&kb, "who directed Floating Clouds?")?;
     assert_eq!(ids(&answer)[0], "person:naruse", "{:?}", ids(&answer));
@@ -174,10 +177,14 @@ fn a_server_that_is_down_fails_the_graph_route_only() -> Result<(), BraidError> 
     assert_ne!(graph.status, SourceStatus::Ok, "{graph:?}");
     assert!(format!("{graph:?}").contains("connection refused"), "{graph:?}");
     assert!(answer.results.is_empty());
+    let status = kb.status()?;
+    assert_eq!(status.graph.counts, None);
+    assert!(status.graph.error.as_deref().is_some_and(|e| e.contains("connection refused")), "{status:?}");
 
     // Writes are kept by the store of record while the server is down; the next start
     // writes them to the server.
     kb.put_entities(vec![Entity::new("person:kurosawa", "Akira Kurosawa", "person")])?;
+    assert_eq!(kb.status()?.graph.missed_writes, 1);
     kb.close();
     drop(kb);
     server.down.store(false, Ordering::Relaxed);

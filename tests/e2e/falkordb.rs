@@ -100,6 +100,16 @@ fn falkordb_graph_answers_as_the_embedded_graph_and_an_outage_fails_only_the_gra
     assert_eq!(a, b, "{path}");
     assert_eq!(graph_ids(&on_server, "what is the capital of kenya")[0], "city:184745");
 
+    // `/v1/status` names the backend and counts what the server holds: the embedded graph's.
+    let (_, st) = on_server.get("/v1/status");
+    let (_, embedded_st) = embedded.get("/v1/status");
+    assert_eq!(st["graph"]["backend"], "falkordb", "{st}");
+    assert_eq!(st["graph"]["mode"], "managed", "{st}");
+    assert_eq!(st["graph"]["graph"], "e2e", "{st}");
+    assert_eq!(embedded_st["graph"]["backend"], "embedded", "{embedded_st}");
+    assert!(st["graph"]["counts"]["relations"].as_u64().is_some_and(|n| n > 0), "{st}");
+    assert_eq!(st["graph"]["counts"], embedded_st["graph"]["counts"], "{st}");
+
     // The server dies: the query answers, the graph route says why, the vector route answers.
     falkor.kill();
     let (code, r) =
@@ -110,4 +120,7 @@ fn falkordb_graph_answers_as_the_embedded_graph_and_an_outage_fails_only_the_gra
     assert!(graph["error"].as_str().is_some_and(|e| e.contains("unavailable")), "{graph}");
     assert_eq!(source(&r, "vector")["status"], "ok", "{}", r["sources"]);
     assert!(!ids(&r["results"]).is_empty(), "{r}");
+    let (code, st) = on_server.get("/v1/status");
+    assert_eq!(code, 200);
+    assert!(st["graph"]["error"].as_str().is_some_and(|e| e.contains("unavailable")), "{st}");
 }

@@ -167,6 +167,7 @@ impl KnowledgeBase {
                 dimension: self.embedder.dimension(),
                 multimodal: self.embedder.is_multimodal(),
             },
+            graph: self.graph_status(),
             vector_backend: self.vectors.name().to_string(),
             vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),
             vector_changes_since_checkpoint: self.vectors.changes_since_checkpoint(),
@@ -246,6 +247,23 @@ impl KnowledgeBase {
         self.graph.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The graph backend as `/v1/status` shows it.
+    fn graph_status(&self) -> crate::status::GraphStatus {
+        use braid_graph::GraphBackend;
+        let (backend, counts, missed_writes) = match &self.graph_server {
+            Some(server) => (server.info(), server.counts(), server.missed_writes()),
+            None => {
+                let local = braid_graph::EmbeddedGraph::shared(self.graph.clone());
+                (local.info(), local.counts(), 0)
+            }
+        };
+        let (counts, error) = match counts {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        crate::status::GraphStatus { backend, counts, error, missed_writes }
+    }
+
     /// Applies a write to the graph server, when the graph lives on one. The store of record
     /// has the write already: a server that fails it stays behind until the next start,
     /// which writes it whole, and says so in the log.
@@ -257,6 +275,7 @@ impl KnowledgeBase {
         if let Some(server) = &self.graph_server
             && let Err(e) = write(server.server().as_ref())
         {
+            server.missed_write();
             tracing::warn!(error = %e, "{what}: the graph server missed a write; the next start writes it whole");
         }
     }

@@ -10,6 +10,7 @@
 //! record has them, as for the vector backends.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use braid_graph::{
     Direction, Edge, EmbeddedGraph, Entity, EntityFilter, EntityLink, Fact, GraphAnswers, GraphBackend,
@@ -24,12 +25,23 @@ const SYNC_BATCH: usize = 10_000;
 pub struct ServerGraph {
     server: Arc<dyn GraphBackend>,
     local: EmbeddedGraph,
+    missed: AtomicU64,
 }
 
 impl ServerGraph {
     /// Reads from `server`, item links from `local`.
     pub fn new(server: Arc<dyn GraphBackend>, local: EmbeddedGraph) -> Self {
-        ServerGraph { server, local }
+        ServerGraph { server, local, missed: AtomicU64::new(0) }
+    }
+
+    /// Counts a write the server missed.
+    pub fn missed_write(&self) {
+        self.missed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Writes the server missed since start.
+    pub fn missed_writes(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
     }
 
     /// The server backend (for writes).
