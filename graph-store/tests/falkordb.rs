@@ -156,9 +156,13 @@ fn falkordb_answers_as_the_embedded_graph_on_the_atlas() {
         let answer = median_micros(|| drop(backend.answer_counted(&capital).unwrap()), 21);
         let link = median_micros(|| drop(backend.link("which countries border Frnace", &options).unwrap()), 21);
         let path = median_micros(|| drop(backend.shortest_path("concept:koala", "country:KEN", None).unwrap()), 11);
+        let seeds = vec![("country:KEN".to_string(), 1.0)];
+        let params = braid_graph::PprParams { epsilon: 1e-4, max_pushes: 50_000, ..Default::default() };
+        let bound = braid_graph::SubgraphBound::default();
+        let ppr = median_micros(|| drop(backend.personalized_pagerank(&seeds, &params, &bound).unwrap()), 11);
         eprintln!(
             "{name}: 2-hop neighbourhood {hood:.0} µs, relational answer {answer:.0} µs, linking {link:.0} µs, \
-             shortest path {path:.0} µs (median)"
+             shortest path {path:.0} µs, PageRank from Kenya {ppr:.0} µs (median; debug build)"
         );
     }
     eprintln!("falkordb: atlas import (2,278 entities, 3,606 relations) {import:?}");

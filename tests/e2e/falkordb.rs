@@ -100,6 +100,19 @@ fn falkordb_graph_answers_as_the_embedded_graph_and_an_outage_fails_only_the_gra
     assert_eq!(a, b, "{path}");
     assert_eq!(graph_ids(&on_server, "what is the capital of kenya")[0], "city:184745");
 
+    // Measured, not asserted: the graph route's time on each backend (median of 15).
+    for (name, s) in [("embedded", &embedded), ("falkordb", &on_server)] {
+        let mut took: Vec<f64> = Vec::new();
+        for _ in 0..5 {
+            for q in ["what is the capital of kenya", "Which countries border France?", "koala"] {
+                let (_, r) = s.post("/v1/query", json!({"query": q, "routes": ["graph"], "k": 5}));
+                took.push(source(&r, "graph")["took_ms"].as_f64().unwrap_or(f64::NAN));
+            }
+        }
+        took.sort_by(f64::total_cmp);
+        eprintln!("{name}: graph route {:.2} ms (median of {}, debug build)", took[took.len() / 2], took.len());
+    }
+
     // `/v1/status` names the backend and counts what the server holds: the embedded graph's.
     let (_, st) = on_server.get("/v1/status");
     let (_, embedded_st) = embedded.get("/v1/status");
