@@ -47,6 +47,8 @@
 //! question, and for words of five letters or more also with up to two edits), then runs
 //! the in-process linker on those candidates only, with their degree in the whole graph as
 //! the prominence prior: no name list is loaded into memory, and typos are still caught.
+//! The links of recent questions are kept until this backend next writes (a managed graph
+//! has no other writer).
 //!
 //! **Failure.** A server that cannot be reached, or that does not answer within
 //! [`FalkorOptions::timeout`], gives [`GraphError::Unavailable`] (connection set-up is
@@ -81,6 +83,9 @@ const LINK_CANDIDATES: i64 = 64;
 
 /// Words of a question sent to the full-text index at most.
 const LINK_WORDS: usize = 32;
+
+/// Questions whose links are kept (per graph version); the cache is emptied when full.
+const LINK_CACHE: usize = 4_096;
 
 /// Where the server is and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +161,15 @@ pub struct FalkorGraph {
     /// Bumped by every write through this backend.
     version: AtomicU64,
     schema: Mutex<Option<(u64, Arc<SchemaStats>)>>,
+    links: Mutex<LinkCache>,
     items: ItemLinks,
+}
+
+/// Links of recent questions, valid for one graph version.
+#[derive(Default)]
+struct LinkCache {
+    version: u64,
+    links: HashMap<(String, LinkOptions), Vec<EntityLink>>,
 }
 
 impl std::fmt::Debug for FalkorGraph {
@@ -361,6 +374,7 @@ impl FalkorGraph {
             options: options.clone(),
             version: AtomicU64::new(1),
             schema: Mutex::new(None),
+            links: Mutex::new(LinkCache::default()),
             items: ItemLinks::new(),
         };
         graph.ensure_indexes()?;
@@ -523,6 +537,35 @@ impl FalkorGraph {
         Ok(())
     }
 
+    /// Links `text` against candidates from the full-text index (see the module docs).
+    fn link_uncached(&self, text: &str, options: &LinkOptions) -> Result<Vec<EntityLink>, GraphError> {
+        let terms = fulltext_terms(text);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params = vec![("terms", list_param(&terms)), ("per", FalkorValue::I64(LINK_CANDIDATES))];
+        let rows = self.run(Q_LINK, params)?;
+        let mut sample = Graph::new();
+        let mut ids = Vec::new();
+        for row in rows {
+            let entity = entity_at(&row, 0)?;
+            ids.push(entity.id.clone());
+            sample.upsert_entity(entity)?;
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let degrees: HashMap<String, usize> = ids.iter().cloned().zip(self.degrees(&ids)?).collect();
+        let schema = self.schema_stats()?;
+        let type_names: Vec<String> = schema
+            .relations
+            .iter()
+            .map(|r| r.name.clone())
+            .chain(schema.entity_types.iter().map(|t| t.name.clone()))
+            .collect();
+        Ok(sample.link_sample(text, options, &degrees, &type_names))
+    }
+
     fn entity_row(entity: &Entity) -> Result<FalkorValue, GraphError> {
         let props = serde_json::to_string(&entity.props)
             .map_err(|e| GraphError::invalid("props", format!("entity '{}': {e}", entity.id)))?;
@@ -665,32 +708,25 @@ impl GraphBackend for FalkorGraph {
         Ok(schema)
     }
 
+    /// Cached per question and options until this backend writes.
     fn link(&self, text: &str, options: &LinkOptions) -> Result<Vec<EntityLink>, GraphError> {
-        let terms = fulltext_terms(text);
-        if terms.is_empty() {
-            return Ok(Vec::new());
+        let version = self.version();
+        let key = (text.to_string(), options.clone());
+        {
+            let cache = self.links.lock().unwrap_or_else(PoisonError::into_inner);
+            if cache.version == version
+                && let Some(links) = cache.links.get(&key)
+            {
+                return Ok(links.clone());
+            }
         }
-        let params = vec![("terms", list_param(&terms)), ("per", FalkorValue::I64(LINK_CANDIDATES))];
-        let rows = self.run(Q_LINK, params)?;
-        let mut sample = Graph::new();
-        let mut ids = Vec::new();
-        for row in rows {
-            let entity = entity_at(&row, 0)?;
-            ids.push(entity.id.clone());
-            sample.upsert_entity(entity)?;
+        let links = self.link_uncached(text, options)?;
+        let mut cache = self.links.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.version != version || cache.links.len() >= LINK_CACHE {
+            *cache = LinkCache { version, links: HashMap::new() };
         }
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let degrees: HashMap<String, usize> = ids.iter().cloned().zip(self.degrees(&ids)?).collect();
-        let schema = self.schema_stats()?;
-        let type_names: Vec<String> = schema
-            .relations
-            .iter()
-            .map(|r| r.name.clone())
-            .chain(schema.entity_types.iter().map(|t| t.name.clone()))
-            .collect();
-        Ok(sample.link_sample(text, options, &degrees, &type_names))
+        cache.links.insert(key, links.clone());
+        Ok(links)
     }
 
     /// Per relation type, a window of its relations (ordered by source and target id)
