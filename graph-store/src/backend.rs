@@ -17,11 +17,11 @@
 //!   procedures;
 //! - **writes** and **item provenance** (which documents and images mention an entity).
 //!
-//! A compositional question plan compiles to the primitives: a neighbour set is
+//! A compositional question can be expressed with the primitives: a neighbour set is
 //! [`GraphBackend::expand`] with a [`Step`], a type or property filter is
 //! [`GraphBackend::find_entities`] with an [`EntityFilter`], a count is the length of either
 //! (or [`GraphBackend::count_related`] for one entity). Every primitive maps to one
-//! parameterised openCypher query; see the FalkorDB backend for the texts.
+//! parameterised openCypher query per direction; see the FalkorDB backend for the texts.
 //!
 //! Backends take `&self` and are shared across threads behind an `Arc`; calls block (a
 //! server backend waits for its answer within its timeout), so async callers run them on a
@@ -185,7 +185,7 @@ pub enum GraphMode {
 pub struct GraphBackendInfo {
     /// `embedded` or the engine's name (`falkordb`).
     pub backend: String,
-    /// Embedded, managed or attached.
+    /// Embedded or managed.
     pub mode: GraphMode,
     /// The server's address, for a server backend (without credentials).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -598,6 +598,7 @@ impl GraphBackend for FalkorGraph {
         }
     }
 
+    /// Changes with every write through this backend (a managed graph has no other writer).
     fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
     }
