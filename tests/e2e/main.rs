@@ -7,9 +7,12 @@ mod crash;
 mod embedding_cache;
 #[cfg(feature = "falkordb")]
 mod falkordb;
+mod files;
 mod foundation;
 mod harness;
 mod interfaces;
 #[cfg(feature = "milvus")]
 mod milvus;
+mod models;
+mod rerank;
 mod web;

@@ -204,7 +204,7 @@ pub(crate) fn graph_hits(
     }
     hits.retain(|h| passes(h, graph, &entities, &request.filters));
     hits.truncate(request.k);
-    Ok(SourceAnswer { hits, total })
+    Ok(SourceAnswer { hits, total, stages: Vec::new() })
 }
 
 fn push(hits: &mut Vec<Hit>, seen: &mut HashSet<String>, hit: Hit) {

@@ -6,8 +6,10 @@
 
 mod graph;
 mod hits;
+mod hybrid;
 mod linker;
 mod server_graph;
+pub mod rerank;
 mod vector;
 mod web;
 
@@ -15,5 +17,6 @@ pub use graph::GraphSource;
 pub use hits::snippet;
 pub use linker::GraphLinker;
 pub use server_graph::ServerGraph;
+pub use rerank::Rerank;
 pub use vector::VectorSource;
 pub use web::WebSource;
