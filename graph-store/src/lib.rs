@@ -40,7 +40,7 @@
 //! `adjacency` (the compact adjacency snapshot that traversals walk),
 //! `normalize` (text normalisation), `phrase` (exact phrase matching over words), `fuzzy`
 //! (edit distance and deletion index), `linker` (entity linking), `paths`, `pagerank`,
-//! `answer`, `schema` (the relation and entity types as the data shows them), `error`.
+//! `answer`, `sets` (set-at-a-time steps), `plan` (graph plans and their executor), `schema` (the relation and entity types as the data shows them), `error`.
 
 mod adjacency;
 mod answer;
@@ -53,7 +53,9 @@ mod normalize;
 mod pagerank;
 mod paths;
 mod phrase;
+pub mod plan;
 mod schema;
+mod sets;
 
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
@@ -62,4 +64,8 @@ pub use model::{
     LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
 };
 pub use paths::MAX_PATHS;
-pub use schema::{EntityTypeStats, RelationTypeStats, SchemaStats, TRANSITIVE_CHAINING};
+pub use schema::{
+    EntityTypeStats, PROPERTY_KIND_SHARE, PropertyKind, PropertyStats, RelationTypeStats, SchemaStats,
+    TRANSITIVE_CHAINING,
+};
+pub use sets::{MAX_TRANSITIVE_DEPTH, Reached, SetTooLarge};
