@@ -141,6 +141,10 @@ pub struct LexiconCue {
     pub confidence: f32,
     /// How the direction was decided (for the trace).
     pub why: &'static str,
+    /// Position of the word that decided its reading (its verb, else its first word), or
+    /// `usize::MAX` for a paraphrase: where the relation sits in the sentence, for parsers
+    /// that compose several relations.
+    pub at: usize,
 }
 
 /// An entity type the query names ("which films…").
@@ -400,6 +404,7 @@ impl Lexicon {
                 let entry = &self.relations[relation];
                 let (direction, why) = self.direction(entry, &candidate, mentions);
                 LexiconCue {
+                    at: candidate.at,
                     cue: candidate.words,
                     relation: entry.name.clone(),
                     direction,
@@ -517,6 +522,7 @@ impl Lexicon {
             _ => (CueDirection::Both, "paraphrase: followed both ways"),
         };
         Some(LexiconCue {
+            at: usize::MAX,
             cue: format!("similar in meaning ({similarity:.2})"),
             relation: entry.name.clone(),
             direction,

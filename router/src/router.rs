@@ -293,6 +293,7 @@ impl Router {
             sources,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
             trace,
+            answer: None,
         })
     }
 

@@ -25,6 +25,7 @@ use crate::status::{EmbedderStatus, RouteStatus, RouterStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub mod compose;
 pub(crate) mod items;
 mod open;
 mod query;

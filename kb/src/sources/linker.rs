@@ -19,8 +19,25 @@ impl GraphLinker {
 
 impl EntityLinker for GraphLinker {
     fn link(&self, text: &str) -> Vec<LinkedEntity> {
-        let graph = self.graph.read().unwrap_or_else(|e| e.into_inner());
-        graph
+        BorrowedLinker(&self.graph.read().unwrap_or_else(|e| e.into_inner())).link(text)
+    }
+
+    fn count_related(&self, id: &str, relation: &str, direction: CueDirection) -> usize {
+        let direction = match direction {
+            CueDirection::Out => Direction::Out,
+            CueDirection::In => Direction::In,
+            CueDirection::Both => Direction::Both,
+        };
+        self.graph.read().unwrap_or_else(|e| e.into_inner()).count_related(id, relation, direction)
+    }
+}
+
+/// The linker of a graph the caller already holds (a read lock it keeps for a whole plan).
+pub(crate) struct BorrowedLinker<'a>(pub &'a Graph);
+
+impl EntityLinker for BorrowedLinker<'_> {
+    fn link(&self, text: &str) -> Vec<LinkedEntity> {
+        self.0
             .link(text)
             .into_iter()
             .map(|l| LinkedEntity {
@@ -45,6 +62,6 @@ impl EntityLinker for GraphLinker {
             CueDirection::In => Direction::In,
             CueDirection::Both => Direction::Both,
         };
-        self.graph.read().unwrap_or_else(|e| e.into_inner()).count_related(id, relation, direction)
+        self.0.count_related(id, relation, direction)
     }
 }

@@ -5,8 +5,8 @@
 //! [`crate::Options::sources`].
 
 mod graph;
-mod hits;
-mod linker;
+pub(crate) mod hits;
+pub(crate) mod linker;
 mod vector;
 mod web;
 
