@@ -28,12 +28,23 @@ use crate::words::{
     COMPARISONS, Degree, Measure, YES_NO_LEADS, canonical_numbers, degree_word, is_count, is_negation, number_word,
 };
 
+/// Question words: a relation phrase starting with one is a question form.
+const WH_WORDS: &[&str] = &["what", "which", "who", "whom", "whose", "where", "when", "how"];
+
 /// Longest chain of relations followed from one entity ("X of the Y of the Z of W").
 pub const MAX_HOPS: usize = 3;
 
 /// A relation at least this symmetric ("borders") is followed one way and never
 /// transitively: its chain would wander over the whole graph.
 pub const SYMMETRIC: f32 = 0.8;
+
+/// Words after a negation where the relation or entity it denies may start ("not use the
+/// euro", "don't have French").
+pub const NEGATION_REACH: usize = 3;
+
+/// Shortest linking confidence of an entity a plan starts from: a guess by spelling below it
+/// ("franc" → French) is not worth an exact answer.
+pub const MIN_ANCHOR_CONFIDENCE: f32 = 0.5;
 
 /// Most entities a question may name before it is not read as a composition.
 pub const MAX_ANCHORS: usize = 8;
@@ -144,7 +155,9 @@ impl Parser<'_> {
         let mut spans = mention_spans(words, &entities);
         // Mentions made only of question words ("countries", "people", "largest") describe
         // the question rather than name its subject.
-        spans.retain(|&(s, e, _)| !(s..e).all(|i| self.describes(words, i)));
+        spans.retain(|&(s, e, x)| {
+            !(s..e).all(|i| self.describes(words, i)) && entities[x].confidence >= MIN_ANCHOR_CONFIDENCE
+        });
         // A one-word guess by spelling ("Asian" → Xi'an) gives way to a place adjective.
         spans.retain(|&(s, e, x)| !(e == s + 1 && entities[x].method == "fuzzy" && words[s].ends_with('n')));
         // "European", "South American": a place adjective read as the place, when the
@@ -216,9 +229,15 @@ impl Parser<'_> {
                 (t.kind, t.at, n)
             })
             .collect();
-        let cues = self
-            .lexicon
-            .relation_cues(words, &mentions)
+        let mut found = self.lexicon.relation_cues(words, &mentions);
+        // A relation named by a question phrase ("where is" for `located_in`) only asks for
+        // it when nothing else does.
+        let asks =
+            |c: &braid_router::lexicon::LexiconCue| c.cue.split(' ').next().is_some_and(|w| WH_WORDS.contains(&w));
+        if found.iter().any(|c| !asks(c)) {
+            found.retain(|c| !asks(c));
+        }
+        let cues = found
             .into_iter()
             .filter(|c| c.at != usize::MAX)
             .map(|c| Cue { relation: c.relation, at: c.at, direction: c.direction, words: c.cue })
@@ -613,13 +632,20 @@ impl Parser<'_> {
                 None => unassigned.push(c),
             }
         }
-        // A negation goes to the first anchor after it, else the last one before.
+        // A negation denies the relation or entity right after it ("do not use the euro",
+        // "not in Europe", "is not an official language"): the anchor that relation belongs to,
+        // or that entity. A negation of anything else ("I don't know which") is not read.
         for i in 0..words.len() {
             if r.used[i] || !is_negation(&words, i) {
                 continue;
             }
-            let target = anchors.iter().position(|a| a.start > i).or_else(|| anchors.len().checked_sub(1));
-            if let Some(a) = target {
+            let window = i + 1..(i + 1 + NEGATION_REACH).min(words.len());
+            let by_anchor = anchors.iter().position(|a| window.contains(&a.start));
+            let by_cue = || {
+                let c = r.cues.iter().position(|c| window.contains(&c.at))?;
+                anchors.iter().position(|a| a.cues.contains(&c))
+            };
+            if let Some(a) = by_anchor.or_else(by_cue) {
                 anchors[a].negated = true;
                 r.reasons.push(format!("'{}': without what {} leads to", words[i], r.entities_name(&anchors[a].id)));
             }
@@ -714,6 +740,9 @@ impl Parser<'_> {
         let mut remaining: Vec<Cue> = anchor.cues.iter().map(|&c| r.cues[c].clone()).collect();
         remaining.sort_by_key(|c| c.at.abs_diff(anchor.start));
         let mut hops = 0;
+        // The relation of the last hop: the answer type is not reached by going back over it
+        // ("the national language of Indonesia" asks for languages, not for nations).
+        let mut last: Option<String> = None;
         loop {
             if hops >= MAX_HOPS {
                 break;
@@ -722,6 +751,8 @@ impl Parser<'_> {
             if let Some(p) = applicable {
                 let cue = remaining.remove(p);
                 let Some((direction, far)) = self.orient(&cue, &kind) else { break };
+                // The same relation named twice ("currency … use") is one hop.
+                remaining.retain(|c| c.relation != cue.relation);
                 let next = self.pick_type(&far, answer, r, &remaining);
                 let stats = self.schema.relation(&cue.relation);
                 let chaining = stats.is_some_and(|s| s.chaining >= TRANSITIVE_CHAINING && s.symmetric < SYMMETRIC);
@@ -734,8 +765,7 @@ impl Parser<'_> {
                     transitive: chaining && keep.is_some(),
                     kind: keep,
                 };
-                // The same relation named twice ("currency … use") is one hop.
-                remaining.retain(|c| c.relation != cue.relation);
+                last = Some(cue.relation.clone());
                 kind = next;
                 hops += 1;
                 continue;
@@ -767,8 +797,10 @@ impl Parser<'_> {
             let Some((relation, direction)) = self.bridge(&kind, answer) else {
                 return Err(NotComposed::NoPath { from: kind, to: answer.to_string() });
             };
-            plan = self.implied(plan, &relation, direction, answer, r, &kind);
-            kind = answer.to_string();
+            if last.as_deref() != Some(relation.as_str()) {
+                plan = self.implied(plan, &relation, direction, answer, r, &kind);
+                kind = answer.to_string();
+            }
         }
         Ok((plan, kind))
     }

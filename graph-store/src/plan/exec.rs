@@ -203,7 +203,11 @@ impl Executor<'_> {
                     .collect())
             }
             GraphPlan::Intersect(parts) => {
-                let mut sets = parts.iter().map(|p| self.set(p)).collect::<Result<Vec<_>, _>>()?.into_iter();
+                let mut sets = parts.iter().map(|p| self.set(p)).collect::<Result<Vec<_>, _>>()?;
+                // The smallest part is the most specific constraint: its order (nearest first)
+                // is the answer's ("what kind of animal is a hedgehog": its nearest ancestors).
+                sets.sort_by_key(Vec::len);
+                let mut sets = sets.into_iter();
                 let Some(mut acc) = sets.next() else { return Ok(Vec::new()) };
                 for other in sets {
                     let mut by_id: HashMap<String, Vec<Fact>> = other.into_iter().map(|m| (m.id, m.facts)).collect();
