@@ -667,6 +667,13 @@ impl Parser<'_> {
                 _ => groups.push((vec![a], false)),
             }
         }
+        // An entity of the previous one's type, with no relation word of its own, takes the
+        // previous one's ("that depend on A but not on B").
+        for a in 1..anchors.len() {
+            if anchors[a].cues.is_empty() && anchors[a].kind == anchors[a - 1].kind {
+                anchors[a].cues = anchors[a - 1].cues.clone();
+            }
+        }
         for (members, _) in &groups {
             let shared: Vec<usize> = members.iter().flat_map(|&a| anchors[a].cues.clone()).collect();
             let negated = members.iter().any(|&a| anchors[a].negated);

@@ -283,7 +283,11 @@ impl Executor<'_> {
                     };
                     o.then_with(|| a.id.cmp(&b.id))
                 });
-                ranked.truncate(*k);
+                // Ties with the last one kept are kept too: "the most neighbours" has no
+                // reason to prefer one of two countries with as many.
+                let last = ranked.get(k.saturating_sub(1)).and_then(|m| m.value);
+                let tied = ranked.iter().skip(*k).take_while(|m| m.value.is_some() && m.value == last).count();
+                ranked.truncate(k + tied);
                 Ok(ranked)
             }
             other => Err(PlanError::Shape(format!("{} is not a set of entities", self.graph.describe_plan(other)))),
@@ -436,6 +440,14 @@ mod tests {
             k: 2,
         };
         assert_eq!(ids(g.execute(&fewest, &l)?), ["tzs", "ugx"]);
+        // Ties with the last one kept are kept.
+        let one = GraphPlan::TopBy {
+            from: Box::new(GraphPlan::Type("currency".into())),
+            key: RankKey::Degree { relation: "uses_currency".into(), direction: Direction::In },
+            order: Order::Desc,
+            k: 1,
+        };
+        assert_eq!(ids(g.execute(&one, &l)?), ["tzs", "ugx"]);
         Ok(())
     }
 

@@ -83,8 +83,8 @@ pub enum GraphPlan {
         /// The value compared with.
         value: PropValue,
     },
-    /// The `k` members of `from` with the largest (or smallest) `key`; members without a
-    /// value are left out.
+    /// The `k` members of `from` with the largest (or smallest) `key`, and any tied with the
+    /// last of them; members without a value are left out.
     TopBy {
         /// The set.
         from: Box<GraphPlan>,
