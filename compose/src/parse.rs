@@ -150,7 +150,11 @@ impl Parser<'_> {
 
     /// Entities, types and relation cues of the question.
     fn read<'q>(&self, text: &str, words: &[&'q str]) -> Reading<'q> {
-        let stems: Vec<String> = words.iter().map(|w| stem(w)).collect();
+        // Function words and numbers blanked: property names are matched across them.
+        let stems: Vec<String> = words
+            .iter()
+            .map(|w| if is_function_word(w) || number_word(w).is_some() { String::new() } else { stem(w) })
+            .collect();
         let mut entities = self.linker.link(text);
         let mut spans = mention_spans(words, &entities);
         // Mentions made only of question words ("countries", "people", "largest") describe
@@ -317,7 +321,13 @@ impl Parser<'_> {
     /// The type of the answers, when the question names one before any relation word:
     /// "countries …", "which currency …", "how many languages …".
     fn answer_type(&self, r: &Reading<'_>) -> Option<String> {
-        let (kind, at, _) = r.types.iter().find(|(_, at, _)| !r.spans.iter().any(|&(s, e, _)| (s..e).contains(at)))?;
+        // A type word right after an entity, with another type word to come, says what the
+        // entity is ("Spanish-language locales"), not what is asked.
+        let modifier = |at: usize| r.spans.iter().any(|&(_, e, _)| e == at) && r.types.iter().any(|(_, t, _)| *t > at);
+        let (kind, at, _) = r
+            .types
+            .iter()
+            .find(|(_, at, _)| !r.spans.iter().any(|&(s, e, _)| (s..e).contains(at)) && !modifier(*at))?;
         let cue_before = r.cues.iter().any(|c| c.at < *at && !r.types.iter().any(|(_, t, _)| *t == c.at));
         (!cue_before).then(|| kind.clone())
     }
@@ -510,12 +520,15 @@ impl Parser<'_> {
             } else {
                 (None, 0, Vec::new())
             };
-            let number = words.get(i + len).and_then(|w| number_word(w));
-            let (Some(op), Some(value)) = (op, number) else {
+            let Some(op) = op else {
                 i += 1;
                 continue;
             };
-            let after = i + len + 1;
+            let Some((value, numlen)) = signed_number(&words, i + len) else {
+                i += 1;
+                continue;
+            };
+            let after = i + len + numlen;
             // The measure: the adjective, a counted noun after the number ("people"), or a
             // property named just before ("with a population under").
             let counted = words.get(after).map(|w| measures_counting(w)).unwrap_or_default();
@@ -575,6 +588,30 @@ impl Parser<'_> {
             out.push((p.name, CompareOp::Eq, PropValue::Bool(!negated)));
             i += p.len;
         }
+        // A numeric property followed by a number: "with the calling code +1".
+        let mut i = 0;
+        while i < words.len() {
+            let named = (!r.used[i] && !r.spans.iter().any(|&(s, e, _)| (s..e).contains(&i)))
+                .then(|| self.vocabulary.named_at(&r.stems, i, PropertyKind::Number, kind))
+                .flatten();
+            let Some(p) = named else {
+                i += 1;
+                continue;
+            };
+            let mut at = i + p.len;
+            while words.get(at).is_some_and(|w| matches!(*w, "of" | "is" | "equal" | "to")) {
+                at += 1;
+            }
+            match signed_number(&words, at) {
+                Some((value, numlen)) if !r.used[at] => {
+                    mark_range(r, i, at + numlen);
+                    r.reasons.push(format!("'{}': {} = {value}", words[i..at + numlen].join(" "), p.name));
+                    out.push((p.name, CompareOp::Eq, PropValue::Number(value)));
+                    i = at + numlen;
+                }
+                _ => i += 1,
+            }
+        }
         Ok(out)
     }
 
@@ -608,6 +645,9 @@ impl Parser<'_> {
     /// The set the question is about, from its anchors (or every entity of its answer type).
     fn base_set(&self, r: &mut Reading<'_>, answer: Option<&str>) -> Result<GraphPlan, NotComposed> {
         let words = r.words.clone();
+        // Entities inside words a filter or ranking read ("UTC" in "UTC offset") start nothing.
+        let used = r.used.clone();
+        r.spans.retain(|&(s, e, _)| !(s..e).all(|i| used[i]));
         let mut anchors: Vec<Anchor> = r
             .spans
             .iter()
@@ -626,7 +666,9 @@ impl Parser<'_> {
             if r.used.get(cue.at).copied().unwrap_or(false) {
                 continue;
             }
-            let next = anchors.iter().position(|a| a.start >= cue.at);
+            // Right after an entity it can follow from, it is that entity's ("Spanish-language").
+            let adjacent = anchors.iter().position(|a| a.end == cue.at && self.orient(cue, &a.kind).is_some());
+            let next = adjacent.or_else(|| anchors.iter().position(|a| a.start >= cue.at));
             match next.or_else(|| anchors.len().checked_sub(1)) {
                 Some(a) => anchors[a].cues.push(c),
                 None => unassigned.push(c),
@@ -682,6 +724,9 @@ impl Parser<'_> {
                 anchors[a].negated = negated;
             }
         }
+        // With no entity, a word that names a type as well as a relation ("country") names
+        // the type.
+        unassigned.retain(|&c| !r.types.iter().any(|(_, at, n)| (*at..at + n).contains(&r.cues[c].at)));
         if anchors.is_empty() {
             if let Some(c) = unassigned.first() {
                 return Err(NotComposed::Unsupported(format!(
@@ -910,6 +955,16 @@ fn mark_range(r: &mut Reading<'_>, from: usize, to: usize) {
         r.used[i] = true;
     }
     r.cues.retain(|c| !(from..to).contains(&c.at));
+}
+
+/// The number at `i`, negative after "minus" (how a sign before digits is written by
+/// [`canonical_numbers`]), and how many words it takes.
+fn signed_number(words: &[&str], i: usize) -> Option<(f64, usize)> {
+    match words.get(i).copied() {
+        Some("minus") => words.get(i + 1).and_then(|w| number_word(w)).map(|n| (-n, 2)),
+        Some(w) => number_word(w).map(|n| (n, 1)),
+        None => None,
+    }
 }
 
 fn apply_filters(mut plan: GraphPlan, filters: Vec<(String, CompareOp, PropValue)>) -> GraphPlan {

@@ -26,6 +26,9 @@ pub struct Vocabulary {
     properties: Vec<Property>,
 }
 
+/// Fewest leading words of a longer property name that name it ("UTC offset").
+const MIN_PREFIX_WORDS: usize = 2;
+
 /// A property the question names, and how many words name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedProperty {
@@ -64,8 +67,10 @@ impl Vocabulary {
         self.properties.is_empty()
     }
 
-    /// The property of `kind` named by the words at `i` (all the content words of its name,
-    /// in order; the longest name wins), of the given property kind.
+    /// The property of `kind` named by the words at `i`: the content words of its name in
+    /// order, or the first two or more of them ("UTC offset" for `utc_offset_hours`). `stems`
+    /// are the question's word stems with function words and numbers blanked, which a name
+    /// may span ("uses a 12-hour clock" for `uses_12_hour_clock`). The fullest match wins.
     pub fn named_at(
         &self,
         stems: &[String],
@@ -73,12 +78,31 @@ impl Vocabulary {
         want: PropertyKind,
         kind: Option<&str>,
     ) -> Option<NamedProperty> {
+        if stems.get(i).is_none_or(String::is_empty) {
+            return None;
+        }
         self.properties
             .iter()
             .filter(|p| p.kind == want && carried(p, kind))
-            .filter(|p| i + p.stems.len() <= stems.len() && stems[i..i + p.stems.len()] == p.stems[..])
-            .max_by_key(|p| (p.stems.len(), usize::MAX - p.types.len()))
-            .map(|p| NamedProperty { name: p.name.clone(), len: p.stems.len() })
+            .filter_map(|p| {
+                let (mut matched, mut j, mut end) = (0, i, i);
+                while matched < p.stems.len() && j < stems.len() {
+                    if stems[j].is_empty() {
+                        j += 1;
+                        continue;
+                    }
+                    if stems[j] != p.stems[matched] {
+                        break;
+                    }
+                    matched += 1;
+                    j += 1;
+                    end = j;
+                }
+                let whole = matched == p.stems.len();
+                (whole || matched >= MIN_PREFIX_WORDS).then_some((p, matched, whole, end - i))
+            })
+            .max_by_key(|&(p, matched, whole, _)| (whole, matched, usize::MAX - p.types.len()))
+            .map(|(p, _, _, len)| NamedProperty { name: p.name.clone(), len })
     }
 
     /// The numeric property of `kind` that `measure` is: one whose name has a word of the
@@ -157,7 +181,7 @@ mod tests {
         // "the biggest city": no area, so the next measure "big" speaks of.
         let big: Vec<&Measure> = measures_of_adjective("biggest").into_iter().map(|(m, _, _)| m).collect();
         assert_eq!(v.resolve(&big, Some("city")).map(|(_, p)| p), Some("population".to_string()));
-        let stems: Vec<String> = ["is", "it", "landlocked"].iter().map(|w| stem(w)).collect();
+        let stems: Vec<String> = ["", "it", "landlocked"].iter().map(|w| stem(w)).collect();
         assert_eq!(
             v.named_at(&stems, 2, PropertyKind::Boolean, Some("country")).map(|p| p.name),
             Some("landlocked".into())

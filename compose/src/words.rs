@@ -175,6 +175,15 @@ pub fn canonical_numbers(text: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let starts_word = i == 0 || !chars[i - 1].is_alphanumeric();
+        // A sign before digits at the start of a word ("-5", "+1"): normalisation would drop it.
+        let sign_starts = i == 0 || chars[i - 1].is_whitespace() || chars[i - 1] == '(';
+        if (chars[i] == '-' || chars[i] == '+') && sign_starts && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+            if chars[i] == '-' {
+                out.push_str("minus ");
+            }
+            i += 1;
+            continue;
+        }
         if !(chars[i].is_ascii_digit() && starts_word) {
             out.push(chars[i]);
             i += 1;
@@ -241,6 +250,7 @@ mod tests {
         assert_eq!(canonical_numbers("smaller than 1,000 km2"), "smaller than 1000 km2");
         assert_eq!(canonical_numbers("2.5 billion"), "2500000000");
         assert_eq!(canonical_numbers("UTC+5:30 in km2"), "UTC+5:30 in km2");
+        assert_eq!(canonical_numbers("offset above -5 or +1.5k"), "offset above minus 5 or 1500");
         assert_eq!(canonical_numbers("1.5 meters"), "1.5 meters", "'meters' is no scale");
         assert_eq!(canonical_numbers("iso639 code"), "iso639 code", "digits inside a word stay");
         assert_eq!(number_word("three"), Some(3.0));
