@@ -156,6 +156,7 @@ impl Parser<'_> {
             .map(|w| if is_function_word(w) || number_word(w).is_some() { String::new() } else { stem(w) })
             .collect();
         let mut entities = self.linker.link(text);
+        let mut r_reasons: Vec<String> = Vec::new();
         let mut spans = mention_spans(words, &entities);
         // Mentions made only of question words ("countries", "people", "largest") describe
         // the question rather than name its subject.
@@ -211,6 +212,7 @@ impl Parser<'_> {
                 self.schema.relation(&c.relation).is_some_and(|s| s.has_source_type(kind) || s.has_target_type(kind))
             })
         };
+        let fitting: Vec<&str> = self.schema.entity_types.iter().map(|t| t.name.as_str()).filter(|t| fits(t)).collect();
         for span in &mut spans {
             let mention = normalize(&entities[span.2].mention);
             if fits(&entities[span.2].kind) {
@@ -220,6 +222,14 @@ impl Parser<'_> {
                 .find(|&x| x != span.2 && normalize(&entities[x].mention) == mention && fits(&entities[x].kind))
             {
                 span.2 = better;
+            } else if !fitting.is_empty()
+                && let Some(e) = self.linker.named_like(&entities[span.2].mention, &fitting)
+            {
+                // "the yen": no relation asked of the word's own sense, one entity of a type
+                // the relations connect is named so.
+                r_reasons.push(format!("'{}' read as {} ({})", e.mention, e.name, e.kind));
+                entities.push(e);
+                span.2 = entities.len() - 1;
             }
         }
         let mentions: Vec<Mention<'_>> =
@@ -254,7 +264,7 @@ impl Parser<'_> {
             types,
             cues,
             used: vec![false; words.len()],
-            reasons: Vec::new(),
+            reasons: r_reasons,
         }
     }
 
@@ -797,6 +807,24 @@ impl Parser<'_> {
         let mut last: Option<String> = None;
         loop {
             if hops >= MAX_HOPS {
+                break;
+            }
+            // At the answer type, with the relation words left all between the answer's noun
+            // and the entity and no other mention of that type among them, they are the verb
+            // that ties the answer to the rest ("which zones use the abbreviation IST").
+            if hops > 0
+                && answer == Some(kind.as_str())
+                && !remaining.is_empty()
+                && remaining.iter().all(|c| c.at < anchor.start)
+                && let Some(first) = remaining.iter().map(|c| c.at).min()
+                && !self
+                    .lexicon
+                    .type_mentions(&r.words[(first + 1).min(anchor.start)..anchor.start], &[])
+                    .iter()
+                    .any(|t| t.kind == kind)
+            {
+                r.reasons.push(format!("'{}' read as the verb of the answer", remaining[0].words));
+                remaining.clear();
                 break;
             }
             let applicable = remaining.iter().position(|c| self.orient(c, &kind).is_some());

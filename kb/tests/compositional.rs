@@ -31,6 +31,8 @@ fn films(kb: &KnowledgeBase) -> Result<(), BraidError> {
         film("film:late-spring", "Late Spring", 108),
         film("film:early-summer", "Early Summer", 125),
         film("film:floating-clouds", "Floating Clouds", 123),
+        // A word of a film's name is the name of something else too.
+        Entity::new("season:spring", "Spring", "season"),
     ])?;
     kb.put_relations(vec![
         Relation::new("film:tokyo-story", "directed_by", "person:ozu"),
@@ -89,6 +91,10 @@ fn composed_answers_lead_and_carry_their_plan_and_facts() -> Result<(), BraidErr
     assert_eq!(r.results[0].id, "film:tokyo-story");
     let r = query(&kb, "is Tokyo Story longer than Late Spring")?;
     assert_eq!(r.answer.and_then(|a| a.value), Some(serde_json::json!(true)));
+    // "Spring" names a season, which nothing is produced by: the one film named "… Spring".
+    let r = query(&kb, "how many studios produced the Spring")?;
+    let answer = r.answer.clone().ok_or_else(|| BraidError::Internal(format!("no answer: {:?}", graph_reasons(&r))))?;
+    assert_eq!((answer.plan.as_str(), answer.count), ("count(produced_by(Late Spring))", Some(1)));
     Ok(())
 }
 

@@ -56,6 +56,26 @@ impl EntityLinker for BorrowedLinker<'_> {
             .collect()
     }
 
+    fn named_like(&self, mention: &str, kinds: &[&str]) -> Option<LinkedEntity> {
+        let words = normalize_words(mention);
+        if words.is_empty() {
+            return None;
+        }
+        let mut found = self.0.entities().filter(|e| kinds.contains(&e.kind.as_str())).filter(|e| {
+            let name = normalize_words(&e.name);
+            name.len() > words.len() && name.ends_with(&words)
+        });
+        let (one, other) = (found.next()?, found.next());
+        other.is_none().then(|| LinkedEntity {
+            id: one.id.clone(),
+            name: one.name.clone(),
+            kind: one.kind.clone(),
+            mention: mention.to_string(),
+            confidence: 0.5,
+            method: "head".to_string(),
+        })
+    }
+
     fn count_related(&self, id: &str, relation: &str, direction: CueDirection) -> usize {
         let direction = match direction {
             CueDirection::Out => Direction::Out,
@@ -64,4 +84,9 @@ impl EntityLinker for BorrowedLinker<'_> {
         };
         self.0.count_related(id, relation, direction)
     }
+}
+
+/// Lower-case words of `text`, without punctuation.
+fn normalize_words(text: &str) -> Vec<String> {
+    braid_router::normalize::normalize(text).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
