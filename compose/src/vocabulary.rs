@@ -26,6 +26,11 @@ pub struct Vocabulary {
     properties: Vec<Property>,
 }
 
+/// Length of a name word that may be read as initials ("dst", "utc").
+const MIN_INITIALS: usize = 2;
+/// See [`MIN_INITIALS`].
+const MAX_INITIALS: usize = 4;
+
 /// Fewest leading words of a longer property name that name it ("UTC offset").
 const MIN_PREFIX_WORDS: usize = 2;
 
@@ -91,11 +96,24 @@ impl Vocabulary {
                         j += 1;
                         continue;
                     }
-                    if stems[j] != p.stems[matched] {
+                    if stems[j] == p.stems[matched] {
+                        matched += 1;
+                        j += 1;
+                        end = j;
+                        continue;
+                    }
+                    // A short name word may be the initials of the question's words
+                    // (`observes_dst`: "observe daylight saving time").
+                    let initials = &p.stems[matched];
+                    let n = initials.chars().count();
+                    let spelled = (MIN_INITIALS..=MAX_INITIALS).contains(&n)
+                        && j + n <= stems.len()
+                        && stems[j..j + n].iter().zip(initials.chars()).all(|(w, c)| w.starts_with(c));
+                    if !spelled {
                         break;
                     }
                     matched += 1;
-                    j += 1;
+                    j += n;
                     end = j;
                 }
                 let whole = matched == p.stems.len();
@@ -187,6 +205,17 @@ mod tests {
             Some("landlocked".into())
         );
         assert_eq!(v.named_at(&stems, 2, PropertyKind::Boolean, Some("city")), None);
+        let mut g = Graph::new();
+        let mut zone = Entity::new("z", "z", "timezone");
+        zone.props = serde_json::json!({"observes_dst": true}).as_object().cloned().unwrap_or_default();
+        assert!(g.upsert_entity(zone).is_ok());
+        let zones = Vocabulary::new(&g.schema_stats());
+        let stems: Vec<String> =
+            ["zones", "that", "observe", "daylight", "saving", "time"].iter().map(|w| stem(w)).collect();
+        assert_eq!(
+            zones.named_at(&stems, 2, PropertyKind::Boolean, None),
+            Some(NamedProperty { name: "observes_dst".into(), len: 4 })
+        );
         assert!(measures_counting("people").iter().any(|m| m.nouns.contains(&"population")));
     }
 }
