@@ -46,6 +46,10 @@ pub const NEGATION_REACH: usize = 3;
 /// ("franc" → French) is not worth an exact answer.
 pub const MIN_ANCHOR_CONFIDENCE: f32 = 0.5;
 
+/// Share of the best reading's linking confidence another reading of the same words needs
+/// to be preferred for fitting the relations asked ("Africa" stays the region).
+pub const ALTERNATIVE_SHARE: f32 = 0.8;
+
 /// Most entities a question may name before it is not read as a composition.
 pub const MAX_ANCHORS: usize = 8;
 
@@ -132,6 +136,11 @@ struct Reading<'q> {
     cues: Vec<Cue>,
     used: Vec<bool>,
     reasons: Vec<String>,
+    /// A ranking of entities of a type named right after the superlative ("the largest
+    /// country"), applied where a chain passes through that type.
+    pending_rank: Option<(String, RankKey, Order, usize)>,
+    /// Whether the pending ranking was applied inside a chain.
+    rank_applied: bool,
 }
 
 impl Parser<'_> {
@@ -213,16 +222,32 @@ impl Parser<'_> {
             })
         };
         let fitting: Vec<&str> = self.schema.entity_types.iter().map(|t| t.name.as_str()).filter(|t| fits(t)).collect();
+        // Whether the words before `start` are a relation word and function words only
+        // ("whose currency is the yen"), as opposed to a type ("country in Africa").
+        let after_relation_word = |start: usize| {
+            first_cues.iter().any(|c| {
+                c.at < start
+                    && c.cue.split(' ').count() + c.at <= start + 1
+                    && words[c.at + c.cue.split(' ').count().min(start - c.at)..start]
+                        .iter()
+                        .all(|w| is_function_word(w))
+            })
+        };
         for span in &mut spans {
             let mention = normalize(&entities[span.2].mention);
             if fits(&entities[span.2].kind) {
                 continue;
             }
-            if let Some(better) = (0..entities.len())
-                .find(|&x| x != span.2 && normalize(&entities[x].mention) == mention && fits(&entities[x].kind))
-            {
+            let confidence = entities[span.2].confidence;
+            if let Some(better) = (0..entities.len()).find(|&x| {
+                x != span.2
+                    && normalize(&entities[x].mention) == mention
+                    && fits(&entities[x].kind)
+                    && entities[x].confidence >= ALTERNATIVE_SHARE * confidence
+            }) {
                 span.2 = better;
             } else if !fitting.is_empty()
+                && after_relation_word(span.0)
                 && let Some(e) = self.linker.named_like(&entities[span.2].mention, &fitting)
             {
                 // "the yen": no relation asked of the word's own sense, one entity of a type
@@ -265,6 +290,8 @@ impl Parser<'_> {
             cues,
             used: vec![false; words.len()],
             reasons: r_reasons,
+            pending_rank: None,
+            rank_applied: false,
         }
     }
 
@@ -317,6 +344,11 @@ impl Parser<'_> {
             self.base_set(r, answer_hint.as_deref())?
         };
         let mut plan = apply_filters(set, filters);
+        let ranking = match r.pending_rank.take() {
+            Some((_, key, order, k)) => Some((key, order, k)),
+            None if r.rank_applied => None,
+            None => ranking,
+        };
         if let Some((key, order, k)) = ranking {
             plan = GraphPlan::TopBy { from: Box::new(plan), key, order, k };
         }
@@ -483,6 +515,15 @@ impl Parser<'_> {
             }
             let Some((measures, order, len)) = found else { continue };
             mark_range(r, i, i + len);
+            // "the largest country": what is ranked, when the type is named right after.
+            let ranked_type =
+                r.types.iter().find(|(_, at, _)| *at == i + len || (*at == i + len + 1 && words[i + len] == "the"));
+            let ranked_type = ranked_type.map(|(t, _, _)| t.clone());
+            let asked = answer;
+            let answer = match &ranked_type {
+                Some(t) => Some(t.as_str()),
+                None => answer,
+            };
             // "… by area", "… by population": the property said outright.
             let by = (i + len..words.len())
                 .find(|&j| words[j] == "by")
@@ -498,6 +539,9 @@ impl Parser<'_> {
                 },
             };
             r.reasons.push(format!("'{}': ranked by {prop}", words[i..i + len].join(" ")));
+            if let Some(t) = ranked_type.clone().filter(|t| Some(t.as_str()) != asked) {
+                r.pending_rank = Some((t, RankKey::Prop(prop.clone()), order, k));
+            }
             return Ok(Some((RankKey::Prop(prop), order, k)));
         }
         Ok(None)
@@ -848,6 +892,7 @@ impl Parser<'_> {
                 last = Some(cue.relation.clone());
                 kind = next;
                 hops += 1;
+                plan = rank_here(r, plan, &kind, !remaining.is_empty());
                 continue;
             }
             if remaining.is_empty() {
@@ -867,6 +912,7 @@ impl Parser<'_> {
             plan = self.implied(plan, &relation, direction, &to, r, &kind);
             kind = to;
             hops += 1;
+            plan = rank_here(r, plan, &kind, !remaining.is_empty());
         }
         if let Some(c) = remaining.first() {
             return Err(NotComposed::Unfollowed { relation: c.relation.clone(), from: kind });
@@ -992,6 +1038,21 @@ fn signed_number(words: &[&str], i: usize) -> Option<(f64, usize)> {
         Some("minus") => words.get(i + 1).and_then(|w| number_word(w)).map(|n| (-n, 2)),
         Some(w) => number_word(w).map(|n| (n, 1)),
         None => None,
+    }
+}
+
+/// `plan` ranked by the pending ranking when it is of entities of `kind` and more hops
+/// follow ("capital of the largest country in Africa": rank the countries, then follow).
+fn rank_here(r: &mut Reading<'_>, plan: GraphPlan, kind: &str, more: bool) -> GraphPlan {
+    match r.pending_rank.take() {
+        Some((t, key, order, k)) if more && t == kind => {
+            r.rank_applied = true;
+            GraphPlan::TopBy { from: Box::new(plan), key, order, k }
+        }
+        other => {
+            r.pending_rank = other;
+            plan
+        }
     }
 }
 

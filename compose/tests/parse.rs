@@ -201,6 +201,15 @@ fn counts_rankings_comparisons_and_yes_no() {
     assert_eq!(kb.ask("does Kenya border Uganda").1, "Boolean(true)");
     assert_eq!(kb.ask("does Kenya border Rwanda").1, "Boolean(false)");
     assert_eq!(kb.ask("is Rwanda landlocked").1, "Boolean(true)");
+    // A ranking inside a chain ranks where the chain passes through the type it names.
+    assert_eq!(
+        kb.ask("capital of the largest country in Africa"),
+        ("top 1 by area_km2 of part_of⁻¹*(Africa) [country] → capital".into(), "dar".into())
+    );
+    assert_eq!(
+        kb.ask("which countries border Kenya or Rwanda"),
+        ("borders(Kenya) ∪ borders(Rwanda)".into(), "tza,uga".into())
+    );
 }
 
 #[test]
