@@ -25,7 +25,8 @@ use braid_router::{CueDirection, EntityLinker, LinkedEntity};
 
 use crate::vocabulary::{Vocabulary, measures_counting, measures_of_adjective};
 use crate::words::{
-    COMPARISONS, Degree, Measure, YES_NO_LEADS, canonical_numbers, degree_word, is_count, is_negation, number_word,
+    COMPARISONS, Degree, Measure, RANK_WORDS, YES_NO_LEADS, canonical_numbers, degree_word, is_count, is_negation,
+    number_word,
 };
 
 /// Question words: a relation phrase starting with one is a question form.
@@ -303,6 +304,7 @@ impl Parser<'_> {
             || self.lexicon.is_question_word(w)
             || number_word(w).is_some()
             || degree_word(w).is_some()
+            || RANK_WORDS.contains(&w)
             || !measures_of_adjective(w).is_empty()
             || !measures_counting(w).is_empty()
             || COMPARISONS.iter().any(|(p, _)| p.contains(&w))
@@ -528,12 +530,18 @@ impl Parser<'_> {
             let by = (i + len..words.len())
                 .find(|&j| words[j] == "by")
                 .and_then(|j| self.vocabulary.named_at(&r.stems, j + 1, PropertyKind::Number, answer).map(|p| (j, p)));
-            let prop = match by {
-                Some((j, p)) => {
+            // "the largest population": the property named right after.
+            let named = self.vocabulary.named_at(&r.stems, i + len, PropertyKind::Number, answer);
+            let prop = match (by, named) {
+                (_, Some(p)) => {
+                    mark_range(r, i + len, i + len + p.len);
+                    p.name
+                }
+                (Some((j, p)), None) => {
                     mark_range(r, j, j + 1 + p.len);
                     p.name
                 }
-                None => match self.vocabulary.resolve(&measures, answer) {
+                (None, None) => match self.vocabulary.resolve(&measures, answer) {
                     Some((_, p)) => p,
                     None => return Err(NotComposed::NoProperty(measures[0].nouns[0].to_string())),
                 },

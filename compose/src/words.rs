@@ -116,6 +116,9 @@ pub fn is_count(words: &[&str]) -> bool {
         || words.first() == Some(&"count")
 }
 
+/// Words of a ranking ("the top 5 …"): they name no entity.
+pub const RANK_WORDS: &[&str] = &["top", "bottom"];
+
 /// Auxiliaries a yes/no question starts with.
 pub const YES_NO_LEADS: &[&str] = &["is", "are", "does", "do", "did", "was", "were", "has", "have", "can"];
 

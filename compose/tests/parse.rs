@@ -193,6 +193,8 @@ fn counts_rankings_comparisons_and_yes_no() {
         ("top 1 by area_km2 of part_of⁻¹*(Africa) [country]".into(), "tza".into())
     );
     assert_eq!(kb.ask("least populous country in Africa").1, "rwa");
+    assert_eq!(kb.ask("which African country has the largest population").1, "tza");
+    assert_eq!(kb.ask("top 2 most populous countries in Africa").1, "ken,tza");
     assert_eq!(kb.ask("the two smallest countries in Africa by area").1, "rwa,uga");
     assert_eq!(kb.ask("which country has the most neighbours").1, "tza,uga");
     assert_eq!(kb.ask("is Kenya bigger than Uganda").1, "Boolean(true)");
