@@ -338,6 +338,14 @@ impl Parser<'_> {
         let ranking = self.ranking(r, answer_hint.as_deref())?;
         let filters = self.filters(r, answer_hint.as_deref())?;
 
+        // "what is the population of France", "how big is Russia": one entity's value.
+        if r.spans.len() == 1 && ranking.is_none() && filters.is_empty() && !count && !yes_no {
+            let e = r.entities[r.spans[0].2].clone();
+            if let Some(prop) = self.value_asked(r, &e.kind) {
+                r.reasons.push(format!("the value of {prop}"));
+                return Ok(GraphPlan::Value { from: Box::new(GraphPlan::entities([e.id])), prop });
+            }
+        }
         let set = if yes_no && r.spans.len() == 2 && ranking.is_none() {
             // "does Kenya border Uganda", "is Portuguese an official language of Angola".
             let plan = self.membership(r)?;
@@ -360,6 +368,38 @@ impl Parser<'_> {
             plan = GraphPlan::Exists(Box::new(plan));
         }
         Ok(plan)
+    }
+
+    /// The numeric property of entities of `kind` the question asks the value of: named
+    /// outright ("the population of"), or by "how" and a measure's adjective ("how big").
+    fn value_asked(&self, r: &Reading<'_>, kind: &str) -> Option<String> {
+        let words = &r.words;
+        // A question naming a relation asks about the relation; a property whose name is a
+        // type or relation word ("countries" counted on a currency) is not asked by it.
+        if !r.cues.is_empty() {
+            return None;
+        }
+        let outside = |i: usize| {
+            !r.used[i]
+                && !r.spans.iter().any(|&(s, e, _)| (s..e).contains(&i))
+                && !self.lexicon.is_question_word(words[i])
+        };
+        for i in (0..words.len()).filter(|&i| outside(i)) {
+            if let Some(p) = self.vocabulary.named_at(&r.stems, i, PropertyKind::Number, Some(kind)) {
+                return Some(p.name);
+            }
+            if i > 0 && words[i - 1] == "how" {
+                let measures: Vec<&Measure> = measures_of_adjective(words[i])
+                    .into_iter()
+                    .filter(|(_, d, _)| *d == Degree::Plain)
+                    .map(|(m, _, _)| m)
+                    .collect();
+                if let Some((_, p)) = self.vocabulary.resolve(&measures, Some(kind)) {
+                    return Some(p);
+                }
+            }
+        }
+        None
     }
 
     /// The type of the answers, when the question names one before any relation word:

@@ -203,6 +203,8 @@ fn counts_rankings_comparisons_and_yes_no() {
     assert_eq!(kb.ask("does Kenya border Uganda").1, "Boolean(true)");
     assert_eq!(kb.ask("does Kenya border Rwanda").1, "Boolean(false)");
     assert_eq!(kb.ask("is Rwanda landlocked").1, "Boolean(true)");
+    assert_eq!(kb.ask("what is the population of Kenya"), ("population(Kenya)".into(), "Number(53.0)".into()));
+    assert_eq!(kb.ask("how big is Rwanda").1, "Number(26338.0)");
     // A ranking inside a chain ranks where the chain passes through the type it names.
     assert_eq!(
         kb.ask("capital of the largest country in Africa"),
