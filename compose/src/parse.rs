@@ -258,6 +258,24 @@ impl Parser<'_> {
                 span.2 = entities.len() - 1;
             }
         }
+        // A word nothing links, right after a relation word, naming the end of one entity of
+        // a type the relations connect ("use the yuan" → Chinese yuan).
+        if !fitting.is_empty() {
+            for i in 0..words.len() {
+                if spans.iter().any(|&(s, e, _)| (s..e).contains(&i))
+                    || self.describes(words, i)
+                    || !after_relation_word(i)
+                {
+                    continue;
+                }
+                if let Some(e) = self.linker.named_like(words[i], &fitting) {
+                    r_reasons.push(format!("'{}' read as {} ({})", words[i], e.name, e.kind));
+                    entities.push(e);
+                    spans.push((i, i + 1, entities.len() - 1));
+                }
+            }
+            spans.sort_unstable();
+        }
         let mentions: Vec<Mention<'_>> =
             spans.iter().map(|&(start, end, e)| Mention { start, end, kind: entities[e].kind.as_str() }).collect();
         let types = self
@@ -338,6 +356,16 @@ impl Parser<'_> {
         let ranking = self.ranking(r, answer_hint.as_deref())?;
         let filters = self.filters(r, answer_hint.as_deref())?;
 
+        // "how many people live in Nigeria": the measure counted, of one entity.
+        if count && r.spans.len() == 1 {
+            let e = r.entities[r.spans[0].2].clone();
+            let counted =
+                words.windows(3).find_map(|w| (w[0] == "how" && w[1] == "many").then(|| measures_counting(w[2])));
+            if let Some((_, prop)) = counted.and_then(|ms| self.vocabulary.resolve(&ms, Some(&e.kind))) {
+                r.reasons.push(format!("'how many' of a measure: the value of {prop}"));
+                return Ok(GraphPlan::Value { from: Box::new(GraphPlan::entities([e.id])), prop });
+            }
+        }
         // "what is the population of France", "how big is Russia": one entity's value.
         if r.spans.len() == 1 && ranking.is_none() && filters.is_empty() && !count && !yes_no {
             let e = r.entities[r.spans[0].2].clone();
@@ -426,7 +454,9 @@ impl Parser<'_> {
     ) -> Result<Option<GraphPlan>, NotComposed> {
         let words = r.words.clone();
         let than = words.iter().position(|w| *w == "than");
-        let which_is = words.first() == Some(&"which") && words.get(1) == Some(&"is");
+        // "which is larger, A or B", "which has more people: A or B".
+        let which_is = words.first() == Some(&"which")
+            && words[r.spans[0].1..r.spans[1].0].iter().filter(|w| **w != "the").eq(["or"].iter());
         if than.is_none() && !which_is {
             return Ok(None);
         }
@@ -769,8 +799,11 @@ impl Parser<'_> {
                 continue;
             }
             // Right after an entity it can follow from, it is that entity's ("Spanish-language").
+            // unless the entity after it is one it can follow from too ("China use the yuan").
+            let after = anchors.iter().position(|a| a.start >= cue.at);
+            let after_fits = after.is_some_and(|a| self.orient(cue, &anchors[a].kind).is_some());
             let adjacent = anchors.iter().position(|a| a.end == cue.at && self.orient(cue, &a.kind).is_some());
-            let next = adjacent.or_else(|| anchors.iter().position(|a| a.start >= cue.at));
+            let next = if after_fits { after } else { adjacent.or(after) };
             match next.or_else(|| anchors.len().checked_sub(1)) {
                 Some(a) => anchors[a].cues.push(c),
                 None => unassigned.push(c),
@@ -858,7 +891,21 @@ impl Parser<'_> {
             } else {
                 GraphPlan::Intersect(parts)
             };
-            if anchors[members[0]].negated { negative.push(plan) } else { positive.push(plan) }
+            if anchors[members[0]].negated {
+                // "countries that do not border France" leaves France out too.
+                let selves: Vec<String> = members
+                    .iter()
+                    .filter(|&&a| ends.contains(&anchors[a].kind) && !anchors[a].cues.is_empty())
+                    .map(|&a| anchors[a].id.clone())
+                    .collect();
+                negative.push(if selves.is_empty() {
+                    plan
+                } else {
+                    GraphPlan::Union(vec![plan, GraphPlan::Entities(selves)])
+                });
+            } else {
+                positive.push(plan)
+            }
         }
         if ends.len() > 1 {
             let mut ends: Vec<String> = ends.into_iter().collect();

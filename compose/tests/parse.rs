@@ -175,6 +175,11 @@ fn sets_negation_and_filters() {
         ("part_of⁻¹*(Africa) [country] − uses_currency⁻¹(Euro)".into(), "ken,tza,uga".into())
     );
     assert_eq!(kb.ask("landlocked countries in Africa").1, "rwa,uga");
+    // "but not Kenya": Kenya's relation, and Kenya itself, taken away.
+    assert_eq!(
+        kb.ask("countries bordering Uganda but not Kenya"),
+        ("borders(Uganda) − (borders(Kenya) ∪ Kenya)".into(), "rwa".into())
+    );
     assert_eq!(kb.ask("African countries that are not landlocked").1, "ken,tza");
     assert_eq!(
         kb.ask("countries with more than 50 people"),
@@ -205,6 +210,8 @@ fn counts_rankings_comparisons_and_yes_no() {
     assert_eq!(kb.ask("is Rwanda landlocked").1, "Boolean(true)");
     assert_eq!(kb.ask("what is the population of Kenya"), ("population(Kenya)".into(), "Number(53.0)".into()));
     assert_eq!(kb.ask("how big is Rwanda").1, "Number(26338.0)");
+    assert_eq!(kb.ask("how many people live in Kenya").1, "Number(53.0)");
+    assert_eq!(kb.ask("which has more people: Kenya or Tanzania").1, "tza");
     // A ranking inside a chain ranks where the chain passes through the type it names.
     assert_eq!(
         kb.ask("capital of the largest country in Africa"),
