@@ -295,9 +295,31 @@ impl Parser<'_> {
         if found.iter().any(|c| !asks(c)) {
             found.retain(|c| !asks(c));
         }
-        let cues = found
+        // Words naming two relations ("depends" for `depends_on` and `pre_depends_on`) name the
+        // one they name most fully (the cues come best first).
+        // Words read as several relations ("pre depend" for `pre_depends_on`, "depend" for
+        // `depends_on`) are the relation that reads most of them.
+        let positions = |c: &braid_router::lexicon::LexiconCue| -> Vec<usize> {
+            let near = c.at.saturating_sub(3)..(c.at + 4).min(words.len());
+            c.cue.split(' ').filter_map(|w| near.clone().find(|&i| words[i] == w)).collect()
+        };
+        let mut ranked: Vec<(usize, braid_router::lexicon::LexiconCue)> =
+            found.into_iter().filter(|c| c.at != usize::MAX).enumerate().collect();
+        ranked.sort_by_key(|(order, c)| (std::cmp::Reverse(positions(c).len()), *order));
+        let mut covered: HashSet<usize> = HashSet::new();
+        let mut kept: Vec<(usize, braid_router::lexicon::LexiconCue)> = Vec::new();
+        for (order, c) in ranked {
+            let at = positions(&c);
+            if at.iter().any(|i| covered.contains(i)) {
+                continue;
+            }
+            covered.extend(at);
+            kept.push((order, c));
+        }
+        kept.sort_by_key(|(order, _)| *order);
+        let cues = kept
             .into_iter()
-            .filter(|c| c.at != usize::MAX)
+            .map(|(_, c)| c)
             .map(|c| Cue { relation: c.relation, at: c.at, direction: c.direction, words: c.cue })
             .collect();
         Reading {
@@ -974,7 +996,11 @@ impl Parser<'_> {
                 remaining.retain(|c| c.relation != cue.relation);
                 let next = self.pick_type(&far, answer, r, &remaining);
                 let stats = self.schema.relation(&cue.relation);
-                let chaining = stats.is_some_and(|s| s.chaining >= TRANSITIVE_CHAINING && s.symmetric < SYMMETRIC);
+                // A chain is followed to its end only across types (region → country through
+                // subregions); within one type ("packages that depend on bzip2") one hop is
+                // what is asked.
+                let chaining =
+                    stats.is_some_and(|s| s.chaining >= TRANSITIVE_CHAINING && s.symmetric < SYMMETRIC) && next != kind;
                 let keep = (far.len() > 1 || chaining).then(|| next.clone());
                 r.reasons.push(format!("'{}': {} {} from {}", cue.words, cue.relation, arrow(direction), kind));
                 plan = GraphPlan::Follow {
@@ -1038,7 +1064,8 @@ impl Parser<'_> {
         let chaining = self
             .schema
             .relation(relation)
-            .is_some_and(|s| s.chaining >= TRANSITIVE_CHAINING && s.symmetric < SYMMETRIC);
+            .is_some_and(|s| s.chaining >= TRANSITIVE_CHAINING && s.symmetric < SYMMETRIC)
+            && from != to;
         r.reasons.push(format!("implied: {relation} {} from {from} to {to}", arrow(direction)));
         GraphPlan::Follow {
             from: Box::new(plan),
