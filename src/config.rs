@@ -38,6 +38,27 @@ pub struct ConfigFile {
     /// Keys, limits and CORS of the HTTP server.
     #[serde(default)]
     pub server: ServerSection,
+    /// The vector route's optional reranker.
+    #[serde(default)]
+    pub rerank: RerankSection,
+}
+
+/// `[rerank]`: a reranker behind an HTTP `/rerank` endpoint (Cohere, Jina, TEI shape).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RerankSection {
+    /// The full endpoint URL, e.g. `http://127.0.0.1:8080/rerank`; `BRAID_RERANK_URL`.
+    pub url: Option<String>,
+    /// A local cross-encoder folder (config.json, model.safetensors, tokenizer.json) run
+    /// through candle instead of an endpoint; `BRAID_RERANK_MODEL_DIR`.
+    pub model_dir: Option<PathBuf>,
+    /// The `model` field sent; `BRAID_RERANK_MODEL`.
+    pub model: Option<String>,
+    /// Candidates reranked per query (default 20, at most 100); `BRAID_RERANK_DEPTH`.
+    pub depth: Option<usize>,
+    /// Milliseconds the stage may take before the hybrid order is served (default 1500);
+    /// `BRAID_RERANK_DEADLINE_MS`.
+    pub deadline_ms: Option<u64>,
 }
 
 /// `[server]`: API keys with scopes, limits and CORS (see [`crate::http::access`]).
@@ -148,17 +169,106 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The embedder chosen by `BRAID_EMBEDDER` or the config file.
+/// The active embedder and why it is the one: `/v1/status` and the start-up line say both.
+pub struct ChosenEmbedder {
+    /// The embedder.
+    pub embedder: Arc<dyn Embedder>,
+    /// Why it was chosen, in words, e.g. "MiniLM weights found in the Hugging Face cache (…)".
+    pub reason: String,
+}
+
+/// The embedder chosen by `BRAID_EMBEDDER` or the config file, else the automatic choice
+/// (see [`choose_embedder`]) for a fresh data directory.
 pub fn embedder(cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
-    let kind = env("BRAID_EMBEDDER").or(cfg.embedder.kind.clone()).unwrap_or_else(|| "hash".into());
-    match kind.as_str() {
-        "hash" => {
-            let dim = cfg.embedder.dimension.unwrap_or(braid_vector::DEFAULT_HASHING_DIMENSION);
-            if !(8..=4096).contains(&dim) {
-                bail!("embedder.dimension must be between 8 and 4096, got {dim}");
-            }
-            Ok(Arc::new(HashingEmbedder::new(dim)))
+    Ok(choose_embedder(cfg, None)?.embedder)
+}
+
+/// The embedder for the data directory `data`:
+/// 1. the one `BRAID_EMBEDDER` or `[embedder] kind` names;
+/// 2. else the one the data in `data` was embedded with, when it can be had (switching
+///    would re-embed every record at start-up, which the user did not ask for);
+/// 3. else MiniLM when its weights are present: `BRAID_MODEL_DIR`, or
+///    `sentence-transformers/all-MiniLM-L6-v2` in the Hugging Face cache (`braid model pull
+///    minilm` puts it there);
+/// 4. else the hashing embedder, with the reason saying how to get MiniLM.
+pub fn choose_embedder(cfg: &ConfigFile, data: Option<&Path>) -> Result<ChosenEmbedder> {
+    if let Some(kind) = env("BRAID_EMBEDDER") {
+        let embedder = named_embedder(&kind, cfg)?;
+        return Ok(ChosenEmbedder { embedder, reason: format!("BRAID_EMBEDDER={kind}") });
+    }
+    if let Some(kind) = cfg.embedder.kind.clone() {
+        let embedder = named_embedder(&kind, cfg)?;
+        return Ok(ChosenEmbedder { embedder, reason: format!("embedder.kind = \"{kind}\" in the config file") });
+    }
+    let stored = data.and_then(stored_embedder);
+    let minilm = local_minilm();
+    if let Some(stored) = stored {
+        let kept: Option<Arc<dyn Embedder>> = match &minilm {
+            Ok((model, _)) if model.name() == stored => Some(model.clone()),
+            _ if hashing_embedder(cfg).is_ok_and(|h| h.name() == stored) => Some(hashing_embedder(cfg)?),
+            _ => None,
+        };
+        if let Some(embedder) = kept {
+            let reason = format!(
+                "the data in this directory was embedded with {stored} (set BRAID_EMBEDDER to change it; every \
+                 record is then embedded again)"
+            );
+            return Ok(ChosenEmbedder { embedder, reason });
         }
+    }
+    match minilm {
+        Ok((model, found)) => Ok(ChosenEmbedder { embedder: model, reason: found }),
+        Err(missing) => Ok(ChosenEmbedder {
+            embedder: hashing_embedder(cfg)?,
+            reason: format!(
+                "{missing}: lexical matching only. For semantic search run `braid model pull minilm` (or point \
+                 BRAID_MODEL_DIR at an all-MiniLM-L6-v2 folder)"
+            ),
+        }),
+    }
+}
+
+/// MiniLM from `BRAID_MODEL_DIR` or the Hugging Face cache, with where it was found; else
+/// why not.
+fn local_minilm() -> std::result::Result<(Arc<dyn Embedder>, String), String> {
+    if let Some(dir) = env("BRAID_MODEL_DIR").map(PathBuf::from) {
+        return match MiniLmEmbedder::from_dir(&dir) {
+            Ok(model) => Ok((Arc::new(model), format!("MiniLM weights in BRAID_MODEL_DIR={}", dir.display()))),
+            Err(e) => Err(format!("BRAID_MODEL_DIR={} holds no MiniLM model ({e})", dir.display())),
+        };
+    }
+    let cache = braid_vector::hub_cache_dir().map_or_else(|| "(unknown)".into(), |d| d.display().to_string());
+    match MiniLmEmbedder::from_hub_cache(MINILM_HUB_REPO) {
+        Ok(model) => Ok((Arc::new(model), format!("MiniLM weights in the Hugging Face cache {cache}"))),
+        Err(_) => Err(format!("no MiniLM weights (BRAID_MODEL_DIR is not set, {MINILM_HUB_REPO} is not in {cache})")),
+    }
+}
+
+/// The name of the embedder the data in `data` was embedded with, when it holds any record.
+fn stored_embedder(data: &Path) -> Option<String> {
+    if !data.join("braid.redb").is_file() {
+        return None;
+    }
+    let store = braid_kb::store::Store::open(data).ok()?;
+    let counts = store.counts().ok()?;
+    if counts.documents + counts.images == 0 {
+        return None;
+    }
+    store.meta("embedder").ok().flatten()
+}
+
+fn hashing_embedder(cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
+    let dim = cfg.embedder.dimension.unwrap_or(braid_vector::DEFAULT_HASHING_DIMENSION);
+    if !(8..=4096).contains(&dim) {
+        bail!("embedder.dimension must be between 8 and 4096, got {dim}");
+    }
+    Ok(Arc::new(HashingEmbedder::new(dim)))
+}
+
+/// The embedder of this kind (`hash`, `minilm`, `clip`, `http`).
+fn named_embedder(kind: &str, cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
+    match kind {
+        "hash" => hashing_embedder(cfg),
         // Local models: BRAID_MODEL_DIR, else the Hugging Face hub cache (never downloads).
         "minilm" => Ok(Arc::new(match env("BRAID_MODEL_DIR").map(PathBuf::from) {
             Some(dir) => MiniLmEmbedder::from_dir(&dir)
@@ -192,6 +302,52 @@ pub fn embedder(cfg: &ConfigFile) -> Result<Arc<dyn Embedder>> {
     }
 }
 
+/// The vector route's reranker from `BRAID_RERANK_*` or `[rerank]`, if one is configured: a
+/// local cross-encoder (`BRAID_RERANK_MODEL_DIR`) or an HTTP endpoint (`BRAID_RERANK_URL`; the
+/// key only from `BRAID_RERANK_KEY`, so the file holds no secret).
+pub fn reranker(cfg: &ConfigFile) -> Result<Option<braid_kb::sources::Rerank>> {
+    let section = &cfg.rerank;
+    let reranker: Arc<dyn braid_vector::Reranker> = match (
+        env("BRAID_RERANK_MODEL_DIR").map(PathBuf::from).or(section.model_dir.clone()),
+        env("BRAID_RERANK_URL").or(section.url.clone()),
+    ) {
+        (Some(dir), _) => Arc::new(
+            braid_vector::CrossEncoderReranker::from_dir(&dir)
+                .with_context(|| format!("BRAID_RERANK_MODEL_DIR={}", dir.display()))?,
+        ),
+        (None, Some(url)) => {
+            let model = env("BRAID_RERANK_MODEL").or(section.model.clone()).unwrap_or_default();
+            Arc::new(
+                braid_vector::HttpReranker::new(url.clone(), model, env("BRAID_RERANK_KEY"))
+                    .with_context(|| format!("BRAID_RERANK_URL={url}"))?,
+            )
+        }
+        (None, None) => return Ok(None),
+    };
+    let mut rerank = braid_kb::sources::Rerank::new(reranker);
+    let number = |var: &str| -> Result<Option<u64>> {
+        env(var)
+            .map(|v| v.trim().parse::<u64>().with_context(|| format!("{var}={v} is not a whole number")))
+            .transpose()
+    };
+    if let Some(depth) = number("BRAID_RERANK_DEPTH")?.map(|d| d as usize).or(section.depth) {
+        if !(1..=braid_kb::sources::rerank::MAX_RERANK_DEPTH).contains(&depth) {
+            bail!(
+                "the rerank depth must be between 1 and {}, not {depth}",
+                braid_kb::sources::rerank::MAX_RERANK_DEPTH
+            );
+        }
+        rerank.depth = depth;
+    }
+    if let Some(ms) = number("BRAID_RERANK_DEADLINE_MS")?.or(section.deadline_ms) {
+        if ms == 0 {
+            bail!("the rerank deadline must be at least 1 ms");
+        }
+        rerank.deadline = Duration::from_millis(ms);
+    }
+    Ok(Some(rerank))
+}
+
 /// The web provider from the environment (`BRAID_WEB_*`) or the config file, if any.
 pub fn web_provider(cfg: &ConfigFile) -> Result<Option<Arc<dyn WebProvider>>> {
     let from_env = ProviderConfig::from_env().context("web provider settings (BRAID_WEB_*)")?;
@@ -214,6 +370,19 @@ pub fn web_provider(cfg: &ConfigFile) -> Result<Option<Arc<dyn WebProvider>>> {
         None => Ok(None),
         Some(c) => Ok(Some(braid_web::build_provider(&c).context("configuring the web provider")?)),
     }
+}
+
+/// The language model that extracts facts from ingested files, from `BRAID_LLM_URL`,
+/// `BRAID_LLM_MODEL` and `BRAID_LLM_KEY` (and `BRAID_LLM_TIMEOUT_MS`, `BRAID_LLM_CONCURRENCY`,
+/// `BRAID_LLM_RETRIES`); `None` when `BRAID_LLM_URL` is not set.
+pub fn extractor() -> Result<Option<Arc<braid_kb::extract::Extractor>>> {
+    let Some(config) = braid_kb::extract::LlmConfig::from_lookup(env).map_err(anyhow::Error::msg)? else {
+        return Ok(None);
+    };
+    let url = config.url.clone();
+    let extractor = braid_kb::extract::Extractor::new(config)
+        .with_context(|| format!("the language model at BRAID_LLM_URL={url}"))?;
+    Ok(Some(Arc::new(extractor)))
 }
 
 /// Router settings from the config file and `BRAID_WEB_TIMEOUT_MS`.
@@ -322,6 +491,7 @@ pub fn kb_options(
     options.router = router_config(cfg);
     options.policy = braid_router::RoutePolicy::new(policy_weights(cfg)?);
     options.vectors = vectors;
+    options.rerank = reranker(cfg)?;
     Ok(options)
 }
 

@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 use cli::index::IndexCommand;
+use cli::ingest::IngestArgs;
+use cli::model::ModelCommand;
 use cli::router::RouterCommand;
 use cli::serve::ServeArgs;
 use cli::{DataArg, Lifetime};
@@ -29,14 +31,9 @@ enum Command {
     Demo(ServeArgs),
     /// Serve the REST API.
     Serve(ServeArgs),
-    /// Import JSON Lines files and folders of images.
-    Ingest {
-        #[command(flatten)]
-        data: DataArg,
-        /// Files or folders to import.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    /// Import JSON Lines files and folders of documents (Markdown, HTML, text, PDF) and
+    /// images, kept in sync: a second run only touches what changed.
+    Ingest(IngestArgs),
     /// Answer one query.
     Query {
         #[command(flatten)]
@@ -79,6 +76,9 @@ enum Command {
     /// Manage the vector index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Download model weights into the Hugging Face cache.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Embed what importing PATHS would embed (documents, passages, captions and the router's
     /// exemplar queries) with the active embedder and write an embedding cache file. `braid
     /// demo` reads the atlas's `embeddings/*.emb`, so it starts without embedding it again.
@@ -113,7 +113,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => cli::serve::demo(args),
         Command::Serve(args) => cli::serve::serve_command(args),
-        Command::Ingest { data, paths } => cli::ingest::ingest(&data, &paths),
+        Command::Ingest(args) => cli::ingest::ingest(&args),
         Command::Query { data, k, routes, explain, json, text } => {
             cli::ask::query(&data, k, routes, explain, json, &text)
         }
@@ -128,6 +128,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Router(cmd) => cli::router::router_command(cmd),
         Command::Index(cmd) => cli::index::index_command(cmd),
+        Command::Model(cmd) => cli::model::model_command(cmd),
         Command::CacheEmbeddings { out, config, paths } => {
             cli::ingest::cache_embeddings(&out, config.as_deref(), &paths)
         }

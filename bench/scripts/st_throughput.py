@@ -22,6 +22,7 @@ def main():
     ap.add_argument("--batch-sizes", default="32")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--queries", help="JSON list of queries to embed one at a time (latency)")
     args = ap.parse_args()
 
     import torch
@@ -47,7 +48,23 @@ def main():
         runs.append({"batch_size": batch, "seconds": best, "sentences_per_second": len(sentences) / best})
         print(f"sentence-transformers batch {batch}: {len(sentences) / best:.1f} sentences/s", flush=True)
 
+    latency = {}
+    if args.queries:
+        with open(args.queries, encoding="utf-8") as f:
+            queries = json.load(f)
+        times = []
+        for q in queries:
+            start = time.perf_counter()
+            model.encode([q], batch_size=1, convert_to_numpy=True, normalize_embeddings=True)
+            times.append(time.perf_counter() - start)
+        if times:
+            times.sort()
+            at = lambda p: times[round((len(times) - 1) * p)] * 1e3
+            latency = {"query_p50_ms": at(0.5), "query_p99_ms": at(0.99)}
+            print(f"sentence-transformers single query: p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms", flush=True)
+
     result = {
+        **latency,
         "engine": f"sentence-transformers {sentence_transformers.__version__} / torch {torch.__version__}",
         "threads": torch.get_num_threads(),
         "runs": runs,

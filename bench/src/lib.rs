@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 pub mod flags;
 pub mod fuzz;
 pub mod heap;
+pub mod synthetic;
 
 /// SplitMix64: tiny, fast, deterministic for a given seed, good enough to pick samples.
 #[derive(Debug, Clone)]
@@ -163,6 +164,48 @@ pub fn rss_bytes() -> u64 {
     proc_status_kib("VmRSS").unwrap_or(0) * 1024
 }
 
+/// The anonymous part of the resident set (heap, stacks, anonymous maps) now, in bytes: what
+/// the process holds that the kernel cannot drop (0 where unknown).
+pub fn rss_anon_bytes() -> u64 {
+    proc_status_kib("RssAnon").unwrap_or(0) * 1024
+}
+
+/// The file-backed part of the resident set (memory-mapped files, the binary) now, in bytes:
+/// pages of the page cache the process has touched, which the kernel may drop and read
+/// again under memory pressure (0 where unknown).
+pub fn rss_file_bytes() -> u64 {
+    proc_status_kib("RssFile").unwrap_or(0) * 1024
+}
+
+/// Hands the heap memory the allocator holds free back to the OS (glibc's `malloc_trim`),
+/// so that a resident-set reading after it counts memory in use rather than what the
+/// allocator kept from transient peaks; does nothing on other platforms.
+pub fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim takes no pointer and only returns free pages to the OS.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// Bytes of the files under `dir`, recursively (0 for a missing folder).
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
 /// Resident set size now, in MiB (0 where unknown).
 pub fn rss_mib() -> f64 {
     proc_status_kib("VmRSS").unwrap_or(0) as f64 / 1024.0
@@ -214,12 +257,13 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
 }
 
 /// Opens a knowledge base on `data` the way `braid serve` does with no config file: the
-/// embedder from `BRAID_EMBEDDER` (hashing by default), the shipped routing weights, no web
+/// embedder `braid serve` would choose for it (`BRAID_EMBEDDER`, else the one the data was
+/// built with, else MiniLM when its weights are found, else hashing), the shipped routing weights, no web
 /// provider, the embedded usearch + tantivy vector store; no background checkpoints, so
 /// none runs in the middle of a measurement.
 pub fn open_kb(data: &Path) -> Result<braid_kb::KnowledgeBase, String> {
     let cfg = braid::config::ConfigFile::load(None).map_err(|e| format!("config: {e:#}"))?;
-    let embedder = braid::config::embedder(&cfg).map_err(|e| format!("embedder: {e:#}"))?;
+    let embedder = braid::config::choose_embedder(&cfg, Some(data)).map_err(|e| format!("embedder: {e:#}"))?.embedder;
     let mut options = braid::config::kb_options(&cfg, data, embedder, None).map_err(|e| format!("options: {e:#}"))?;
     options.web = None;
     options.checkpoints = None;

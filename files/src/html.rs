@@ -16,20 +16,73 @@ use scraper::node::Element;
 use scraper::{Html, Node};
 
 use crate::links::LinkResolver;
-use crate::model::{ImageRef, Link, TextContent, words_from_file_name};
+use crate::model::{ImageRef, Link, LinkTarget, TextContent, words_from_file_name};
 use crate::sections::{SectionBuilder, collapse};
 
+/// What an HTML file is.
+pub(crate) enum Page {
+    /// A page to read: its title and text.
+    Content(String, TextContent),
+    /// `<meta name="robots" content="noindex">`: the page asks search engines to leave it
+    /// out (mdBook's `print.html`, which repeats the whole book; rustdoc's stubs for moved
+    /// pages).
+    NoIndex,
+    /// `<meta http-equiv="refresh" content="0; url=…">`: a stub that sends readers to
+    /// another page (mdBook writes one per renamed chapter).
+    Redirect(LinkTarget),
+}
+
 /// Reads an HTML page. Title: the first heading of the main text, else `<title>`, else the
-/// file name in words.
-pub(crate) fn read_html(text: &str, path: &Path, resolver: &LinkResolver<'_>) -> (String, TextContent) {
+/// file name in words. With `honour_directives`, a page that asks not to be indexed or that
+/// only redirects is reported as such instead of read.
+pub(crate) fn read_html(text: &str, path: &Path, resolver: &LinkResolver<'_>, honour_directives: bool) -> Page {
     let page = Html::parse_document(text);
+    if honour_directives {
+        if let Some(target) = redirect_target(&page, resolver) {
+            return Page::Redirect(target);
+        }
+        if asks_not_to_be_indexed(&page) {
+            return Page::NoIndex;
+        }
+    }
     let (main, chrome) = main_content(&page);
     let mut walker = ContentWalker::new(resolver, true, chrome);
     walker.walk(main);
     let (sections, first_heading) = walker.builder.finish();
     let title = first_heading.or_else(|| page_title(&page)).unwrap_or_else(|| words_from_file_name(path));
     let content = TextContent { sections, links: walker.links, images: walker.images, ..TextContent::default() };
-    (title, content)
+    Page::Content(title, content)
+}
+
+/// The `<meta>` elements of the page's `<head>`.
+fn metas<'a>(page: &'a Html) -> impl Iterator<Item = &'a Element> + 'a {
+    page.tree.root().descendants().filter_map(|node| match node.value() {
+        Node::Element(e) if e.name() == "meta" => Some(e),
+        _ => None,
+    })
+}
+
+/// `<meta name="robots" content="… noindex …">` (any case, any order of directives).
+fn asks_not_to_be_indexed(page: &Html) -> bool {
+    metas(page).any(|e| {
+        e.attr("name").is_some_and(|n| n.eq_ignore_ascii_case("robots"))
+            && e.attr("content").is_some_and(|c| {
+                c.split([',', ' ']).any(|d| d.trim().eq_ignore_ascii_case("noindex") || d.trim() == "none")
+            })
+    })
+}
+
+/// Where `<meta http-equiv="refresh" content="N; url=…">` sends the reader, if the page
+/// has one with a target (a refresh without a URL only reloads the page itself).
+fn redirect_target(page: &Html, resolver: &LinkResolver<'_>) -> Option<LinkTarget> {
+    let content = metas(page)
+        .find(|e| e.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh")))?
+        .attr("content")?;
+    let (_, rest) = content.split_once(';')?;
+    let rest = rest.trim_start();
+    let url = rest.get(..4).filter(|p| p.eq_ignore_ascii_case("url=")).map(|_| &rest[4..])?;
+    let url = url.trim().trim_matches(|c| c == '\'' || c == '"');
+    resolver.resolve(url).map(|(target, _)| target)
 }
 
 /// What an HTML fragment (raw HTML inside Markdown) holds.
@@ -307,7 +360,7 @@ govern <code>memory</code>.</p><script>track()</script>
 <button>Copy</button><div hidden>secret</div></main>
 <nav class="nav-wrapper"><a href="ch05.html">Next</a></nav></body></html>"##;
         let resolver = LinkResolver::new("", "book/ch04.html");
-        let (title, content) = read_html(page, Path::new("ch04.html"), &resolver);
+        let (title, content) = content_of(read_html(page, Path::new("ch04.html"), &resolver, true));
         assert_eq!(title, "What Is Ownership?");
         let texts: Vec<(&[String], &str)> =
             content.sections.iter().map(|s| (s.heading_path.as_slice(), s.text.as_str())).collect();
@@ -324,6 +377,34 @@ govern <code>memory</code>.</p><script>track()</script>
         assert_eq!(content.images[0].target, LinkTarget::File { id: "book/img/s.svg".into() });
     }
 
+    fn content_of(page: Page) -> (String, TextContent) {
+        match page {
+            Page::Content(title, content) => (title, content),
+            Page::NoIndex | Page::Redirect(_) => panic!("a page to read"),
+        }
+    }
+
+    #[test]
+    fn pages_that_ask_not_to_be_indexed_or_only_redirect_say_so() {
+        let resolver = LinkResolver::new("book/", "old/ch17-00-oop.html");
+        let redirect = r#"<html><head><meta http-equiv="Refresh" content="0; URL='../ch18-00-oop.html#x'"></head>
+<body><p>Redirecting to... <a href="../ch18-00-oop.html">ch18</a></p></body></html>"#;
+        assert!(matches!(
+            read_html(redirect, Path::new("a.html"), &resolver, true),
+            Page::Redirect(LinkTarget::File { id }) if id == "book/ch18-00-oop.html"
+        ));
+        let noindex =
+            r#"<html><head><meta name="ROBOTS" content="noindex, follow"></head><body><p>Old.</p></body></html>"#;
+        assert!(matches!(read_html(noindex, Path::new("a.html"), &resolver, true), Page::NoIndex));
+        // A refresh without a target reloads the page itself: an ordinary page.
+        let reload = r#"<html><head><meta http-equiv="refresh" content="30"></head><body><p>Live.</p></body></html>"#;
+        assert!(matches!(read_html(reload, Path::new("a.html"), &resolver, true), Page::Content(..)));
+        // Told to read everything, both are pages like any other.
+        let (_, content) = content_of(read_html(noindex, Path::new("a.html"), &resolver, false));
+        assert_eq!(content.sections[0].text, "Old.");
+        assert!(matches!(read_html(redirect, Path::new("a.html"), &resolver, false), Page::Content(..)));
+    }
+
     #[test]
     fn headings_without_an_id_take_their_anchor_from_a_name_or_their_section() {
         let page = r##"<main><h2>Intro<a href="#intro" class="anchor">§</a></h2><p>a</p>
@@ -331,7 +412,7 @@ govern <code>memory</code>.</p><script>track()</script>
 <section id="method.len"><span>1.0.0</span><h4>pub fn len(&amp;self)</h4></section><p>c</p>
 <div id="wrapper"><h3>In a div</h3><p>d</p></div></main>"##;
         let resolver = LinkResolver::new("", "p.html");
-        let (_, content) = read_html(page, Path::new("p.html"), &resolver);
+        let (_, content) = content_of(read_html(page, Path::new("p.html"), &resolver, true));
         let anchors: Vec<(&str, Option<&str>)> = content
             .sections
             .iter()
@@ -354,7 +435,7 @@ govern <code>memory</code>.</p><script>track()</script>
                     <nav><a href=\"menu.html\">Menu</a></nav><p>Only this.</p><aside>Ads</aside>\
                     <footer>(c)</footer></body></html>";
         let resolver = LinkResolver::new("", "p.html");
-        let (title, content) = read_html(page, Path::new("p.html"), &resolver);
+        let (title, content) = content_of(read_html(page, Path::new("p.html"), &resolver, true));
         assert_eq!(title, "Plain page");
         assert_eq!(content.sections.len(), 1);
         assert_eq!(content.sections[0].text, "Only this.");

@@ -13,6 +13,12 @@
 //! | [`FileKind::Records`] | `.json` `.jsonl` `.ndjson` | nothing parsed: the caller's record parser reads them |
 //! | [`FileKind::Image`] | `.png` `.jpg` `.jpeg` `.webp` `.gif` `.svg` | media type and a caption: sidecar `photo.png.txt`, else alt text, else the file name |
 //!
+//! HTML pages that ask not to be indexed (`robots` `noindex`) or only redirect are skipped
+//! with that reason ([`ReadOptions::honour_noindex`]). A caller that keeps what it read can
+//! pass [`KnownFiles`] to [`FileReader::read_changed`]: files it already has (same id,
+//! same hash) are hashed and not parsed, which is what makes re-reading a large unchanged
+//! folder fast.
+//!
 //! Each [`FileDocument`] has a stable id (its path relative to the root), a title, a
 //! BLAKE3 [`ContentHash`], its size and modification time. A file that cannot be read is a
 //! [`FileFailure`] with a reason, and the walk goes on; [`Reading::summary`] counts what
@@ -72,6 +78,6 @@ pub use model::{
     LinkTarget, Section, TextContent, Warning,
 };
 pub use options::{ReadOptions, Root};
-pub use outcome::{FileFailure, KindCounts, Reading, SkipCounts, SkipReason, SkippedFile, Summary};
+pub use outcome::{FileFailure, KindCounts, Reading, SkipCounts, SkipReason, SkippedFile, Summary, UnchangedFile};
 pub use progress::{NoProgress, Progress, ProgressEvent};
-pub use reader::FileReader;
+pub use reader::{FileReader, KnownFiles};

@@ -52,6 +52,12 @@ pub struct ReadOptions {
     pub pdf_timeout: Duration,
     /// Worker threads for walking and reading; 0 means one per available CPU. Default 0.
     pub threads: usize,
+    /// Leave out HTML pages that ask search engines not to index them (`<meta name="robots"
+    /// content="noindex">`) and pages that only redirect (`<meta http-equiv="refresh">`),
+    /// each reported with its [`SkipReason`](crate::SkipReason). Generated documentation is
+    /// full of both: mdBook's `print.html` repeats the whole book, and every renamed chapter
+    /// leaves a redirect stub. Default `true`.
+    pub honour_noindex: bool,
 }
 
 impl Default for ReadOptions {
@@ -65,6 +71,7 @@ impl Default for ReadOptions {
             max_file_size: 64 * 1024 * 1024,
             pdf_timeout: Duration::from_secs(30),
             threads: 0,
+            honour_noindex: true,
         }
     }
 }

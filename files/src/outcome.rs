@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use crate::error::FileError;
-use crate::model::{FileDocument, FileKind};
+use crate::hash::ContentHash;
+use crate::model::{FileDocument, FileKind, LinkTarget};
 
 /// Everything one read produced. Each list is sorted (documents by id, the others by path),
 /// so two reads of the same folder compare equal.
@@ -14,6 +15,9 @@ use crate::model::{FileDocument, FileKind};
 pub struct Reading {
     /// The files read.
     pub documents: Vec<FileDocument>,
+    /// Files the caller already had, hashed but not parsed (see
+    /// [`FileReader::read_changed`](crate::FileReader::read_changed)); sorted by id.
+    pub unchanged: Vec<UnchangedFile>,
     /// Entries left out on purpose, with the reason.
     pub skipped: Vec<SkippedFile>,
     /// Files that could not be read, with the reason.
@@ -23,7 +27,8 @@ pub struct Reading {
 impl Reading {
     /// The counts, derived from the lists.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary { failed: self.failures.len(), ..Summary::default() };
+        let mut s = Summary { failed: self.failures.len(), unchanged: self.unchanged.len(), ..Summary::default() };
+        s.bytes += self.unchanged.iter().map(|f| f.size).sum::<u64>();
         for doc in &self.documents {
             s.read += 1;
             s.bytes += doc.size;
@@ -45,6 +50,8 @@ impl Reading {
                 SkipReason::Unsupported => c.unsupported += 1,
                 SkipReason::Empty => c.empty += 1,
                 SkipReason::Sidecar { .. } => c.sidecar += 1,
+                SkipReason::NoIndex => c.noindex += 1,
+                SkipReason::Redirect { .. } => c.redirect += 1,
             }
         }
         s
@@ -54,6 +61,23 @@ impl Reading {
     pub fn document(&self, id: &str) -> Option<&FileDocument> {
         self.documents.binary_search_by(|d| d.id.as_str().cmp(id)).ok().map(|i| &self.documents[i])
     }
+}
+
+/// A file whose content the caller already had: hashed, not parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnchangedFile {
+    /// Its id, as a [`FileDocument`] would have it.
+    pub id: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// The format it would be read as.
+    pub kind: FileKind,
+    /// BLAKE3 of its bytes (the one the caller knew).
+    pub hash: ContentHash,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification time, when the file system records one.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// An entry the walk left out on purpose.
@@ -83,6 +107,13 @@ pub enum SkipReason {
     Sidecar {
         /// The image's id.
         image: String,
+    },
+    /// An HTML page that asks not to be indexed (`<meta name="robots" content="noindex">`).
+    NoIndex,
+    /// An HTML page that only sends the reader elsewhere (`<meta http-equiv="refresh">`).
+    Redirect {
+        /// Where it sends them.
+        target: LinkTarget,
     },
 }
 
@@ -115,13 +146,15 @@ impl Serialize for FileFailure {
 pub struct Summary {
     /// Files read into documents.
     pub read: usize,
+    /// Files the caller already had (hashed, not parsed).
+    pub unchanged: usize,
     /// Of those, per kind.
     pub by_kind: KindCounts,
     /// Entries left out on purpose, per reason.
     pub skipped: SkipCounts,
     /// Files that could not be read.
     pub failed: usize,
-    /// Bytes of the files read.
+    /// Bytes of the files read or hashed.
     pub bytes: u64,
 }
 
@@ -147,11 +180,20 @@ pub struct SkipCounts {
     pub unsupported: usize,
     pub empty: usize,
     pub sidecar: usize,
+    pub noindex: usize,
+    pub redirect: usize,
 }
 
 impl SkipCounts {
     /// All skipped entries.
     pub fn total(&self) -> usize {
-        self.ignored + self.hidden + self.excluded + self.unsupported + self.empty + self.sidecar
+        self.ignored
+            + self.hidden
+            + self.excluded
+            + self.unsupported
+            + self.empty
+            + self.sidecar
+            + self.noindex
+            + self.redirect
     }
 }

@@ -16,7 +16,7 @@ use crate::model::{
     Caption, CaptionSource, Content, FileDocument, FileKind, ImageContent, LinkTarget, Warning, words_from_file_name,
 };
 use crate::options::{ReadOptions, Root};
-use crate::outcome::{FileFailure, Reading, SkipReason, SkippedFile};
+use crate::outcome::{FileFailure, Reading, SkipReason, SkippedFile, UnchangedFile};
 use crate::progress::{Progress, ProgressEvent};
 use crate::walk::{FileEntry, PathFilter, lock, walk_root};
 use crate::{html, markdown, pdf, text};
@@ -32,6 +32,7 @@ pub struct FileReader {
 /// What became of one file.
 enum FileOutcome {
     Document(Box<FileDocument>),
+    Unchanged(UnchangedFile),
     Skipped(SkippedFile),
     Failed(FileFailure),
 }
@@ -51,6 +52,14 @@ impl FileReader {
     /// Reads every root. Never fails as a whole: a missing root, an unreadable folder or
     /// file is a [`FileFailure`] in the result, and the rest is read.
     pub fn read(&self, roots: &[Root], progress: &dyn Progress) -> Reading {
+        self.read_changed(roots, progress, &NothingKnown)
+    }
+
+    /// Reads every root like [`read`](FileReader::read), but a file whose content `known`
+    /// already has (same id and hash) is hashed and not parsed: it comes back in
+    /// [`Reading::unchanged`] instead of [`Reading::documents`]. Image files and caption
+    /// sidecars are always read, since a caption is settled across the whole walk.
+    pub fn read_changed(&self, roots: &[Root], progress: &dyn Progress, known: &dyn KnownFiles) -> Reading {
         let threads = match self.options.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -62,9 +71,10 @@ impl FileReader {
         for (index, root) in roots.iter().enumerate() {
             let visit = |entry: FileEntry| {
                 progress.file_started(&entry.path);
-                let outcome = read_file(&entry, root, &self.options);
+                let outcome = read_file(&entry, root, &self.options, known);
                 let bytes = match &outcome {
                     FileOutcome::Document(doc) => doc.size,
+                    FileOutcome::Unchanged(file) => file.size,
                     FileOutcome::Skipped(_) | FileOutcome::Failed(_) => 0,
                 };
                 counters.done(progress, &entry.path, bytes);
@@ -74,24 +84,34 @@ impl FileReader {
             reading.skipped.extend(report.skipped);
             reading.failures.extend(report.failures);
         }
-        let mut documents = Vec::new();
+        let mut found = Vec::new();
         for (root_index, outcome) in outcomes.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
             match outcome {
-                FileOutcome::Document(doc) => documents.push((root_index, doc)),
+                FileOutcome::Document(doc) => found.push((root_index, Found::Document(doc))),
+                FileOutcome::Unchanged(file) => found.push((root_index, Found::Unchanged(file))),
                 FileOutcome::Skipped(s) => reading.skipped.push(s),
                 FileOutcome::Failed(f) => reading.failures.push(f),
             }
         }
         // By id, and for an id found under two roots, the earlier root first: it keeps the id.
-        documents.sort_by(|(ra, a), (rb, b)| a.id.cmp(&b.id).then(ra.cmp(rb)));
-        for (_, doc) in documents {
-            match reading.documents.last() {
-                Some(first) if first.id == doc.id => reading.failures.push(FileFailure {
-                    error: FileError::DuplicateId { first: first.path.clone() },
-                    path: doc.path,
-                    id: Some(doc.id),
-                }),
-                _ => reading.documents.push(*doc),
+        found.sort_by(|(ra, a), (rb, b)| a.id().cmp(b.id()).then(ra.cmp(rb)));
+        let mut last: Option<(String, std::path::PathBuf)> = None;
+        for (_, file) in found {
+            if let Some((id, first)) = &last
+                && id == file.id()
+            {
+                let (path, id) = file.into_path_and_id();
+                reading.failures.push(FileFailure {
+                    error: FileError::DuplicateId { first: first.clone() },
+                    path,
+                    id: Some(id),
+                });
+                continue;
+            }
+            last = Some((file.id().to_owned(), file.path().to_path_buf()));
+            match file {
+                Found::Document(doc) => reading.documents.push(*doc),
+                Found::Unchanged(file) => reading.unchanged.push(file),
             }
         }
         attach_sidecars(&mut reading);
@@ -117,8 +137,54 @@ impl Counters {
     }
 }
 
+/// A file read or found unchanged, before duplicate ids are settled.
+enum Found {
+    Document(Box<FileDocument>),
+    Unchanged(UnchangedFile),
+}
+
+impl Found {
+    fn id(&self) -> &str {
+        match self {
+            Found::Document(doc) => &doc.id,
+            Found::Unchanged(file) => &file.id,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Found::Document(doc) => &doc.path,
+            Found::Unchanged(file) => &file.path,
+        }
+    }
+
+    fn into_path_and_id(self) -> (std::path::PathBuf, String) {
+        match self {
+            Found::Document(doc) => (doc.path, doc.id),
+            Found::Unchanged(file) => (file.path, file.id),
+        }
+    }
+}
+
+/// Whether the caller already has a file's content, so it need not be parsed again.
+///
+/// Called from the worker threads once a file is hashed; it should be a quick lookup.
+pub trait KnownFiles: Sync {
+    /// `true` when the file with this id and content hash was read before and is stored.
+    fn is_known(&self, id: &str, kind: FileKind, hash: &ContentHash) -> bool;
+}
+
+/// Knows no file: every file is parsed.
+struct NothingKnown;
+
+impl KnownFiles for NothingKnown {
+    fn is_known(&self, _: &str, _: FileKind, _: &ContentHash) -> bool {
+        false
+    }
+}
+
 /// Reads one file with the reader for its kind.
-fn read_file(entry: &FileEntry, root: &Root, options: &ReadOptions) -> FileOutcome {
+fn read_file(entry: &FileEntry, root: &Root, options: &ReadOptions, known: &dyn KnownFiles) -> FileOutcome {
     let path = &entry.path;
     let Some(kind) = FileKind::from_path(path) else {
         return FileOutcome::Skipped(SkippedFile { path: path.clone(), reason: SkipReason::Unsupported });
@@ -136,18 +202,37 @@ fn read_file(entry: &FileEntry, root: &Root, options: &ReadOptions) -> FileOutco
     let read = if kind == FileKind::Records {
         // Not parsed here, so not held in memory: hashed in chunks, whatever its size.
         ContentHash::of_reader(file)
-            .map(|hash| (hash, metadata.len(), words_from_file_name(path), Content::Records))
+            .map(|hash| match known.is_known(&id, kind, &hash) {
+                true => ReadOutcome::Unchanged(hash, metadata.len()),
+                false => ReadOutcome::Content(hash, metadata.len(), words_from_file_name(path), Content::Records),
+            })
             .map_err(FileError::from)
     } else {
         load(file, metadata.len(), options.max_file_size).and_then(|bytes| {
             let (hash, size) = (ContentHash::of(&bytes), bytes.len() as u64);
+            // Images and sidecars are captioned across the walk, so they are always read.
+            let always = kind == FileKind::Image || image::sidecar_image(&id).is_some();
+            if !always && known.is_known(&id, kind, &hash) {
+                return Ok(ReadOutcome::Unchanged(hash, size));
+            }
             let resolver = LinkResolver::new(&root.id_prefix, &entry.relative);
-            let (title, content) = read_content(kind, bytes, path, &resolver, options, &mut warnings)?;
-            Ok((hash, size, title, content))
+            match read_content(kind, bytes, path, &resolver, options, &mut warnings)? {
+                Parsed::Content(title, content) => Ok(ReadOutcome::Content(hash, size, title, content)),
+                Parsed::Skip(reason) => Ok(ReadOutcome::Skip(reason)),
+            }
         })
     };
     match read {
-        Ok((hash, size, title, content)) => FileOutcome::Document(Box::new(FileDocument {
+        Ok(ReadOutcome::Unchanged(hash, size)) => FileOutcome::Unchanged(UnchangedFile {
+            id,
+            path: path.clone(),
+            kind,
+            hash,
+            size,
+            modified: metadata.modified().ok(),
+        }),
+        Ok(ReadOutcome::Skip(reason)) => FileOutcome::Skipped(SkippedFile { path: path.clone(), reason }),
+        Ok(ReadOutcome::Content(hash, size, title, content)) => FileOutcome::Document(Box::new(FileDocument {
             id,
             path: path.clone(),
             kind,
@@ -178,6 +263,22 @@ fn load(file: File, size: u64, limit: u64) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
+/// What reading one file's bytes gave.
+enum ReadOutcome {
+    /// Parsed: hash, size, title, content.
+    Content(ContentHash, u64, String, Content),
+    /// Hashed only: the caller has this content already.
+    Unchanged(ContentHash, u64),
+    /// Left out on purpose once read (a page that asks not to be indexed).
+    Skip(SkipReason),
+}
+
+/// What a reader made of a file's content.
+enum Parsed {
+    Content(String, Content),
+    Skip(SkipReason),
+}
+
 /// The title and content of a file whose bytes are loaded.
 fn read_content(
     kind: FileKind,
@@ -186,10 +287,17 @@ fn read_content(
     resolver: &LinkResolver<'_>,
     options: &ReadOptions,
     warnings: &mut Vec<Warning>,
-) -> Result<(String, Content), FileError> {
+) -> Result<Parsed, FileError> {
     let (title, text) = match kind {
         FileKind::Markdown => markdown::read_markdown(&text::decode(&bytes, path, warnings)?, path, resolver),
-        FileKind::Html => html::read_html(&text::decode(&bytes, path, warnings)?, path, resolver),
+        FileKind::Html => {
+            let text = text::decode(&bytes, path, warnings)?;
+            match html::read_html(&text, path, resolver, options.honour_noindex) {
+                html::Page::Content(title, text) => (title, text),
+                html::Page::NoIndex => return Ok(Parsed::Skip(SkipReason::NoIndex)),
+                html::Page::Redirect(target) => return Ok(Parsed::Skip(SkipReason::Redirect { target })),
+            }
+        }
         FileKind::Text => text::read_text(&text::decode(&bytes, path, warnings)?, path),
         FileKind::Pdf => pdf::read_pdf(bytes, path, options.pdf_timeout, warnings)?,
         FileKind::Image => {
@@ -197,12 +305,13 @@ fn read_content(
             // The caption is settled once the whole walk is known; the file name until then.
             let title = words_from_file_name(path);
             let caption = Caption { text: title.clone(), source: CaptionSource::FileName };
-            return Ok((title, Content::Image(ImageContent { media_type, caption, embedded_in: Vec::new() })));
+            let content = Content::Image(ImageContent { media_type, caption, embedded_in: Vec::new() });
+            return Ok(Parsed::Content(title, content));
         }
         // Records are normally streamed, not loaded (see `read_file`); loaded, they are the same.
-        FileKind::Records => return Ok((words_from_file_name(path), Content::Records)),
+        FileKind::Records => return Ok(Parsed::Content(words_from_file_name(path), Content::Records)),
     };
-    Ok((title, Content::Text(text)))
+    Ok(Parsed::Content(title, Content::Text(text)))
 }
 
 /// Caption sidecars (`photo.png.txt`) become the caption of their image, when that image

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use braid_files::{
-    CaptionSource, Content, FileDocument, FileError, FileKind, FileReader, FrontMatterValue, LinkTarget, NoProgress,
-    ProgressEvent, ReadOptions, Reading, Root, SkipReason, Warning,
+    CaptionSource, Content, ContentHash, FileDocument, FileError, FileKind, FileReader, FrontMatterValue, KnownFiles,
+    LinkTarget, NoProgress, ProgressEvent, ReadOptions, Reading, Root, SkipReason, Warning,
 };
 
 /// Writes `content` at `relative` under `dir`, creating folders.
@@ -493,6 +493,82 @@ fn ids_hashes_and_roots_are_stable() {
     let mixed = reader.read(&[Root::new(dir.path().join("single.txt")), Root::new(&missing)], &NoProgress);
     assert_eq!(doc(&mixed, "single.txt").sections()[0].text, "a single file root");
     assert!(matches!(failure(&mixed, &missing), FileError::Io(e) if e.kind() == std::io::ErrorKind::NotFound));
+}
+
+/// What a caller stored after a first read: ids and hashes, and every id it was asked about.
+struct Stored {
+    hashes: Vec<(String, ContentHash)>,
+    asked: Mutex<Vec<String>>,
+}
+
+impl KnownFiles for Stored {
+    fn is_known(&self, id: &str, _: FileKind, hash: &ContentHash) -> bool {
+        braid_files_lock(&self.asked).push(id.to_owned());
+        self.hashes.iter().any(|(i, h)| i == id && h == hash)
+    }
+}
+
+fn braid_files_lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[test]
+fn files_the_caller_has_are_hashed_not_parsed_but_images_and_sidecars_always_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "a.md", "# A\n\n![a koala](img/k.png)\n");
+    write(dir.path(), "b.md", "# B\n\nbee\n");
+    write(dir.path(), "c.jsonl", "{\"id\": \"x\", \"name\": \"x\", \"type\": \"t\"}\n");
+    write(dir.path(), "img/k.png", b"\x89PNG\r\n\x1a\n0000");
+    write(dir.path(), "img/k.png.txt", "A koala asleep.");
+    let reader = FileReader::new(ReadOptions::default()).expect("options");
+    let first = reader.read(&[Root::new(dir.path())], &NoProgress);
+    let stored = Stored {
+        hashes: first.documents.iter().map(|d| (d.id.clone(), d.hash)).collect(),
+        asked: Mutex::new(Vec::new()),
+    };
+    write(dir.path(), "b.md", "# B\n\nbees, edited\n");
+    let again = reader.read_changed(&[Root::new(dir.path())], &NoProgress, &stored);
+
+    let unchanged: Vec<&str> = again.unchanged.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(unchanged, ["a.md", "c.jsonl"]);
+    assert_eq!(again.unchanged[0].hash, doc(&first, "a.md").hash);
+    assert_eq!(again.unchanged[1].kind, FileKind::Records);
+    let read: Vec<&str> = again.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(read, ["b.md", "img/k.png"], "the edited file and the image are read");
+    let Content::Image(image) = &doc(&again, "img/k.png").content else { panic!("an image") };
+    assert_eq!(image.caption.text, "A koala asleep.", "the sidecar still captions it");
+    let mut asked = braid_files_lock(&stored.asked).clone();
+    asked.sort();
+    assert_eq!(asked, ["a.md", "b.md", "c.jsonl"], "images and sidecars are never looked up");
+    let summary = again.summary();
+    assert_eq!((summary.read, summary.unchanged, summary.skipped.sidecar), (2, 2, 1));
+    let size = |f: &str| fs::metadata(dir.path().join(f)).map_or(0, |m| m.len());
+    assert_eq!(summary.bytes, ["a.md", "b.md", "c.jsonl", "img/k.png"].iter().map(|f| size(f)).sum::<u64>());
+}
+
+#[test]
+fn html_pages_that_ask_not_to_be_indexed_or_redirect_are_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let print = write(
+        dir.path(),
+        "print.html",
+        r#"<html><head><meta name="robots" content="noindex"></head><body><p>Everything.</p></body></html>"#,
+    );
+    let stub = write(
+        dir.path(),
+        "old.html",
+        r#"<html><head><meta http-equiv="refresh" content="0; URL=new.html"></head><body></body></html>"#,
+    );
+    write(dir.path(), "new.html", "<html><body><h1>New</h1><p>Here.</p></body></html>");
+    let reading = read(dir.path());
+    assert_eq!(skip_reason(&reading, &print), Some(SkipReason::NoIndex));
+    assert_eq!(
+        skip_reason(&reading, &stub),
+        Some(SkipReason::Redirect { target: LinkTarget::File { id: "new.html".into() } })
+    );
+    assert_eq!(reading.documents.len(), 1);
+    let all = read_with(dir.path(), ReadOptions { honour_noindex: false, ..ReadOptions::default() });
+    assert_eq!(all.documents.len(), 3, "told to, every page is read");
 }
 
 #[test]

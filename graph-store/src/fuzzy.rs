@@ -123,16 +123,32 @@ fn deletion_hashes(word: &[char], max_deletes: usize, out: &mut Vec<u64>) {
 }
 
 /// A dictionary of words with a deletion index for typo-tolerant lookup.
+///
+/// Sized for millions of names (issue 22): the words are one UTF-8 text with end offsets,
+/// not a `Vec<char>` each (4 bytes a character plus a 24-byte header and an allocation),
+/// and a deletion is 8 bytes, the top 32 bits of its hash and the word number. Two
+/// deletions that share those 32 bits only add a candidate, which the exact distance
+/// then drops, so lookups stay exact. Per dictionary word of about a dozen characters and
+/// its 29 prefix deletions this is about 250 bytes, down from about 550
+/// (`ingest-bench memory-graph`, BENCHMARKS.md "Memory per item").
 #[derive(Debug, Default)]
 pub(crate) struct FuzzyIndex {
-    words: Vec<Vec<char>>,
-    /// (deletion hash, word number), sorted by hash; a flat array keeps memory low.
-    deletions: Vec<(u64, u32)>,
+    /// Every word, concatenated.
+    text: String,
+    /// Where each word ends in `text` (it starts where the previous one ends).
+    ends: Vec<u32>,
+    /// (top 32 bits of a deletion hash, word number), sorted; a flat array keeps memory low.
+    deletions: Vec<(u32, u32)>,
     /// Where each run of `deletions` sharing the top `bucket_bits` bits of the hash
     /// starts (one more entry marks the end), so a probe searches a few entries, not
     /// millions spread over the whole array.
     buckets: Vec<u32>,
     bucket_bits: u32,
+}
+
+/// The part of a deletion hash the index keeps (see [`FuzzyIndex`]).
+fn top(hash: u64) -> u32 {
+    (hash >> 32) as u32
 }
 
 /// Deletions per bucket of [`FuzzyIndex::buckets`], on average: a probe reads about one
@@ -146,7 +162,8 @@ impl FuzzyIndex {
         let mut hashes = Vec::new();
         for word in words {
             let chars: Vec<char> = word.chars().collect();
-            let Ok(id) = u32::try_from(index.words.len()) else {
+            let (Ok(id), Ok(end)) = (u32::try_from(index.ends.len()), u32::try_from(index.text.len() + word.len()))
+            else {
                 break;
             };
             // A word can only match queries up to MAX_DISTANCE longer, whose budget is
@@ -157,10 +174,12 @@ impl FuzzyIndex {
             deletion_hashes(prefix, budget, &mut hashes);
             hashes.sort_unstable();
             hashes.dedup();
-            index.deletions.extend(hashes.iter().map(|&h| (h, id)));
-            index.words.push(chars);
+            index.deletions.extend(hashes.iter().map(|&h| (top(h), id)));
+            index.text.push_str(word);
+            index.ends.push(end);
         }
         index.deletions.sort_unstable();
+        index.deletions.dedup();
         index.bucket_bits = (index.deletions.len() / DELETIONS_PER_BUCKET).max(1).ilog2().clamp(1, 30);
         let buckets = 1usize << index.bucket_bits;
         index.buckets = Vec::with_capacity(buckets + 1);
@@ -175,13 +194,21 @@ impl FuzzyIndex {
         index
     }
 
-    fn bucket(&self, hash: u64) -> usize {
-        // An index never built has no buckets (and 0 bits, so no shift by 64).
-        hash.checked_shr(64 - self.bucket_bits).unwrap_or(0) as usize
+    /// The bucket of a stored (32-bit) deletion key: its top `bucket_bits` bits.
+    fn bucket(&self, key: u32) -> usize {
+        // An index never built has no buckets (and 0 bits, so no shift by 32).
+        key.checked_shr(32 - self.bucket_bits).unwrap_or(0) as usize
     }
 
-    /// The entries of `deletions` whose hash shares `hash`'s bucket.
-    fn bucket_entries(&self, hash: u64) -> &[(u64, u32)] {
+    /// The word with this number.
+    fn word(&self, id: usize) -> Option<&str> {
+        let end = *self.ends.get(id)? as usize;
+        let start = if id == 0 { 0 } else { *self.ends.get(id - 1)? as usize };
+        self.text.get(start..end)
+    }
+
+    /// The entries of `deletions` whose key shares `hash`'s bucket.
+    fn bucket_entries(&self, hash: u32) -> &[(u32, u32)] {
         let bucket = self.bucket(hash);
         match (self.buckets.get(bucket), self.buckets.get(bucket + 1)) {
             (Some(&start), Some(&end)) => self.deletions.get(start as usize..end as usize).unwrap_or_default(),
@@ -191,7 +218,7 @@ impl FuzzyIndex {
 
     /// Number of words indexed.
     pub(crate) fn len(&self) -> usize {
-        self.words.len()
+        self.ends.len()
     }
 
     /// Words within `max_distance` of `query`, as `(word id, distance)`, nearest first.
@@ -203,6 +230,7 @@ impl FuzzyIndex {
         hashes.dedup();
         let mut candidates: Vec<u32> = Vec::new();
         for hash in hashes {
+            let hash = top(hash);
             let entries = self.bucket_entries(hash);
             let first = entries.partition_point(|&(h, _)| h < hash);
             candidates.extend(entries[first..].iter().take_while(|&&(h, _)| h == hash).map(|&(_, id)| id));
@@ -210,12 +238,14 @@ impl FuzzyIndex {
         candidates.sort_unstable();
         candidates.dedup();
         let mut rows = OsaRows::default();
+        let mut word: Vec<char> = Vec::new();
         let mut found: Vec<(usize, usize)> = candidates
             .into_iter()
             .filter_map(|id| {
                 let id = id as usize;
-                let word = self.words.get(id)?;
-                rows.distance(query, word, max_distance).map(|d| (id, d))
+                word.clear();
+                word.extend(self.word(id)?.chars());
+                rows.distance(query, &word, max_distance).map(|d| (id, d))
             })
             .collect();
         found.sort_by_key(|&(id, d)| (d, id));

@@ -187,6 +187,19 @@ impl Graph {
         Ok(true)
     }
 
+    /// The relation `source -relation-> target` with its props, if the graph has it.
+    pub fn relation(&self, source: &str, relation: &str, target: &str) -> Option<Relation> {
+        let (&from, &to, &relation_type) =
+            (self.ids.get(source)?, self.ids.get(target)?, self.relation_ids.get(relation)?);
+        let edge = self.graph.edges_connecting(from, to).find(|edge| edge.weight().relation == relation_type)?;
+        Some(Relation {
+            source: source.to_string(),
+            relation: relation.to_string(),
+            target: target.to_string(),
+            props: edge.weight().props.clone(),
+        })
+    }
+
     /// Removes `source -relation-> target`; `false` when there was no such relation.
     pub fn remove_relation(&mut self, source: &str, relation: &str, target: &str) -> bool {
         let (Some(&from), Some(&to), Some(&relation_type)) =

@@ -59,6 +59,7 @@ mod sets;
 
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
+pub use linker::{UNLINKABLE_PROP, is_linkable_entity};
 pub use model::{
     Direction, Entity, EntityLink, Fact, GraphAnswer, GraphAnswers, GraphQuestion, ImportReport, LinkMethod,
     LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,

@@ -4,7 +4,9 @@
 //! names and aliases ([`crate::phrase`]), leftmost-longest, so a match always starts and
 //! ends on word boundaries. Words left unlinked then get a typo-tolerant lookup in a
 //! deletion index ([`crate::fuzzy`]). The index is built once per graph version and
-//! shared by readers.
+//! shared by readers. An entity whose props say `"linkable": false` is left out of the
+//! index: it is reached through its relations, never by its name (a section of a document
+//! titled "Introduction" must not be the answer to every query that says "introduction").
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -110,6 +112,9 @@ impl LinkIndex {
 
         for node in graph.graph.node_indices() {
             let entity = &graph.graph[node];
+            if !is_linkable_entity(entity) {
+                continue;
+            }
             let degree = graph.node_degree(node);
             let id_rank = id_ranks[node.index()];
             let names = std::iter::once((entity.name.as_str(), LinkMethod::Exact))
@@ -217,6 +222,15 @@ impl LinkState {
         };
     }
 }
+
+/// Whether an entity's name and aliases go into the linking index: all but those whose
+/// props hold `"linkable": false`.
+pub fn is_linkable_entity(entity: &crate::model::Entity) -> bool {
+    entity.props.get(UNLINKABLE_PROP) != Some(&serde_json::Value::Bool(false))
+}
+
+/// The entity prop that, set to `false`, keeps an entity out of the linking index.
+pub const UNLINKABLE_PROP: &str = "linkable";
 
 /// A stop word in its written or its folded form.
 /// Whether a word describes questions in general or this graph's types (see
@@ -574,6 +588,21 @@ mod tests {
         assert!(code_matches("deu", "DEU"));
         assert!(!code_matches("run", "run"));
         assert!(!code_matches("run", "Run"));
+    }
+
+    #[test]
+    fn entities_marked_unlinkable_are_not_linked_by_name() {
+        let mut graph = Graph::new();
+        let mut section = crate::model::Entity::new("file:a.md#introduction", "Introduction", "section");
+        section.props.insert(UNLINKABLE_PROP.into(), serde_json::Value::Bool(false));
+        let kept = crate::model::Entity::new("topic:intro", "introduction", "topic");
+        for e in [section, kept] {
+            assert!(graph.upsert_entity(e).is_ok());
+        }
+        let links = graph.link("an introduction to graphs");
+        let ids: Vec<&str> = links.iter().map(|l| l.entity_id.as_str()).collect();
+        assert_eq!(ids, ["topic:intro"]);
+        assert!(graph.link("Introduction").iter().all(|l| l.entity_id != "file:a.md#introduction"));
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub struct Entity {
     /// A sentence or two describing the entity.
     #[serde(default)]
     pub description: String,
-    /// Anything else (population, coordinates, codes...).
+    /// Anything else (population, coordinates, codes...). `"linkable": false` keeps the
+    /// entity out of entity linking (see [`crate::UNLINKABLE_PROP`]).
     #[serde(default)]
     pub props: Props,
 }

@@ -789,3 +789,18 @@ fn link_latency() {
     times.sort();
     println!("p50 {:?} p99 {:?}", times[times.len() / 2], times[times.len() * 99 / 100]);
 }
+
+#[test]
+fn a_relation_reads_back_with_its_props() {
+    let mut graph = Graph::new();
+    for e in [Entity::new("a", "A", "t"), Entity::new("b", "B", "t")] {
+        graph.upsert_entity(e).expect("entity");
+    }
+    let mut r = Relation::new("a", "likes", "b");
+    r.props.insert("since".into(), 1999.into());
+    graph.add_relation(r.clone()).expect("relation");
+    assert_eq!(graph.relation("a", "likes", "b"), Some(r));
+    assert_eq!(graph.relation("b", "likes", "a"), None, "direction matters");
+    assert_eq!(graph.relation("a", "hates", "b"), None);
+    assert_eq!(graph.relation("a", "likes", "nobody"), None);
+}

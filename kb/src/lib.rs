@@ -7,7 +7,10 @@
 //!
 //! - [`KnowledgeBase`]: open a data directory, write records, ask questions.
 //! - [`records`]: the import records (entities, relations, documents, images).
-//! - [`ingest`]: JSON Lines files and folders of images, with progress through a callback.
+//! - [`ingest`]: JSON Lines files and folders of documents and images, kept in sync, with
+//!   progress through a callback.
+//! - [`extract`]: entities and relations from passages with a language model, when one is
+//!   configured.
 //! - [`sources`]: the graph, vector and web routes as the router's [`braid_router::Source`]s.
 //! - [`checkpoint`]: when the vector index is checkpointed in the background.
 //!
@@ -37,6 +40,7 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod extract;
 pub mod fit;
 pub mod ingest;
 mod knowledge_base;
@@ -52,5 +56,7 @@ pub mod validate;
 pub use checkpoint::{CheckpointPolicy, CheckpointReport, CheckpointTrigger};
 pub use error::BraidError;
 pub use knowledge_base::compose::{COMPOSE_DEADLINE, COMPOSE_MAX_SET, Composition, CompositionFailure};
-pub use knowledge_base::{KnowledgeBase, MAX_IMAGE_BYTES, MAX_TEXT_BYTES, Options, VECTOR_CHECKPOINT_DIR};
-pub use status::{EmbedderStatus, EntityView, RouteStatus, Status, WriteSummary};
+pub use knowledge_base::{
+    KnowledgeBase, MAX_IMAGE_BYTES, MAX_TEXT_BYTES, Options, ProgressCallback, VECTOR_CHECKPOINT_DIR,
+};
+pub use status::{EmbedderStatus, EntityView, LoadProgress, LoadStage, RouteStatus, Status, WriteSummary};

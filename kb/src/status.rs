@@ -57,6 +57,10 @@ pub struct EmbedderStatus {
     pub dimension: usize,
     /// Whether it embeds images by their pixels.
     pub multimodal: bool,
+    /// Why it is the active one (chosen by a setting, found weights, or the fallback and
+    /// how to get a semantic model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Whether a route can run.
@@ -91,4 +95,42 @@ pub struct EntityView {
     pub relations: Vec<braid_graph::Fact>,
     /// Documents and images linked to it.
     pub items: Vec<String>,
+}
+
+/// Where [`crate::KnowledgeBase::open`] has got, as it tells [`crate::Options::on_progress`]
+/// and as a server answers `/healthz` and `/v1/status` while it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+pub struct LoadProgress {
+    /// The step running now.
+    pub stage: LoadStage,
+    /// Units of this step done (records read, items replayed).
+    pub done: u64,
+    /// Units of this step in all (0 while unknown).
+    pub total: u64,
+}
+
+/// The steps of opening a knowledge base, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadStage {
+    /// Opening the store of record and the vector index's checkpoint.
+    Opening,
+    /// Entities and relations into the graph.
+    Graph,
+    /// Documents and images read from the store of record and replayed into the vector
+    /// index (over its checkpoint, when there is one); counted in records.
+    Vectors,
+    /// The entity linker built; then the knowledge base is ready.
+    Linker,
+}
+
+impl LoadProgress {
+    /// The whole open's progress in [0, 1]: each stage an equal share, the running one by
+    /// its `done / total`. A rough guide for a progress bar, not a time estimate.
+    pub fn fraction(&self) -> f64 {
+        const STAGES: f64 = 4.0;
+        let index = self.stage as u8 as f64;
+        let within = if self.total == 0 { 0.0 } else { (self.done as f64 / self.total as f64).min(1.0) };
+        ((index + within) / STAGES).clamp(0.0, 1.0)
+    }
 }

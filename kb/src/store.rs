@@ -19,6 +19,10 @@ const VECTORS: TableDefinition<&str, &[u8]> = TableDefinition::new("vectors");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 /// Words for relation and entity types (schema records), keyed by [`SchemaRecord::key`].
 const SCHEMA: TableDefinition<&str, &[u8]> = TableDefinition::new("schema");
+/// What each ingested file produced, by file id (see `crate::ingest::manifest`).
+const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// Answers of the extraction model, by the hash of what it was asked (see `crate::extract`).
+const EXTRACTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("extractions");
 
 /// Errors of the store of record.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +83,11 @@ pub struct WriteBatch {
     pub delete_documents: Vec<String>,
     /// Image ids to delete.
     pub delete_images: Vec<String>,
+    /// File manifests to insert or replace: file id and encoded manifest. Written in the
+    /// same transaction as the file's records, so a crash leaves both or neither.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// File manifests to delete.
+    pub delete_files: Vec<String>,
 }
 
 impl WriteBatch {
@@ -92,6 +101,8 @@ impl WriteBatch {
             && self.delete_relations.is_empty()
             && self.delete_documents.is_empty()
             && self.delete_images.is_empty()
+            && self.files.is_empty()
+            && self.delete_files.is_empty()
     }
 }
 
@@ -203,6 +214,8 @@ impl Store {
             txn.open_table(VECTORS)?;
             txn.open_table(META)?;
             txn.open_table(SCHEMA)?;
+            txn.open_table(FILES)?;
+            txn.open_table(EXTRACTIONS)?;
         }
         txn.commit()?;
         Ok(Store { db })
@@ -218,6 +231,13 @@ impl Store {
             let mut images = txn.open_table(IMAGES)?;
             let mut image_bytes = txn.open_table(IMAGE_BYTES)?;
             let mut vectors = txn.open_table(VECTORS)?;
+            let mut files = txn.open_table(FILES)?;
+            for id in &batch.delete_files {
+                files.remove(id.as_str())?;
+            }
+            for (id, manifest) in &batch.files {
+                files.insert(id.as_str(), manifest.as_slice())?;
+            }
             for id in &batch.delete_entities {
                 entities.remove(id.as_str())?;
             }
@@ -331,6 +351,26 @@ impl Store {
         self.with_vectors(IMAGES, "images")
     }
 
+    /// Every document with its stored vector, handed to `f` `batch` at a time in key order
+    /// (one read transaction): a start-up replay holds one batch in memory, not the store.
+    pub fn documents_in_batches<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        f: impl FnMut(Vec<(DocumentRecord, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.with_vectors_in_batches(DOCUMENTS, "documents", batch, f)
+    }
+
+    /// Every image with its stored vector, `batch` at a time (see
+    /// [`documents_in_batches`](Self::documents_in_batches)).
+    pub fn images_in_batches<E: From<StoreError>>(
+        &self,
+        batch: usize,
+        f: impl FnMut(Vec<(ImageRecord, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.with_vectors_in_batches(IMAGES, "images", batch, f)
+    }
+
     /// `n` documents sampled uniformly (reservoir sampling over the table, without their
     /// vectors), the same ones for the same seed.
     pub fn sample_documents(&self, n: usize, seed: u64) -> Result<Vec<DocumentRecord>, StoreError> {
@@ -359,6 +399,13 @@ impl Store {
         self.get(IMAGES, "images", id)
     }
 
+    /// The vector stored for a document (its passages' vectors, concatenated) or an image.
+    pub fn vector(&self, id: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(VECTORS)?;
+        Ok(table.get(id)?.map(|v| vector_from_bytes(v.value())))
+    }
+
     /// The stored bytes of an image.
     pub fn image_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
@@ -373,6 +420,62 @@ impl Store {
             let mut table = txn.open_table(SCHEMA)?;
             for r in records {
                 table.insert(r.key().as_str(), encode(r).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every file manifest: file id and encoded manifest, in id order.
+    pub fn file_manifests(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(FILES)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// One document with its stored vector (empty if none was stored).
+    pub fn document_with_vector(&self, id: &str) -> Result<Option<(DocumentRecord, Vec<f32>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let Some(v) = txn.open_table(DOCUMENTS)?.get(id)? else { return Ok(None) };
+        let record = decode("documents", id, v.value())?;
+        let vector = txn.open_table(VECTORS)?.get(id)?.map(|b| vector_from_bytes(b.value())).unwrap_or_default();
+        Ok(Some((record, vector)))
+    }
+
+    /// Whether every one of these documents, images and entities is stored, in one read
+    /// transaction (nothing is decoded).
+    pub fn has_all(&self, documents: &[String], images: &[String], entities: &[String]) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        for (def, ids) in [(DOCUMENTS, documents), (IMAGES, images), (ENTITIES, entities)] {
+            let table = txn.open_table(def)?;
+            for id in ids {
+                if table.get(id.as_str())?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// A cached answer of the extraction model.
+    pub fn extraction(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXTRACTIONS)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Caches answers of the extraction model, in one transaction.
+    pub fn put_extractions(&self, answers: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(EXTRACTIONS)?;
+            for (key, value) in answers {
+                table.insert(key.as_str(), value.as_slice())?;
             }
         }
         txn.commit()?;
@@ -442,6 +545,39 @@ impl Store {
             out.push((record, vector));
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    fn with_vectors_in_batches<T: DeserializeOwned, E: From<StoreError>>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        table: &'static str,
+        batch: usize,
+        mut f: impl FnMut(Vec<(T, Vec<f32>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let batch = batch.max(1);
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        let t = txn.open_table(def).map_err(StoreError::from)?;
+        let vectors = txn.open_table(VECTORS).map_err(StoreError::from)?;
+        let mut out = Vec::with_capacity(batch);
+        for row in t.iter().map_err(StoreError::from)? {
+            let (k, v) = row.map_err(StoreError::from)?;
+            let record = decode(table, k.value(), v.value())?;
+            let vector = vectors
+                .get(k.value())
+                .map_err(StoreError::from)?
+                .map(|b| vector_from_bytes(b.value()))
+                .unwrap_or_default();
+            out.push((record, vector));
+            if out.len() == batch {
+                f(std::mem::replace(&mut out, Vec::with_capacity(batch)))?;
+            }
+        }
+        if !out.is_empty() {
+            f(out)?;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,10 @@
 //! cosines). A query that is itself an exemplar is compared with centroids that leave it
 //! out, so training on the exemplar set does not learn from a query's similarity to itself.
 //!
+//! The exemplars are embedded when first needed (or when [`Exemplars::warm`] asks), so a
+//! program that opens a knowledge base only to write to it (a bulk import) does not embed
+//! hundreds of queries it will never compare.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use braid_router::{Exemplars, QueryEmbedder, Route};
@@ -29,7 +33,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::route::Route;
 
@@ -45,6 +49,14 @@ pub const SHIPPED_EXEMPLARS: &str = include_str!("../weights/exemplars.jsonl");
 /// Per-route centroids of exemplar queries (see the module docs).
 pub struct Exemplars {
     embedder: Arc<dyn QueryEmbedder>,
+    /// The labelled queries, until they are embedded.
+    examples: Vec<(String, Route)>,
+    centroids: OnceLock<Centroids>,
+}
+
+/// The exemplars, embedded.
+#[derive(Default)]
+struct Centroids {
     /// Sum of the unit exemplar vectors, per route.
     sums: [Vec<f32>; 3],
     counts: [usize; 3],
@@ -54,32 +66,47 @@ pub struct Exemplars {
 
 impl std::fmt::Debug for Exemplars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Exemplars").field("counts", &self.counts).finish_non_exhaustive()
+        f.debug_struct("Exemplars")
+            .field("examples", &self.examples.len())
+            .field("embedded", &self.centroids.get().is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl Exemplars {
-    /// Embeds the labelled `examples` (text, route); texts the embedder refuses are skipped.
+    /// The labelled `examples` (text, route), embedded with `embedder` when first needed;
+    /// texts the embedder refuses are skipped.
     pub fn new(embedder: Arc<dyn QueryEmbedder>, examples: impl IntoIterator<Item = (String, Route)>) -> Self {
-        let mut ex = Exemplars { embedder, sums: Default::default(), counts: [0; 3], members: HashMap::new() };
-        for (text, route) in examples {
-            let key = key(&text);
-            if ex.members.contains_key(&key) {
-                continue;
+        Exemplars { embedder, examples: examples.into_iter().collect(), centroids: OnceLock::new() }
+    }
+
+    /// Embeds the exemplars now, if they are not yet (a server, before its first query).
+    pub fn warm(&self) {
+        self.centroids();
+    }
+
+    fn centroids(&self) -> &Centroids {
+        self.centroids.get_or_init(|| {
+            let mut c = Centroids::default();
+            for (text, route) in &self.examples {
+                let key = key(text);
+                if c.members.contains_key(&key) {
+                    continue;
+                }
+                let Some(v) = self.embedder.embed(text).and_then(unit) else { continue };
+                let sum = &mut c.sums[route.index()];
+                if sum.is_empty() {
+                    sum.resize(v.len(), 0.0);
+                }
+                if sum.len() != v.len() {
+                    continue;
+                }
+                sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
+                c.counts[route.index()] += 1;
+                c.members.insert(key, (*route, v));
             }
-            let Some(v) = ex.embedder.embed(&text).and_then(unit) else { continue };
-            let sum = &mut ex.sums[route.index()];
-            if sum.is_empty() {
-                sum.resize(v.len(), 0.0);
-            }
-            if sum.len() != v.len() {
-                continue;
-            }
-            sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
-            ex.counts[route.index()] += 1;
-            ex.members.insert(key, (route, v));
-        }
-        ex
+            c
+        })
     }
 
     /// The shipped exemplars ([`SHIPPED_EXEMPLARS`]) embedded with `embedder`.
@@ -92,23 +119,37 @@ impl Exemplars {
         &self.embedder
     }
 
-    /// How many exemplars each route has, in [`Route::ALL`] order.
+    /// How many distinct labelled queries each route has, in [`Route::ALL`] order, without
+    /// embedding them (a text the embedder refuses still counts).
+    pub fn labelled_counts(&self) -> [usize; 3] {
+        let mut seen = std::collections::HashSet::new();
+        let mut counts = [0; 3];
+        for (text, route) in &self.examples {
+            if seen.insert(key(text)) {
+                counts[route.index()] += 1;
+            }
+        }
+        counts
+    }
+
+    /// How many exemplars each route has, in [`Route::ALL`] order (embeds them if not yet).
     pub fn counts(&self) -> [usize; 3] {
-        self.counts
+        self.centroids().counts
     }
 
     /// The standardised similarities to each route's centroid (see the module docs) and the
     /// query's embedding, or `None` when the query cannot be embedded or a route has no
     /// exemplars.
     pub fn similarities(&self, query: &str) -> Option<([f32; 3], Vec<f32>)> {
+        let c = self.centroids();
         let raw = self.embedder.embed(query)?;
         let v = unit(raw.clone())?;
-        let own = self.members.get(&key(query));
+        let own = c.members.get(&key(query));
         let mut cos = [0f32; 3];
         for route in Route::ALL {
             let i = route.index();
-            let mut centroid = self.sums[i].clone();
-            let mut n = self.counts[i];
+            let mut centroid = c.sums[i].clone();
+            let mut n = c.counts[i];
             if let Some((r, own_v)) = own
                 && *r == route
             {

@@ -66,7 +66,7 @@ pub use plan::{RouteDecision, RoutePlan};
 pub use policy::{Availability, FEATURE_NAMES, PolicyError, PolicyWeights, RoutePolicy, feature_vector};
 pub use request::{
     Escalation, Filters, FusionMethod, FusionTrace, ImageInput, InvalidRequest, MAX_K, QueryRequest, QueryResponse,
-    SourceReport, SourceStatus, Trace, validate_k, validate_query_text,
+    SourceReport, SourceStatus, StageReport, Trace, validate_k, validate_query_text,
 };
 pub use route::{Route, UnknownRoute};
 pub use router::{Router, RouterConfig, RouterError};

@@ -50,7 +50,8 @@ impl Filters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageInput {
-    /// An http(s) URL of the image.
+    /// A public http(s) URL of the image, fetched by Braid: public addresses only (redirects
+    /// checked too), an `image/*` answer of at most 16 MiB within 10 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The image bytes, base64-encoded.
@@ -224,6 +225,27 @@ pub struct SourceReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<usize>,
     /// The error, for `error` and `timeout`.
+    pub error: Option<String>,
+    /// Optional stages the source ran after its own search (e.g. `rerank`), and how each
+    /// fared; a stage that failed or was late was skipped and the source's hits stand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageReport>,
+}
+
+/// How an optional stage of a source fared (see [`SourceReport::stages`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageReport {
+    /// The stage, e.g. `rerank`.
+    pub stage: String,
+    /// `ok` when it ran, `timeout` or `error` when its result was dropped.
+    pub status: SourceStatus,
+    /// Wall time spent on it, in milliseconds.
+    pub took_ms: f64,
+    /// What ran it (e.g. the reranker's name), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The error, for `error` and `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

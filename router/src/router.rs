@@ -15,7 +15,7 @@ use crate::plan::RoutePlan;
 use crate::policy::{Availability, FEATURE_NAMES, RoutePolicy, feature_vector};
 use crate::request::{
     Escalation, FusionMethod, FusionTrace, InvalidRequest, MAX_K, QueryRequest, QueryResponse, SourceReport,
-    SourceStatus, Trace,
+    SourceStatus, StageReport, Trace,
 };
 use crate::route::Route;
 use crate::schema::{NoSchema, SchemaSource};
@@ -223,7 +223,7 @@ impl Router {
         let lists: Vec<RankedList> = outcomes
             .iter()
             .filter_map(|o| match &o.result {
-                Outcome::Hits(hits, _) => Some(RankedList {
+                Outcome::Hits(hits, ..) => Some(RankedList {
                     route: o.route,
                     weight: plan
                         .decision(o.route)
@@ -260,6 +260,7 @@ impl Router {
                     hits: 0,
                     total: None,
                     error: None,
+                    stages: Vec::new(),
                 },
             })
             .collect();
@@ -305,7 +306,7 @@ impl Router {
             Some(async move {
                 let started = Instant::now();
                 let result = match tokio::time::timeout(deadline, source.answer(request)).await {
-                    Ok(Ok(answer)) => Outcome::Hits(answer.hits, answer.total),
+                    Ok(Ok(answer)) => Outcome::Hits(answer.hits, answer.total, answer.stages),
                     Ok(Err(e)) => Outcome::Failed(e.to_string()),
                     Err(_) => Outcome::TimedOut(deadline),
                 };
@@ -318,7 +319,7 @@ impl Router {
 
 #[derive(Debug)]
 enum Outcome {
-    Hits(Vec<Hit>, Option<usize>),
+    Hits(Vec<Hit>, Option<usize>, Vec<StageReport>),
     Failed(String),
     TimedOut(Duration),
 }
@@ -334,13 +335,14 @@ impl RouteOutcome {
     fn report(&self) -> SourceReport {
         let took_ms = self.took.as_secs_f64() * 1e3;
         match &self.result {
-            Outcome::Hits(h, total) => SourceReport {
+            Outcome::Hits(h, total, stages) => SourceReport {
                 route: self.route,
                 status: SourceStatus::Ok,
                 took_ms,
                 hits: h.len(),
                 total: *total,
                 error: None,
+                stages: stages.clone(),
             },
             Outcome::Failed(e) => SourceReport {
                 route: self.route,
@@ -349,6 +351,7 @@ impl RouteOutcome {
                 hits: 0,
                 total: None,
                 error: Some(e.clone()),
+                stages: Vec::new(),
             },
             Outcome::TimedOut(d) => SourceReport {
                 route: self.route,
@@ -357,6 +360,7 @@ impl RouteOutcome {
                 hits: 0,
                 total: None,
                 error: Some(format!("deadline of {} ms passed", d.as_millis())),
+                stages: Vec::new(),
             },
         }
     }
@@ -364,7 +368,7 @@ impl RouteOutcome {
 
 /// Why the evidence of the executed routes is too weak to stand alone, if it is.
 fn weak_evidence(features: &QueryFeatures, plan: &RoutePlan, outcomes: &[RouteOutcome]) -> Option<String> {
-    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h, _) = &o.result { h.len() } else { 0 }).sum();
+    let hits: usize = outcomes.iter().map(|o| if let Outcome::Hits(h, ..) = &o.result { h.len() } else { 0 }).sum();
     if hits == 0 {
         let failed: Vec<String> =
             outcomes.iter().filter(|o| !matches!(o.result, Outcome::Hits(..))).map(|o| o.route.to_string()).collect();

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::features::QueryFeatures;
 use crate::hit::Hit;
-use crate::request::Filters;
+use crate::request::{Filters, StageReport};
 use crate::route::Route;
 
 /// What a source is asked.
@@ -53,11 +53,14 @@ pub struct SourceAnswer {
     /// How many matches there were before the source kept its best (a relational question
     /// with hundreds of answers), when the source knows.
     pub total: Option<usize>,
+    /// The optional stages the source ran after its own search (a reranker, say), in the
+    /// order they ran; the router puts them in the query's `sources`.
+    pub stages: Vec<StageReport>,
 }
 
 impl From<Vec<Hit>> for SourceAnswer {
     fn from(hits: Vec<Hit>) -> Self {
-        SourceAnswer { hits, total: None }
+        SourceAnswer { hits, total: None, stages: Vec::new() }
     }
 }
 

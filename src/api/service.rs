@@ -15,12 +15,22 @@ use crate::http::{ApiResult, AppState};
 /// The endpoints of this group.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::get("/healthz", healthz).summary("Liveness probe").tag("service").guard(Guard::Open).answers(
-            "The server is up",
-            |_| json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
-        ),
+        Endpoint::get("/healthz", healthz)
+            .summary(
+                "Readiness probe: 200 once the knowledge base is open; while it loads, 503 with \
+                 {\"status\": \"loading\", \"stage\", \"done\", \"total\", \"fraction\"}",
+            )
+            .tag("service")
+            .guard(Guard::Open)
+            .answers(
+                "The server is up and its knowledge base open",
+                |_| json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
+            ),
         Endpoint::get("/v1/status", status)
-            .summary("Counts, active embedder, vector backend and route availability")
+            .summary(
+                "Counts, active embedder, vector backend and route availability (503 with the load's progress while \
+                 the knowledge base opens)",
+            )
             .tag("service")
             .answers("The status", schema::<Status>)
             .errors(&[401]),

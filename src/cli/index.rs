@@ -62,7 +62,7 @@ fn checkpoint(data: &DataArg) -> Result<()> {
 /// (which also re-embeds records if the embedder changed), then streamed to the target.
 fn rebuild(data: &DataArg, backend: &str, fresh: bool) -> Result<()> {
     let cfg = ConfigFile::load(data.config.as_deref())?;
-    let embedder = config::embedder(&cfg)?;
+    let embedder = config::choose_embedder(&cfg, Some(&data.data))?.embedder;
     if fresh {
         drop_backend_collections(backend, &cfg, embedder.dimension())?;
     }

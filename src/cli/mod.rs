@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use braid::config::{self, ConfigFile};
-use braid_kb::{CheckpointPolicy, CheckpointReport, KnowledgeBase, Options};
+use braid_kb::{CheckpointPolicy, CheckpointReport, KnowledgeBase, Options, ProgressCallback};
 use braid_vector::{Embedder, VectorBackend};
 
 pub mod ask;
 pub mod index;
 pub mod ingest;
+pub mod model;
 pub mod router;
 pub mod serve;
 
@@ -32,6 +33,9 @@ pub struct DataArg {
 pub enum Lifetime {
     /// A one-shot command: checkpoints only where the command writes one.
     OneShot,
+    /// A one-shot import: as [`Lifetime::OneShot`], and the router's exemplar queries are not
+    /// embedded (nothing is asked), which with MiniLM saves about ten seconds.
+    Import,
     /// A server: in the background and on shutdown, reported on stderr.
     Server,
 }
@@ -42,24 +46,44 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// The knowledge base in `data` with the embedder and vector backend `cfg` chooses.
 pub fn open(data: &Path, cfg: &ConfigFile, lifetime: Lifetime) -> Result<KnowledgeBase> {
-    let embedder = config::embedder(cfg)?;
-    let vectors = config::vector_backend(cfg, embedder.dimension())?;
-    open_with(data, cfg, embedder, vectors, false, lifetime)
+    let chosen = config::choose_embedder(cfg, Some(data))?;
+    let vectors = config::vector_backend(cfg, chosen.embedder.dimension())?;
+    open_with(data, cfg, chosen.embedder, Some(chosen.reason), vectors, false, lifetime)
 }
 
-/// The knowledge base in `data` with this embedder and vector backend.
+/// The knowledge base in `data` with this embedder (chosen for `reason`, which `/v1/status`
+/// reports) and vector backend.
 pub fn open_with(
     data: &Path,
     cfg: &ConfigFile,
     embedder: Arc<dyn Embedder>,
+    reason: Option<String>,
     vectors: Option<Arc<dyn VectorBackend>>,
     read_only: bool,
     lifetime: Lifetime,
 ) -> Result<KnowledgeBase> {
+    open_reporting(data, cfg, embedder, reason, vectors, read_only, lifetime, None)
+}
+
+/// [`open_with`], telling `on_progress` how far the open has got.
+#[allow(clippy::too_many_arguments)]
+pub fn open_reporting(
+    data: &Path,
+    cfg: &ConfigFile,
+    embedder: Arc<dyn Embedder>,
+    reason: Option<String>,
+    vectors: Option<Arc<dyn VectorBackend>>,
+    read_only: bool,
+    lifetime: Lifetime,
+    on_progress: Option<ProgressCallback>,
+) -> Result<KnowledgeBase> {
     let mut options: Options = config::kb_options(cfg, data, embedder, vectors)?;
+    options.embedder_reason = reason;
     options.read_only = read_only;
+    options.on_progress = on_progress;
     options.checkpoints = (lifetime == Lifetime::Server).then(CheckpointPolicy::default);
     options.on_checkpoint = Some(Arc::new(print_checkpoint));
+    options.warm_router = lifetime != Lifetime::Import;
     KnowledgeBase::open(options).with_context(|| format!("opening data directory {}", data.display()))
 }
 

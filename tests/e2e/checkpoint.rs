@@ -46,7 +46,7 @@ fn status(server: &Server) -> Value {
 
 /// Runs `braid serve --read-only`, which must exit with an error; returns its stderr.
 fn refused_read_only(data: &Path) -> String {
-    let refused = Command::new(BIN)
+    let refused = braid_command()
         .args(["serve", "--read-only", "--addr", &format!("127.0.0.1:{}", free_port()), "--data"])
         .arg(data)
         .output()
@@ -113,7 +113,7 @@ fn read_only_serving_maps_the_checkpoint_and_refuses_writes() {
     let file = data.path().join("docs.jsonl");
     let lines: Vec<String> = (0..5).map(|i| document(i).to_string()).collect();
     std::fs::write(&file, lines.join("\n")).expect("write");
-    let ingest = Command::new(BIN).args(["ingest", "--data"]).arg(data.path()).arg(&file).output().expect("ingest");
+    let ingest = braid_command().args(["ingest", "--data"]).arg(data.path()).arg(&file).output().expect("ingest");
     assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
     assert!(
         String::from_utf8_lossy(&ingest.stderr).contains("vector index checkpoint 1 written after the import: 5 items")
@@ -144,7 +144,7 @@ fn read_only_serving_maps_the_checkpoint_and_refuses_writes() {
     assert!(stderr.contains("needs a current vector checkpoint"), "{stderr}");
     // `braid index checkpoint` brings it up to date.
     let checkpoint =
-        Command::new(BIN).args(["index", "checkpoint", "--data"]).arg(data.path()).output().expect("checkpoint");
+        braid_command().args(["index", "checkpoint", "--data"]).arg(data.path()).output().expect("checkpoint");
     assert!(checkpoint.status.success(), "{}", String::from_utf8_lossy(&checkpoint.stderr));
     assert!(String::from_utf8_lossy(&checkpoint.stdout).contains("vector index checkpoint 2: 6 items"));
     let server = Server::start(&["serve", "--read-only"], data.path(), &[]);

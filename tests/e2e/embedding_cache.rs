@@ -41,7 +41,7 @@ fn cache_embeddings(dataset: &Path, out: &Path) -> String {
         .args(["cache-embeddings", "--out"])
         .arg(out)
         .arg(dataset)
-        .env_remove("BRAID_EMBEDDER")
+        .env("BRAID_EMBEDDER", "hash")
         .output()
         .expect("running braid cache-embeddings");
     assert!(run.status.success(), "cache-embeddings failed: {}", String::from_utf8_lossy(&run.stderr));
@@ -133,7 +133,7 @@ fn cache_embeddings_names_a_missing_path() {
         .args(["cache-embeddings", "--out"])
         .arg(dir.path().join("x.emb"))
         .arg(dir.path().join("missing"))
-        .env_remove("BRAID_EMBEDDER")
+        .env("BRAID_EMBEDDER", "hash")
         .output()
         .expect("cache-embeddings");
     assert!(!run.status.success());
@@ -141,14 +141,20 @@ fn cache_embeddings_names_a_missing_path() {
     assert!(err.contains("missing"), "{err}");
 }
 
-/// The MiniLM folder: `BRAID_MODEL_DIR` (CI exports it), else `None` after a notice; under
-/// `CI` a missing model fails, so a broken set-up cannot pass silently.
-fn minilm_dir() -> Option<PathBuf> {
-    match std::env::var_os("BRAID_MODEL_DIR").map(PathBuf::from) {
-        Some(dir) if dir.join("model.safetensors").is_file() => Some(dir),
-        _ if std::env::var_os("CI").is_some() => panic!("CI is set but BRAID_MODEL_DIR holds no MiniLM model"),
-        _ => {
-            eprintln!("NOTICE: skipping the MiniLM demo test: BRAID_MODEL_DIR is not set");
+/// The MiniLM folder: `BRAID_MINILM_DIR` (CI exports it: not `BRAID_MODEL_DIR`, which would
+/// make every `braid` of the test suite choose MiniLM) or `BRAID_MODEL_DIR`, else `None` after
+/// a notice; under `CI` a missing model fails, so a broken set-up cannot pass silently.
+pub fn minilm_dir() -> Option<PathBuf> {
+    let found = ["BRAID_MINILM_DIR", "BRAID_MODEL_DIR"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .find(|dir| dir.join("model.safetensors").is_file());
+    match found {
+        Some(dir) => Some(dir),
+        None if std::env::var_os("CI").is_some() => panic!("CI is set but BRAID_MINILM_DIR holds no MiniLM model"),
+        None => {
+            eprintln!("NOTICE: skipping a MiniLM test: neither BRAID_MINILM_DIR nor BRAID_MODEL_DIR is set");
             None
         }
     }

@@ -11,6 +11,15 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_braid");
 
+/// The `braid` binary with the hashing embedder pinned, as [`Server::start`] pins it: a
+/// command that writes a data directory must embed as the server that later reads it, and a
+/// test must not depend on (or spend minutes in) MiniLM when its weights are on the machine.
+pub fn braid_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("BRAID_EMBEDDER", "hash");
+    cmd
+}
+
 pub fn atlas() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/atlas")
 }
@@ -32,7 +41,10 @@ impl Server {
         Self::start_logged(args, data, envs, None)
     }
 
-    /// Like [`Server::start`], with the server's stderr written to `log` when given.
+    /// Like [`Server::start`], with the server's stderr written to `log` when given. The
+    /// hashing embedder is pinned (`BRAID_EMBEDDER=hash`) unless `envs` names another, so a
+    /// test's expectations do not depend on MiniLM weights being on the machine (Braid uses
+    /// them by default when it finds them). An empty value in `envs` unsets that variable.
     pub fn start_logged(args: &[&str], data: &Path, envs: &[(&str, &str)], log: Option<&Path>) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -41,6 +53,7 @@ impl Server {
             .args(["--addr", &addr, "--data"])
             .arg(data)
             .env("BRAID_ATLAS", atlas())
+            .env("BRAID_EMBEDDER", "hash")
             .env_remove("BRAID_API_KEY")
             .env_remove("BRAID_WEB_PROVIDER")
             .stdout(Stdio::null())
@@ -48,8 +61,13 @@ impl Server {
                 Some(path) => Stdio::from(std::fs::File::create(path).expect("creating the server log")),
                 None => Stdio::null(),
             });
+        // An empty value unsets the variable.
         for (k, v) in envs {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let child = cmd.spawn().expect("spawn braid");
         let mut server = Server { child, port };

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -316,7 +316,7 @@ fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<Value> {
 fn mcp_over_stdio_answers_lists_and_reports_tool_errors() {
     let data = tempfile::tempdir().expect("tempdir");
     let atlas = atlas();
-    let ingest = Command::new(BIN)
+    let ingest = braid_command()
         .args(["ingest", "--data"])
         .arg(data.path())
         .arg(atlas.join("entities.jsonl"))
@@ -326,7 +326,7 @@ fn mcp_over_stdio_answers_lists_and_reports_tool_errors() {
         .expect("ingest");
     assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
 
-    let mut child = Command::new(BIN)
+    let mut child = braid_command()
         .args(["mcp", "--data"])
         .arg(data.path())
         .env_remove("BRAID_WEB_PROVIDER")

@@ -5,9 +5,12 @@ mod bad_input;
 mod checkpoint;
 mod crash;
 mod embedding_cache;
+mod files;
 mod foundation;
 mod harness;
 mod interfaces;
 #[cfg(feature = "milvus")]
 mod milvus;
+mod models;
+mod rerank;
 mod web;

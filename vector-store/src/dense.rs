@@ -115,10 +115,13 @@ impl DenseIndex {
     /// The stored (quantized, for cosine normalised) vector of `key`, decoded to f32.
     pub fn stored_vector(&self, key: u64) -> Option<Vec<f32>> {
         let mut buffer = vec![0f32; self.index.dimensions()];
-        match self.index.get(key, &mut buffer) {
-            Ok(found) if found > 0 => Some(buffer),
-            _ => None,
-        }
+        self.stored_vector_into(key, &mut buffer).then_some(buffer)
+    }
+
+    /// [`stored_vector`](Self::stored_vector) into `buffer` (of the index's dimension), so an
+    /// exact scan decodes every candidate into one buffer; false when `key` is not indexed.
+    pub fn stored_vector_into(&self, key: u64, buffer: &mut [f32]) -> bool {
+        matches!(self.index.get(key, buffer), Ok(found) if found > 0)
     }
 
     fn writable(&self) -> Result<(), VectorError> {

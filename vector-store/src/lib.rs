@@ -51,6 +51,11 @@
 //! so a filter never returns fewer than `k` hits while `k` items match. The BM25 side applies the filter inside the tantivy query.
 //! [`VectorStore::search_explained`] reports the plan for explain traces.
 //!
+//! Memory: the HNSW index holds the only copy of each vector (f16 by default); per item the
+//! store keeps its id, title, filter terms and vector digest, and nothing else.
+//! [`VectorStore::in_dir`] puts the lexical index (with every item's text, read back by
+//! [`VectorStore::get`]) in memory-mapped files; [`VectorStore::in_memory`] keeps it in RAM.
+//!
 //! Persistence: [`VectorStore::checkpoint`] saves the HNSW graph with each item's id and
 //! vector digest; [`VectorStore::from_checkpoint`] reopens it, loaded or memory-mapped
 //! read-only ([`OpenMode`]), and the caller's replay of its items reuses every unchanged entry
@@ -62,16 +67,18 @@
 //! [`VectorHit`] are the query and answer shapes; the dense (usearch) and lexical
 //! (tantivy) indexes and the RRF fusion are internal to [`VectorStore`].
 
+pub mod analyzer;
 mod backend;
 mod checkpoint;
 mod clip;
 mod config;
+mod cross_encoder;
 mod dense;
 mod embed;
 mod embed_cache;
 mod error;
 mod filter;
-mod fusion;
+pub mod fusion;
 mod hashing;
 mod http_embedder;
 mod item;
@@ -82,8 +89,13 @@ mod milvus;
 mod minilm;
 mod model_files;
 mod postings;
+mod query_cache;
+mod records;
+mod rerank;
+mod scratch_dir;
 mod search;
 mod store;
+mod trim;
 mod validate;
 
 #[cfg(feature = "milvus")]
@@ -92,16 +104,20 @@ pub use backend::VectorBackend;
 pub use checkpoint::{CheckpointInfo, RestoreStats};
 pub use clip::{CLIP_HUB_REPO, ClipEmbedder, ClipPreprocess};
 pub use config::{MAX_DIMENSION, Metric, Quantization, VectorConfig};
+pub use cross_encoder::CrossEncoderReranker;
 pub use dense::OpenMode;
 pub use embed::Embedder;
 pub use embed_cache::{CacheHeader, CacheStats, CachedEmbedder, EmbeddingCache};
 pub use error::{EmbedError, VectorError};
 pub use filter::Filter;
+pub use fusion::{DEFAULT_DENSE_WEIGHT, Fusion, FusionMethod};
 pub use hashing::{DEFAULT_HASHING_DIMENSION, HashingEmbedder};
 pub use http_embedder::{HttpEmbedder, HttpEmbedderConfig};
 pub use item::{Item, ItemMeta, Modality};
 pub use minilm::{DEFAULT_MINILM_BATCH, MINILM_HUB_REPO, MiniLmEmbedder};
 pub use model_files::hub_cache_dir;
+pub use query_cache::{DEFAULT_QUERY_CACHE_ENTRIES, QueryCache};
+pub use rerank::{HttpReranker, Reranker};
 pub use search::{
     DEFAULT_RRF_K, DensePlan, MAX_EF, MAX_K, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit,
 };

@@ -65,19 +65,29 @@ impl ModelTokenizer {
             .map_err(|e| EmbedError::Backend(format!("tokenizing: {e}")))
     }
 
+    /// Tokenizes (query, text) pairs as one sequence each (`[CLS] q [SEP] t [SEP]` for BERT,
+    /// with segment ids 0 and 1), truncating the text first.
+    pub(crate) fn encode_pairs(&self, query: &str, texts: &[&str]) -> Result<Vec<Encoding>, EmbedError> {
+        let pairs: Vec<tokenizers::EncodeInput> =
+            texts.iter().map(|t| tokenizers::EncodeInput::Dual(query.into(), (*t).into())).collect();
+        self.tokenizer.encode_batch_fast(pairs, true).map_err(|e| EmbedError::Backend(format!("tokenizing: {e}")))
+    }
+
     /// The encodings as one row each, padded to the longest of them.
     pub(crate) fn pad<E: Borrow<Encoding>>(&self, batch: &[E]) -> TokenBatch {
         let rows = batch.len();
         let width = batch.iter().map(|e| e.borrow().get_ids().len()).max().unwrap_or(1).max(1);
         let mut ids = vec![self.pad_id; rows * width];
         let mut mask = vec![0u32; rows * width];
+        let mut type_ids = vec![0u32; rows * width];
         for (r, encoding) in batch.iter().enumerate() {
             let encoding = encoding.borrow();
             let n = encoding.get_ids().len();
             ids[r * width..r * width + n].copy_from_slice(encoding.get_ids());
             mask[r * width..r * width + n].copy_from_slice(encoding.get_attention_mask());
+            type_ids[r * width..r * width + n].copy_from_slice(encoding.get_type_ids());
         }
-        TokenBatch { ids, mask, rows, width }
+        TokenBatch { ids, mask, type_ids, rows, width }
     }
 }
 
@@ -85,6 +95,7 @@ impl ModelTokenizer {
 pub(crate) struct TokenBatch {
     ids: Vec<u32>,
     mask: Vec<u32>,
+    type_ids: Vec<u32>,
     rows: usize,
     width: usize,
 }
@@ -93,6 +104,12 @@ impl TokenBatch {
     /// The ids as a `(rows, width)` tensor.
     pub(crate) fn ids(&self, device: &Device) -> candle_core::Result<Tensor> {
         Tensor::from_slice(&self.ids, (self.rows, self.width), device)
+    }
+
+    /// The segment ids (0 for the first text of a pair, 1 for the second) as a `(rows, width)`
+    /// tensor.
+    pub(crate) fn type_ids(&self, device: &Device) -> candle_core::Result<Tensor> {
+        Tensor::from_slice(&self.type_ids, (self.rows, self.width), device)
     }
 
     /// The attention mask (1 for a token, 0 for padding) as a `(rows, width)` tensor.

@@ -1,6 +1,10 @@
 //! An inverted index of item metadata — modality, kind, tags, entities and source, each
 //! value to the set of item keys carrying it — so a filter finds its items without walking
 //! the collection, and the filtered HNSW predicate is a few set lookups per visited node.
+//!
+//! Values are interned: an item's record keeps the small ids of its terms
+//! ([`Postings::insert`] returns them), not copies of its tags and entities, and hands
+//! them back to [`Postings::remove`] when the item is replaced or deleted.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,10 +20,16 @@ enum Term {
     Source(String),
 }
 
+/// The interned id of a metadata value.
+pub(crate) type TermId = u32;
+
 /// Metadata value → keys of the items carrying it.
 #[derive(Debug, Default)]
 pub(crate) struct Postings {
-    lists: HashMap<Term, HashSet<u64>>,
+    ids: HashMap<Term, TermId>,
+    /// Indexed by term id: the value, and the keys carrying it. A value nobody carries any
+    /// more keeps its (empty) slot, so ids stay stable for the records that hold them.
+    terms: Vec<(Term, HashSet<u64>)>,
 }
 
 fn terms(meta: &ItemMeta<'_>) -> impl Iterator<Item = Term> {
@@ -31,28 +41,65 @@ fn terms(meta: &ItemMeta<'_>) -> impl Iterator<Item = Term> {
 }
 
 impl Postings {
-    pub(crate) fn insert(&mut self, key: u64, meta: &ItemMeta<'_>) {
+    /// Adds `key` to the list of every value of `meta`; returns the ids of those values,
+    /// each once: the modality's first, the kind's second (see [`kind`](Self::kind)).
+    pub(crate) fn insert(&mut self, key: u64, meta: &ItemMeta<'_>) -> Vec<TermId> {
+        let mut ids: Vec<TermId> = Vec::with_capacity(2 + meta.tags.len() + meta.entities.len());
         for term in terms(meta) {
-            self.lists.entry(term).or_default().insert(key);
+            let id = match self.ids.get(&term) {
+                Some(&id) => id,
+                None => {
+                    let id = TermId::try_from(self.terms.len()).unwrap_or(TermId::MAX);
+                    self.ids.insert(term.clone(), id);
+                    self.terms.push((term, HashSet::new()));
+                    id
+                }
+            };
+            // One item can repeat a tag; it is one posting.
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            if let Some((_, list)) = self.terms.get_mut(id as usize) {
+                list.insert(key);
+            }
+        }
+        ids
+    }
+
+    /// Removes `key` from the lists of `terms` (as [`insert`](Self::insert) returned them).
+    pub(crate) fn remove(&mut self, key: u64, terms: &[TermId]) {
+        for &id in terms {
+            if let Some((_, list)) = self.terms.get_mut(id as usize) {
+                list.remove(&key);
+                if list.is_empty() {
+                    // Give the table back; the id stays.
+                    *list = HashSet::new();
+                }
+            }
         }
     }
 
-    pub(crate) fn remove(&mut self, key: u64, meta: &ItemMeta<'_>) {
-        for term in terms(meta) {
-            if let Some(list) = self.lists.get_mut(&term) {
-                list.remove(&key);
-                if list.is_empty() {
-                    self.lists.remove(&term);
-                }
-            }
+    /// The kind a term id names (an item's second term, see [`insert`](Self::insert)); empty
+    /// for an id that names no kind.
+    pub(crate) fn kind(&self, term: TermId) -> &str {
+        match self.terms.get(term as usize) {
+            Some((Term::Kind(kind), _)) => kind,
+            _ => "",
         }
     }
 
     /// The filter as posting lists: one group per condition, an item matches when every
     /// group has a list holding its key (AND across fields, ANY within one).
     pub(crate) fn matcher(&self, filter: &Filter) -> FilterMatcher<'_> {
-        let group =
-            |terms: Vec<Term>| -> Vec<&HashSet<u64>> { terms.iter().filter_map(|t| self.lists.get(t)).collect() };
+        let group = |terms: Vec<Term>| -> Vec<&HashSet<u64>> {
+            terms
+                .iter()
+                .filter_map(|t| self.ids.get(t))
+                .filter_map(|&id| self.terms.get(id as usize))
+                .map(|(_, list)| list)
+                .filter(|list| !list.is_empty())
+                .collect()
+        };
         let mut groups = Vec::new();
         if let Some(m) = filter.modality {
             groups.push(group(vec![Term::Modality(m)]));
@@ -170,6 +217,10 @@ mod tests {
         for (k, it) in &items {
             postings.insert(*k, &it.meta());
         }
+        let extra = postings.insert(1_000, &items[1].1.meta());
+        assert_eq!(postings.kind(extra[1]), "document");
+        assert_eq!(postings.kind(extra[0]), "", "the first term is the modality");
+        postings.remove(1_000, &extra);
         let filters = [
             Filter { modality: Some(Modality::Image), ..Filter::default() },
             Filter { tags: vec!["even".into(), "five".into()], ..Filter::default() },
@@ -198,16 +249,18 @@ mod tests {
     fn removal_forgets_keys_and_empty_lists() {
         let items = corpus();
         let mut postings = Postings::default();
-        for (k, it) in &items {
-            postings.insert(*k, &it.meta());
+        let terms: Vec<(u64, Vec<TermId>)> =
+            items.iter().map(|(k, it)| (*k, postings.insert(*k, &it.meta()))).collect();
+        for (k, t) in &terms {
+            postings.remove(*k, t);
         }
-        for (k, it) in &items {
-            postings.remove(*k, &it.meta());
-        }
-        assert!(postings.lists.is_empty());
+        assert!(postings.terms.iter().all(|(_, list)| list.is_empty()));
         let (k, it) = item(7, Modality::Text, &["even", "even"], None);
-        postings.insert(k, &it.meta());
-        postings.remove(k, &it.meta());
-        assert!(postings.lists.is_empty(), "duplicate tags are one posting");
+        let t = postings.insert(k, &it.meta());
+        assert_eq!(t.len(), 4, "modality, kind, one tag, one entity: {t:?}");
+        postings.remove(k, &t);
+        assert!(postings.terms.iter().all(|(_, list)| list.is_empty()), "duplicate tags are one posting");
+        let all = Filter { tags: vec!["even".into()], ..Filter::default() };
+        assert!(postings.matcher(&all).matching().is_empty());
     }
 }

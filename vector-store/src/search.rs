@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::VectorError;
 use crate::filter::Filter;
+use crate::fusion::{DEFAULT_DENSE_WEIGHT, Fusion, FusionMethod};
 use crate::item::Modality;
 
 /// The largest `k` a search accepts.
@@ -18,7 +19,7 @@ pub const DEFAULT_RRF_K: f32 = 60.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
-    /// Dense and BM25 rankings fused by reciprocal rank fusion; uses whichever of text and
+    /// Dense and BM25 rankings fused (see [`FusionMethod`]); uses whichever of text and
     /// vector are given.
     #[default]
     Hybrid,
@@ -42,7 +43,11 @@ pub struct SearchRequest {
     pub filter: Filter,
     /// Which rankings to run.
     pub mode: SearchMode,
-    /// RRF constant (hybrid mode), finite and ≥ 0.
+    /// How hybrid mode fuses the two rankings.
+    pub fusion: FusionMethod,
+    /// The dense side's weight in hybrid mode, in [0, 1]; the lexical side gets the rest.
+    pub dense_weight: f32,
+    /// RRF constant (hybrid mode with [`FusionMethod::Rrf`]), finite and ≥ 0.
     pub rrf_k: f32,
     /// HNSW search width for this request, 1..=4096: wider finds more of the true nearest
     /// neighbours and costs time. The collection's configured width (128 by default) is the
@@ -59,6 +64,8 @@ impl Default for SearchRequest {
             k: 10,
             filter: Filter::default(),
             mode: SearchMode::Hybrid,
+            fusion: FusionMethod::default(),
+            dense_weight: DEFAULT_DENSE_WEIGHT,
             rrf_k: DEFAULT_RRF_K,
             ef: None,
         }
@@ -75,6 +82,9 @@ impl SearchRequest {
         }
         if !self.rrf_k.is_finite() || self.rrf_k < 0.0 {
             return Err(VectorError::invalid("rrf_k", "must be a finite number ≥ 0"));
+        }
+        if !(0.0..=1.0).contains(&self.dense_weight) {
+            return Err(VectorError::invalid("dense_weight", "must be between 0 and 1"));
         }
         if let Some(ef) = self.ef
             && (ef == 0 || ef > MAX_EF)
@@ -112,6 +122,11 @@ impl SearchRequest {
         SearchRequest { vector: Some(vector), k, mode: SearchMode::Dense, ..SearchRequest::default() }
     }
 
+    /// How this request fuses its two rankings.
+    pub fn fusion(&self) -> Fusion {
+        Fusion { method: self.fusion, dense_weight: self.dense_weight, rrf_k: self.rrf_k }
+    }
+
     /// The same request with a filter.
     pub fn with_filter(mut self, filter: Filter) -> Self {
         self.filter = filter;
@@ -130,7 +145,7 @@ pub struct VectorHit {
     pub kind: String,
     /// The item's title.
     pub title: String,
-    /// Hybrid: the RRF score; dense: the similarity; lexical: the BM25 score.
+    /// Hybrid: the fused score; dense: the similarity; lexical: the BM25 score.
     pub score: f32,
     /// `[rank, similarity]` in the dense ranking (rank starts at 1); similarity is cosine
     /// for `cos`, the inner product for `ip`, and minus the squared distance for `l2sq`.

@@ -1,12 +1,18 @@
 //! [`VectorStore`]: one collection of items, searchable by vector, by BM25 or both.
 //!
-//! Three structures are kept in step under one lock: the item records (metadata and f32
-//! vectors, in memory), the usearch HNSW index and the tantivy index. Items are keyed
-//! internally by a `u64` that is never reused: an update removes the old key everywhere
-//! and adds a new one, so a stale index entry can never be mistaken for the new item.
+//! Three structures are kept in step under one lock: the item records (ids, titles and
+//! filter terms, compactly in memory: [`crate::records`]), the usearch HNSW index (the only
+//! copy of each vector, quantized) and the tantivy index (the text and the rest of each item,
+//! in memory-mapped files when the store has a folder). Items are keyed internally by a `u64`
+//! that is never reused: an update removes the old key everywhere and adds a new one, so a
+//! stale index entry can never be mistaken for the new item.
+//!
+//! Exact scans (small filtered subsets, and the fallback when HNSW comes back short) score
+//! the vectors the HNSW index stores, decoded from f16 by default; for unit vectors that is
+//! within about 1e-3 of the f32 cosine and saves the 1.5 kB per 384-d item an f32 copy took.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -15,10 +21,11 @@ use crate::config::{MAX_DIMENSION, VectorConfig};
 use crate::dense::{DenseIndex, OpenMode, similarity};
 use crate::error::VectorError;
 use crate::filter::Filter;
-use crate::fusion::{FusedKey, reciprocal_rank_fusion, single_source};
+use crate::fusion::{FusedKey, single_source};
 use crate::item::Item;
 use crate::lexical::LexicalIndex;
 use crate::postings::Postings;
+use crate::records::Records;
 use crate::search::{DensePlan, SearchMode, SearchOutcome, SearchPlan, SearchRequest, VectorHit};
 use crate::validate::{validate_item, validate_vector};
 
@@ -29,6 +36,8 @@ const EXACT_SCAN_MAX_ITEMS: usize = 2_000;
 const EXACT_SCAN_MAX_FRACTION: f64 = 0.05;
 /// Hybrid search takes this many candidates per side, at least, before fusion.
 const MIN_HYBRID_CANDIDATES: usize = 50;
+/// The lexical index's folder inside a store's folder.
+const LEXICAL_DIR: &str = "lexical";
 
 /// Per-index counts, for consistency checks: all three agree after every write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,16 +58,9 @@ struct DenseRanking {
     matching: Option<usize>,
 }
 
-struct Record {
-    item: Item,
-    /// The vector as given; empty in a read-only view, whose vectors stay in the mapped file.
-    vector: Vec<f32>,
-}
-
 #[derive(Default)]
 struct State {
-    key_of: HashMap<String, u64>,
-    records: HashMap<u64, Record>,
+    records: Records,
     postings: Postings,
     next_key: u64,
     /// Checkpointed items not yet confirmed by the replay: id → (key, vector digest). They
@@ -89,13 +91,32 @@ impl std::fmt::Debug for VectorStore {
 }
 
 impl VectorStore {
-    /// An empty store held in memory. [`checkpoint`](Self::checkpoint) saves its HNSW graph
-    /// and [`from_checkpoint`](Self::from_checkpoint) brings it back.
+    /// An empty store held in memory, lexical index included. [`checkpoint`](Self::checkpoint)
+    /// saves its HNSW graph and [`from_checkpoint`](Self::from_checkpoint) brings it back.
     pub fn in_memory(config: VectorConfig) -> Result<Self, VectorError> {
         validate_config(&config)?;
         Ok(VectorStore {
             dense: DenseIndex::new(&config)?,
             lexical: LexicalIndex::in_memory()?,
+            config,
+            state: RwLock::new(State::default()),
+            changes: AtomicU64::new(0),
+        })
+    }
+
+    /// An empty store whose lexical index (BM25 postings, and the text and metadata of every
+    /// item) lives in memory-mapped files in `dir/lexical/`, emptied first: resident memory
+    /// then holds the HNSW graph, the ids, titles and filter postings, and the pages of the
+    /// lexical files a search touches. Pass the same `dir` to
+    /// [`checkpoint`](Self::checkpoint) and [`from_checkpoint`](Self::from_checkpoint).
+    ///
+    /// The lexical files are scratch: they are not synced, and every open rebuilds them from
+    /// the caller's replay, as it rebuilds the in-memory one.
+    pub fn in_dir(config: VectorConfig, dir: &Path) -> Result<Self, VectorError> {
+        validate_config(&config)?;
+        Ok(VectorStore {
+            dense: DenseIndex::new(&config)?,
+            lexical: LexicalIndex::in_dir(&lexical_dir(dir))?,
             config,
             state: RwLock::new(State::default()),
             changes: AtomicU64::new(0),
@@ -110,7 +131,9 @@ impl VectorStore {
     /// not confirm. Until then those are invisible to searches.
     ///
     /// [`OpenMode::View`] memory-maps the graph instead of reading it: the store is then
-    /// read-only, and the replay must match the checkpoint exactly.
+    /// read-only, and the replay must match the checkpoint exactly. A loaded store keeps its
+    /// lexical index in `dir/lexical/` (see [`in_dir`](Self::in_dir)); a view keeps it in
+    /// memory, so that it can share `dir` with a writer.
     ///
     /// A checkpoint made with another dimension, metric, quantization, connectivity or
     /// insertion width is refused with an error; the caller rebuilds instead.
@@ -145,13 +168,11 @@ impl VectorStore {
             restoring: true,
             ..State::default()
         };
-        Ok(Some(VectorStore {
-            dense,
-            lexical: LexicalIndex::in_memory()?,
-            config,
-            state: RwLock::new(state),
-            changes: AtomicU64::new(0),
-        }))
+        let lexical = match mode {
+            OpenMode::Load => LexicalIndex::in_dir(&lexical_dir(dir))?,
+            OpenMode::View => LexicalIndex::in_memory()?,
+        };
+        Ok(Some(VectorStore { dense, lexical, config, state: RwLock::new(state), changes: AtomicU64::new(0) }))
     }
 
     /// Saves the HNSW graph with the item ids and vector digests into `dir` as a new
@@ -166,12 +187,9 @@ impl VectorStore {
             return Err(VectorError::Internal("checkpoint while a restore is unfinished".into()));
         }
         let entries: Vec<Entry> = state
-            .key_of
+            .records
             .iter()
-            .filter_map(|(id, &key)| {
-                let record = state.records.get(&key)?;
-                Some(Entry { id: id.clone(), key, digest: checkpoint::digest(&record.vector) })
-            })
+            .map(|(key, record)| Entry { id: record.id().to_string(), key, digest: record.digest() })
             .collect();
         let changes = self.changes.load(Ordering::Relaxed);
         let info = checkpoint::write(dir, &self.dense, &self.config, state.next_key, &entries)?;
@@ -211,7 +229,14 @@ impl VectorStore {
     /// Removes every item whose id is not in `keep`, then finishes a restore; returns how
     /// many items were removed. A caller replaying its store of record calls this last.
     pub fn reconcile(&self, keep: &HashSet<String>) -> Result<usize, VectorError> {
-        let stale: Vec<String> = self.read().key_of.keys().filter(|id| !keep.contains(*id)).cloned().collect();
+        let stale: Vec<String> = self
+            .read()
+            .records
+            .iter()
+            .map(|(_, record)| record.id())
+            .filter(|id| !keep.contains(*id))
+            .map(str::to_string)
+            .collect();
         let removed = if stale.is_empty() { 0 } else { self.remove_batch(&stale)? };
         self.finish_restore()?;
         Ok(removed)
@@ -250,32 +275,31 @@ impl VectorStore {
 
     /// Whether an item with this id exists.
     pub fn contains(&self, id: &str) -> bool {
-        self.read().key_of.contains_key(id)
+        self.read().records.key_of(id).is_some()
     }
 
-    /// A copy of the item with this id.
-    pub fn get(&self, id: &str) -> Option<Item> {
+    /// The item with this id, read back from the lexical index's stored fields (the store
+    /// keeps no copy of its text in memory).
+    pub fn get(&self, id: &str) -> Result<Option<Item>, VectorError> {
         let state = self.read();
-        let key = state.key_of.get(id)?;
-        state.records.get(key).map(|r| r.item.clone())
+        if state.records.key_of(id).is_none() {
+            return Ok(None);
+        }
+        self.lexical.stored_item(id)
     }
 
-    /// A copy of the vector stored for this id (as given, before any quantization).
+    /// The vector the index holds for this id: quantized as configured (f16 by default) and,
+    /// under the cosine metric, normalised to unit length. The store keeps no other copy.
     pub fn vector(&self, id: &str) -> Option<Vec<f32>> {
         let state = self.read();
-        let key = state.key_of.get(id)?;
-        let record = state.records.get(key)?;
-        if record.vector.is_empty() {
-            // A read-only view keeps vectors only in the mapped index (quantized).
-            return self.dense.stored_vector(*key);
-        }
-        Some(record.vector.clone())
+        let key = state.records.key_of(id)?;
+        self.dense.stored_vector(key)
     }
 
     /// All ids, in insertion order of their current version.
     pub fn all_ids(&self) -> Vec<String> {
         let state = self.read();
-        let mut keyed: Vec<(u64, &str)> = state.key_of.iter().map(|(id, &key)| (key, id.as_str())).collect();
+        let mut keyed: Vec<(u64, &str)> = state.records.iter().map(|(key, record)| (key, record.id())).collect();
         keyed.sort_unstable();
         keyed.into_iter().map(|(_, id)| id.to_string()).collect()
     }
@@ -306,13 +330,15 @@ impl VectorStore {
         if batch.is_empty() {
             return Ok(0);
         }
+        // Before the lock: searches need not wait for the hashing.
+        let digests: Vec<u64> = batch.iter().map(|(_, vector)| checkpoint::digest(vector)).collect();
         let mut state = self.write();
         let mut written = 0;
         let mut failure = None;
         // Records and the lexical side first, in order; the HNSW inserts after, in parallel.
-        let mut to_add: Vec<u64> = Vec::new();
-        for (item, vector) in batch {
-            match self.apply_upsert(&mut state, item, vector, &mut to_add) {
+        let mut to_add: Vec<(u64, Vec<f32>)> = Vec::new();
+        for ((item, vector), digest) in batch.into_iter().zip(digests) {
+            match self.apply_upsert(&mut state, item, vector, digest, &mut to_add) {
                 Ok(()) => written += 1,
                 Err(e) => {
                     failure = Some(e);
@@ -321,18 +347,23 @@ impl VectorStore {
             }
         }
         // A key whose record is gone was replaced later in the same batch.
-        let entries: Vec<(u64, &[f32])> =
-            to_add.iter().filter_map(|key| Some((*key, state.records.get(key)?.vector.as_slice()))).collect();
+        let entries: Vec<(u64, &[f32])> = to_add
+            .iter()
+            .filter(|(key, _)| state.records.contains_key(*key))
+            .map(|(key, vector)| (*key, vector.as_slice()))
+            .collect();
         // Items replayed unchanged from a checkpoint are not changes; everything added is.
         let mut added = entries.len();
-        if let Err((failed, e)) = self.dense.add_parallel(&entries) {
-            drop(entries);
+        let inserted = self.dense.add_parallel(&entries);
+        // The index has its own copies now: free the batch's vectors before trimming below.
+        drop(entries);
+        drop(to_add);
+        if let Err((failed, e)) = inserted {
             added -= failed.len();
             for key in failed {
-                if let Some(record) = state.records.remove(&key) {
-                    state.key_of.remove(&record.item.id);
-                    state.postings.remove(key, &record.item.meta());
-                    self.lexical.stage_delete(&record.item.id);
+                if let Some(record) = state.records.remove(key) {
+                    state.postings.remove(key, record.terms());
+                    self.lexical.stage_delete(record.id());
                     written -= 1;
                 }
             }
@@ -341,28 +372,33 @@ impl VectorStore {
         self.changes.fetch_add(added as u64, Ordering::Relaxed);
         // Commit even after a failure so that the lexical side matches what was applied.
         self.lexical.commit()?;
+        drop(state);
+        if written >= crate::trim::TRIM_AFTER_ITEMS {
+            crate::trim::release_free_memory();
+        }
         match failure {
             Some(e) => Err(e),
             None => Ok(written),
         }
     }
 
-    /// Applies one upsert to the records, postings and lexical index; pushes the key onto
-    /// `to_add` when its vector still has to go into the HNSW graph.
+    /// Applies one upsert to the records, postings and lexical index; pushes the key and
+    /// vector onto `to_add` when the vector still has to go into the HNSW graph.
     fn apply_upsert(
         &self,
         state: &mut State,
         item: Item,
         vector: Vec<f32>,
-        to_add: &mut Vec<u64>,
+        digest: u64,
+        to_add: &mut Vec<(u64, Vec<f32>)>,
     ) -> Result<(), VectorError> {
         let mut replaces_checkpointed = false;
-        if let Some((key, digest)) = state.unconfirmed.remove(&item.id) {
-            if digest == checkpoint::digest(&vector) {
+        if let Some((key, saved)) = state.unconfirmed.remove(&item.id) {
+            if saved == digest {
                 // Replayed unchanged: the checkpoint's graph entry stands.
                 self.lexical.stage_upsert(key, &item)?;
                 state.restore.reused += 1;
-                self.insert_record(state, key, item, vector);
+                insert_record(state, key, &item, digest);
                 return Ok(());
             }
             if self.dense.is_read_only() {
@@ -380,10 +416,8 @@ impl VectorStore {
         if self.dense.is_read_only() {
             return Err(VectorError::ReadOnly);
         }
-        if let Some(old_key) = state.key_of.remove(&item.id) {
-            if let Some(old) = state.records.remove(&old_key) {
-                state.postings.remove(old_key, &old.item.meta());
-            }
+        if let Some((old_key, old)) = state.records.remove_id(&item.id) {
+            state.postings.remove(old_key, old.terms());
             self.dense.remove(old_key)?;
         }
         let key = state.next_key;
@@ -396,17 +430,9 @@ impl VectorStore {
         if replaces_checkpointed || state.restoring {
             state.restore.reindexed += 1;
         }
-        self.insert_record(state, key, item, vector);
-        to_add.push(key);
+        insert_record(state, key, &item, digest);
+        to_add.push((key, vector));
         Ok(())
-    }
-
-    fn insert_record(&self, state: &mut State, key: u64, item: Item, vector: Vec<f32>) {
-        // A view searches the mapped vectors; keeping an f32 copy would defeat the mapping.
-        let vector = if self.dense.is_read_only() { Vec::new() } else { vector };
-        state.key_of.insert(item.id.clone(), key);
-        state.postings.insert(key, &item.meta());
-        state.records.insert(key, Record { item, vector });
     }
 
     /// Removes one item; false when the id was unknown.
@@ -428,12 +454,10 @@ impl VectorStore {
                 self.dense.remove(key)?;
                 state.restore.dropped += 1;
             }
-            let Some(key) = state.key_of.remove(id) else {
+            let Some((key, old)) = state.records.remove_id(id) else {
                 continue;
             };
-            if let Some(old) = state.records.remove(&key) {
-                state.postings.remove(key, &old.item.meta());
-            }
+            state.postings.remove(key, old.terms());
             self.lexical.stage_delete(id);
             removed += 1;
             if let Err(e) = self.dense.remove(key) {
@@ -498,7 +522,7 @@ impl VectorStore {
         let fused = match request.mode {
             SearchMode::Dense => single_source(&dense, true),
             SearchMode::Lexical => single_source(&lexical, false),
-            SearchMode::Hybrid => reciprocal_rank_fusion(&dense, &lexical, request.rrf_k),
+            SearchMode::Hybrid => request.fusion().fuse(&dense, &lexical),
         };
         let hits = fused.into_iter().filter_map(|f| to_hit(&state, f)).take(k).collect();
         Ok(SearchOutcome { hits, plan })
@@ -525,7 +549,7 @@ impl VectorStore {
             if hits.len() >= n.min(total) {
                 return Ok(DenseRanking { hits, plan: DensePlan::Hnsw, matching: None });
             }
-            let all: Vec<u64> = state.records.keys().copied().collect();
+            let all: Vec<u64> = state.records.keys().collect();
             let hits = self.exact_ranking(state, query, n, &all);
             return Ok(DenseRanking { hits, plan: DensePlan::HnswThenExactScan, matching: None });
         }
@@ -553,21 +577,17 @@ impl VectorStore {
         Ok(DenseRanking { hits, plan: DensePlan::FilteredHnswThenExactScan, matching: count })
     }
 
-    /// Exact similarity over `keys`, best first, ties by key.
+    /// Exact similarity over `keys`, best first, ties by key: each candidate's vector is
+    /// decoded from the HNSW index into one buffer and scored against the query.
     fn exact_ranking(&self, state: &State, query: &[f32], n: usize, keys: &[u64]) -> Vec<(u64, f32)> {
         let metric = self.config.metric;
-        let mut scored: Vec<(u64, f32)> = keys
-            .iter()
-            .filter_map(|key| {
-                let record = state.records.get(key)?;
-                if record.vector.is_empty() {
-                    // A read-only view: score the mapped (quantized) vector.
-                    let stored = self.dense.stored_vector(*key)?;
-                    return Some((*key, similarity(metric, query, &stored)));
-                }
-                Some((*key, similarity(metric, query, &record.vector)))
-            })
-            .collect();
+        let mut buffer = vec![0f32; self.config.dimension];
+        let mut scored: Vec<(u64, f32)> = Vec::with_capacity(keys.len());
+        for &key in keys {
+            if state.records.contains_key(key) && self.dense.stored_vector_into(key, &mut buffer) {
+                scored.push((key, similarity(metric, query, &buffer)));
+            }
+        }
         let by_score = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if scored.len() > n {
             scored.select_nth_unstable_by(n, by_score);
@@ -590,7 +610,7 @@ impl VectorStore {
     /// Drops keys without a record; they cannot occur while the lock is held, but an
     /// index entry must never turn into a panic or a ghost hit.
     fn known(&self, state: &State, hits: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
-        hits.into_iter().filter(|(key, _)| state.records.contains_key(key)).collect()
+        hits.into_iter().filter(|(key, _)| state.records.contains_key(*key)).collect()
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -604,13 +624,23 @@ impl VectorStore {
     }
 }
 
-fn to_hit(state: &State, fused: FusedKey) -> Option<VectorHit> {
-    let item = &state.records.get(&fused.key)?.item;
+/// Adds an item's record and postings under `key`; its text stays with the lexical index.
+fn insert_record(state: &mut State, key: u64, item: &Item, digest: u64) {
+    let terms = state.postings.insert(key, &item.meta());
+    state.records.insert(key, &item.id, &item.title, &terms, item.modality, digest);
+}
+
+fn lexical_dir(dir: &Path) -> PathBuf {
+    dir.join(LEXICAL_DIR)
+}
+
+fn to_hit(state: &State, fused: FusedKey<u64>) -> Option<VectorHit> {
+    let record = state.records.get(fused.key)?;
     Some(VectorHit {
-        id: item.id.clone(),
-        modality: item.modality,
-        kind: item.kind.clone(),
-        title: item.title.clone(),
+        id: record.id().to_string(),
+        modality: record.modality(),
+        kind: record.kind_term().map_or("", |term| state.postings.kind(term)).to_string(),
+        title: record.title().to_string(),
         score: fused.score,
         dense: fused.dense,
         lexical: fused.lexical,

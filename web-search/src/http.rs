@@ -113,6 +113,38 @@ impl HttpTransport {
     }
 }
 
+/// A JSON-over-HTTP client with the providers' conventions — timeouts, redirects only to
+/// public addresses, a capped body, secrets redacted from errors — for other services Braid
+/// calls on the user's behalf (a language model endpoint).
+#[derive(Clone, Debug)]
+pub struct JsonClient {
+    transport: HttpTransport,
+}
+
+impl JsonClient {
+    /// A client under `limits`. `trusted_host` (the configured endpoint's host) may resolve
+    /// to a private address; redirects and other names may not. `secret` is redacted from
+    /// every error message.
+    pub fn new(limits: &HttpLimits, trusted_host: Option<&str>, secret: Option<String>) -> Result<Self, WebError> {
+        Ok(JsonClient { transport: HttpTransport::new(limits, trusted_host, secret)? })
+    }
+
+    /// POSTs `body` as JSON to `url` (with `Authorization: Bearer` when `bearer` is given)
+    /// and parses a successful answer as JSON.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, WebError> {
+        let mut request = self.transport.client().post(url).json(body);
+        if let Some(key) = bearer {
+            request = request.bearer_auth(key);
+        }
+        self.transport.send_json(request).await
+    }
+}
+
 /// `Retry-After` in delta-seconds form (HTTP-dates are rare from APIs and ignored).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let secs: f64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;

@@ -11,6 +11,8 @@
 //! Every result URL is canonical ([`canonicalize_url`]) so the same page found by two
 //! routes fuses into one hit. Redirects are only followed to public http(s) addresses
 //! ([`check_public_url`]), bodies are capped, and API keys never appear in errors or logs.
+//! The same guard fetches images users name by URL ([`ImageFetcher`]), and the same client
+//! conventions serve other JSON endpoints Braid calls ([`JsonClient`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -47,6 +49,7 @@ mod cache;
 mod canonical;
 mod config;
 mod error;
+mod fetch;
 mod http;
 mod model;
 mod normalize;
@@ -63,6 +66,8 @@ pub use brave::{BRAVE_DEFAULT_URL, BraveProvider};
 pub use canonical::canonicalize_url;
 pub use config::{DEFAULT_TIMEOUT, ProviderConfig, ProviderKind, build_provider};
 pub use error::WebError;
+pub use fetch::{FetchError, FetchLimits, FetchedImage, ImageFetcher};
+pub use http::{HttpLimits, JsonClient};
 pub use model::{WebHit, WebModality, WebStats};
 pub use normalize::{MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 pub use provider::WebProvider;

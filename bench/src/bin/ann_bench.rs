@@ -29,6 +29,14 @@
 //!
 //! Latency percentiles are nearest-rank ([`braid_bench::Stats`]). The report is Markdown,
 //! printed and written to `target/bench-data/ann-bench.md`.
+//!
+//! Braid's store is built as Braid's knowledge base builds it: in a folder
+//! ([`VectorStore::in_dir`], `--data-dir`/`braid-store`), its lexical index memory-mapped.
+//! Memory is the growth of the resident set while building (anonymous and file-backed parts
+//! reported apart), next to usearch's own `memory_usage` and the live Rust heap (a counting
+//! allocator), so the budget per item splits into index, heap (records, postings, tantivy's
+//! buffers) and mapped files. The report ends with the targets of issue 22, PASS or FAIL:
+//! Braid's resident memory per vector ≤ 1.5 × raw usearch's, and Braid/raw QPS ≥ 0.9.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,11 +48,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use braid_bench::flags::Flags;
-use braid_bench::{Rng, Stats, Table, load_average, machine, mix64, rss_bytes, time_each};
+use braid_bench::heap::{Counting, live_bytes};
+use braid_bench::{
+    Rng, Stats, Table, dir_bytes, load_average, machine, mix64, release_free_heap, rss_anon_bytes, rss_bytes,
+    rss_file_bytes, time_each,
+};
 use braid_vector::{Filter, Item, Modality, OpenMode, Quantization, SearchRequest, VectorConfig, VectorStore};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+// Live Rust heap bytes for the memory breakdown (usearch's C++ allocations bypass it).
+#[global_allocator]
+static HEAP: Counting = Counting;
+
+/// Issue 22: Braid's resident memory per vector at most this multiple of raw usearch's.
+const MEMORY_TARGET: f64 = 1.5;
+/// Issue 4 and 22: Braid's unfiltered QPS at least this fraction of raw usearch's.
+const QPS_TARGET: f64 = 0.9;
 
 /// Recall is measured at 10, as in the issue.
 const K: usize = 10;
@@ -517,6 +538,56 @@ struct Row {
     recall: f64,
 }
 
+/// Braid's memory per vector, by part, next to raw usearch's (bytes per vector).
+struct MemoryBreakdown {
+    /// Resident set growth while building.
+    rss: f64,
+    /// Its anonymous part (heap, usearch's arena).
+    anon: f64,
+    /// Its file-backed part (touched pages of the mapped lexical files).
+    file: f64,
+    /// Live Rust heap growth: records, filter postings, tantivy's buffers.
+    heap: f64,
+    /// usearch's own count for Braid's HNSW index.
+    index: f64,
+    /// The lexical index's files on disk.
+    lexical_disk: f64,
+    /// Raw usearch's resident set growth.
+    raw_rss: f64,
+    /// Raw usearch's own count.
+    raw_index: f64,
+    /// Braid's resident set growth after the allocator handed its free memory back.
+    trimmed: f64,
+    /// The same for raw usearch.
+    raw_trimmed: f64,
+}
+
+impl MemoryBreakdown {
+    fn table(&self) -> Table {
+        let mut table = Table::new(["part", "bytes / vector", "how measured"]).right_aligned([1]);
+        let rows = [
+            ("HNSW index (f16 vectors + graph)", self.index, "usearch `memory_usage` of Braid's index"),
+            ("records, filter postings, tantivy heap", self.heap, "live Rust heap growth (counting allocator)"),
+            ("lexical index, mapped and touched", self.file, "RssFile growth"),
+            ("resident in all", self.rss, "VmRSS growth (anonymous part: RssAnon growth below)"),
+            ("resident, anonymous", self.anon, "RssAnon growth"),
+            ("resident after `malloc_trim`", self.trimmed, "VmRSS growth once free heap is returned to the OS"),
+            ("lexical index on disk", self.lexical_disk, "bytes of `braid-store/lexical/`"),
+            ("raw usearch, resident", self.raw_rss, "VmRSS growth of the raw build"),
+            ("raw usearch, resident after `malloc_trim`", self.raw_trimmed, "the same for the raw build"),
+            ("raw usearch, its own count", self.raw_index, "`memory_usage`"),
+        ];
+        for (part, bytes, how) in rows {
+            table.row([part.to_string(), format!("{bytes:.0}"), how.to_string()]);
+        }
+        table
+    }
+}
+
+fn pass(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "FAIL" }
+}
+
 fn main() -> ExitCode {
     match Args::parse().and_then(|args| run(&args)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -580,19 +651,37 @@ fn run(args: &Args) -> Result<(), Failure> {
     let rss = rss_bytes();
     let (raw, raw_seconds) = build_raw(&data, dim, n, &config, config.quantization, args.build_threads)?;
     let raw_rss = rss_bytes().saturating_sub(rss);
+    release_free_heap();
+    let raw_trimmed = rss_bytes().saturating_sub(rss);
     let acceleration = raw.hardware_acceleration();
     let raw_build = format!("{:.0} ({} thr)", n as f64 / raw_seconds, args.build_threads);
     log(started, &format!("raw usearch built: {raw_build} vec/s"));
     let raw_memory =
         format!("{:.0} B (usage), {:.0} B (RSS)", raw.memory_usage() as f64 / n as f64, raw_rss as f64 / n as f64);
 
-    // 2b. Braid's VectorStore through its public API.
-    let rss = rss_bytes();
-    let store = VectorStore::in_memory(config.clone())?;
+    // 2b. Braid's VectorStore through its public API, in a folder as the knowledge base has it.
+    let (rss, anon, file, heap) = (rss_bytes(), rss_anon_bytes(), rss_file_bytes(), live_bytes());
+    let store_dir = args.data_dir.join("braid-store");
+    let store = VectorStore::in_dir(config.clone(), &store_dir)?;
     let braid_seconds = upsert_all(&store, &data, &clusters, dim, args.batch, started, "braid")?;
     let braid_rss = rss_bytes().saturating_sub(rss);
+    let per = |bytes: u64| bytes as f64 / n as f64;
+    let breakdown = MemoryBreakdown {
+        rss: per(braid_rss),
+        anon: per(rss_anon_bytes().saturating_sub(anon)),
+        file: per(rss_file_bytes().saturating_sub(file)),
+        heap: per(live_bytes().saturating_sub(heap) as u64),
+        index: per(store.dense_memory_bytes() as u64),
+        lexical_disk: per(dir_bytes(&store_dir)),
+        raw_rss: per(raw_rss),
+        raw_index: per(raw.memory_usage() as u64),
+        trimmed: 0.0,
+        raw_trimmed: per(raw_trimmed),
+    };
+    release_free_heap();
+    let breakdown = MemoryBreakdown { trimmed: per(rss_bytes().saturating_sub(rss)), ..breakdown };
     let braid_build = format!("{:.0} (upsert_batch)", n as f64 / braid_seconds);
-    let braid_memory = format!("{:.0} B (RSS)", braid_rss as f64 / n as f64);
+    let braid_memory = format!("{:.0} B (RSS: {:.0} anon + {:.0} file)", breakdown.rss, breakdown.anon, breakdown.file);
     log(started, &format!("braid built: {braid_build} vec/s"));
 
     // 2c. Query passes, raw and Braid alternating, `--rounds` times; the best pass of each
@@ -743,6 +832,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         log(started, &format!("{label}: {seconds:.1} s"));
     }
     let _ = std::fs::remove_dir_all(&checkpoint_dir);
+    let _ = std::fs::remove_dir_all(&store_dir);
 
     // 3. Quantization rows on the first quant_n vectors.
     let quant_header = ["quant", "N", "bytes/vector (memory_usage)", "bytes/vector (serialized)", "build (vec/s)"]
@@ -904,12 +994,36 @@ fn run(args: &Args) -> Result<(), Failure> {
     writeln!(
         md,
         "\nBuild: raw usearch and hnswlib use the stated threads; Braid is timed over `upsert_batch` calls of {} items \
-         (its HNSW inserts run on every core; the timing includes the tantivy side and the f32 copy it keeps). Memory: \
-         raw = usearch `memory_usage` / N and RSS growth / N; Braid = RSS growth / N while building (f32 vectors + f16 \
-         HNSW + records + tantivy). Braid's rows pass `ef` per request. Raw and Braid query passes alternate, {} rounds; \
-         each row is the system's best round.\n",
+         (its HNSW inserts run on every core; the timing includes the tantivy side). Memory: raw = usearch \
+         `memory_usage` / N and RSS growth / N; Braid = RSS growth / N while building its store in a folder (f16 HNSW, \
+         compact records and filter postings in memory; the lexical index in memory-mapped files). Braid's rows pass \
+         `ef` per request. Raw and Braid query passes alternate, {} rounds; each row is the system's best round.\n",
         args.batch, args.rounds
     )?;
+    writeln!(md, "### Memory per vector, by part (Braid, N = {n})\n")?;
+    md.push_str(&breakdown.table().to_markdown());
+    writeln!(md)?;
+    writeln!(md, "### Targets (issue 22)\n")?;
+    let memory_ratio = breakdown.rss / breakdown.raw_rss.max(1.0);
+    writeln!(
+        md,
+        "- Memory: Braid {:.0} B of RSS per vector, raw usearch {:.0} B: **{memory_ratio:.2}×** (target ≤ {MEMORY_TARGET}×): \
+         **{}**",
+        breakdown.rss,
+        breakdown.raw_rss,
+        pass(memory_ratio <= MEMORY_TARGET)
+    )?;
+    if let (Some(raw), Some(braid)) = (at("raw usearch", config.expansion_search), at("Braid", config.expansion_search))
+    {
+        let ratio = braid.qps / raw.qps;
+        writeln!(
+            md,
+            "- Speed: Braid / raw QPS at ef = {} **{ratio:.2}** (target ≥ {QPS_TARGET}): **{}**",
+            config.expansion_search,
+            pass(ratio >= QPS_TARGET)
+        )?;
+    }
+    writeln!(md)?;
     writeln!(md, "## Restart: rebuild vs checkpoint\n")?;
     writeln!(
         md,

@@ -10,7 +10,9 @@
 //! judgements: grade 1 is the most relevant, 4 the least; gain = 5 − grade, as in the
 //! acceptance check). Documents are indexed as Braid indexes them: title and text embedded
 //! together, BM25 over title and text. Hybrid rows:
-//! - `hybrid (store, RRF k=60)`: what the vector route runs, [`SearchMode::Hybrid`];
+//! - `hybrid (store)`: the store's own [`SearchMode::Hybrid`] (relative-score fusion of
+//!   whole documents; Braid's vector route also fuses passages by document and adds dense
+//!   feedback, see `braid_kb::sources`);
 //! - `RRF k=…` / `relative score` / `DBSF`: the same two top-`depth` lists fused here,
 //!   to say which fusion wins. No weight is tuned on these queries (α = 0.5 throughout).
 
@@ -170,7 +172,7 @@ fn run() -> Result<(), Failure> {
     let runs = [
         "BM25 alone",
         "dense alone",
-        "hybrid (store, RRF k=60)",
+        "hybrid (store, relative score)",
         "RRF k=60 (here)",
         "RRF k=20",
         "relative score (min-max)",

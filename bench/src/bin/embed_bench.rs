@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Sentences are the first N sentences of the demo atlas documents (realistic lengths,
-//! 5–60 words). `--python` runs `bench/scripts/st_throughput.py` for the PyTorch side;
+//! 5–60 words, ≤ 32 tokens for most); `--words W` joins consecutive ones into texts of about
+//! W words instead (180: a passage as Braid indexes long documents). `--queries Q` then
+//! times Q single 10-word queries embedded one at a time (p50/p99), on both sides. `--python` runs `bench/scripts/st_throughput.py` for the PyTorch side;
 //! leave it out to time candle only. Threads: candle uses `RAYON_NUM_THREADS` (default:
 //! every core), PyTorch `--threads` (default 2). Each rate is the best of `--repeats`.
 
@@ -23,7 +25,7 @@ use braid_vector::{Embedder, MiniLmEmbedder};
 const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/atlas/documents.jsonl");
 const ST_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/scripts/st_throughput.py");
 const USAGE: &str = "usage: embed-bench [--model-dir DIR] [--sentences N] [--batch-sizes 16,32,64] [--python PATH] \
-[--threads T] [--repeats R]";
+[--threads T] [--repeats R] [--words W] [--queries Q]";
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -34,6 +36,8 @@ struct Args {
     python: Option<PathBuf>,
     threads: usize,
     repeats: usize,
+    words: Option<usize>,
+    queries: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +52,8 @@ fn parse_args() -> Result<Args, String> {
         python: flags.value("--python")?,
         threads: flags.get("--threads", 2)?,
         repeats: flags.get("--repeats", 2)?,
+        words: flags.value("--words")?,
+        queries: flags.get("--queries", 0)?,
     };
     flags.done()?;
     Ok(args)
@@ -71,6 +77,32 @@ fn sentences(n: usize) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Consecutive sentences joined into texts of at least `words` words.
+fn joined(sentences: &[String], words: usize, n: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(n);
+    let mut current = String::new();
+    for s in sentences.iter().cycle().take(sentences.len() * 20) {
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(s);
+        if current.split_whitespace().count() >= words {
+            out.push(std::mem::take(&mut current));
+            if out.len() == n {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// p50 and p99 of `times`, in milliseconds.
+fn percentiles(mut times: Vec<f64>) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize] * 1e3;
+    (at(0.5), at(0.99))
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -89,7 +121,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let sentences = sentences(args.sentences)?;
+    let short = sentences(args.sentences.max(args.queries))?;
+    let sentences = match args.words {
+        Some(w) => joined(&short, w, args.sentences),
+        None => short[..args.sentences.min(short.len())].to_vec(),
+    };
+    let queries: Vec<String> = short
+        .iter()
+        .filter(|s| s.split_whitespace().count() >= 10)
+        .map(|s| s.split_whitespace().take(10).collect::<Vec<_>>().join(" "))
+        .take(args.queries)
+        .collect();
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let words: usize = sentences.iter().map(|s| s.split_whitespace().count()).sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -121,11 +163,24 @@ fn run(args: &Args) -> Result<(), Failure> {
         rows.push((batch, rate));
     }
 
+    let mut candle_latency = None;
+    if !queries.is_empty() {
+        let mut times = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let t = Instant::now();
+            model.embed_text(q)?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        let (p50, p99) = percentiles(times);
+        println!("candle single 10-word query: p50 {p50:.2} ms, p99 {p99:.2} ms over {} queries", queries.len());
+        candle_latency = Some((p50, p99));
+    }
+
     let Some(python) = &args.python else {
         println!("\n(no --python: PyTorch side skipped)");
         return Ok(());
     };
-    let st = sentence_transformers(python, args, &sentences)?;
+    let st = sentence_transformers(python, args, &sentences, &queries)?;
     let st_rates = st["runs"]
         .as_array()
         .ok_or("st_throughput.py: no runs")?
@@ -154,16 +209,31 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     print!("{}", table.to_markdown());
     println!("\ncosine(candle, sentence-transformers) over {} sentences: min {min:.6}, mean {mean:.6}", cosines.len());
+    if let (Some((p50, p99)), Some(st_p50), Some(st_p99)) =
+        (candle_latency, st["query_p50_ms"].as_f64(), st["query_p99_ms"].as_f64())
+    {
+        println!("\n| single 10-word query | p50 | p99 |");
+        println!("|---|---:|---:|");
+        println!("| candle | {p50:.2} ms | {p99:.2} ms |");
+        println!("| sentence-transformers | {st_p50:.2} ms | {st_p99:.2} ms |");
+    }
     Ok(())
 }
 
 /// Runs `bench/scripts/st_throughput.py` on the same sentences and batch sizes; its JSON
 /// report (rates, engine, threads, the last batch's vectors).
-fn sentence_transformers(python: &Path, args: &Args, sentences: &[String]) -> Result<serde_json::Value, Failure> {
+fn sentence_transformers(
+    python: &Path,
+    args: &Args,
+    sentences: &[String],
+    queries: &[String],
+) -> Result<serde_json::Value, Failure> {
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("sentences.json");
     let output = dir.path().join("st.json");
     std::fs::write(&input, serde_json::to_vec(sentences)?)?;
+    let query_file = dir.path().join("queries.json");
+    std::fs::write(&query_file, serde_json::to_vec(queries)?)?;
     let batch_list = args.batch_sizes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
     let status = Command::new(python)
         .arg(ST_SCRIPT)
@@ -172,6 +242,7 @@ fn sentence_transformers(python: &Path, args: &Args, sentences: &[String]) -> Re
         .args(["--out".as_ref(), output.as_os_str()])
         .args(["--batch-sizes", &batch_list, "--threads", &args.threads.to_string()])
         .args(["--repeats", &args.repeats.to_string()])
+        .args(["--queries".as_ref(), query_file.as_os_str()])
         .status()
         .map_err(|e| format!("{}: {e}", python.display()))?;
     if !status.success() {

@@ -244,28 +244,89 @@ fn memory_relations(n: usize) -> Result<(), String> {
 /// What a relation costs where it stays resident: the graph (petgraph, edge index, the
 /// adjacency snapshot readers use), measured as live heap bytes around the import. The
 /// store of record keeps relations on disk (redb), so RSS there is page cache, not heap.
+/// The graph at `n` random relations among `n / 5` entities: live heap per part (entities,
+/// relations with their edge index and triple set, the adjacency snapshot, the entity
+/// linker), the import rate, and 2-hop and linking latency at that size (issue 22).
 fn memory_graph(n: usize) -> Result<(), String> {
     let mut rng = Rng::new(9);
     let entities = (n / 5).max(2);
     let mut graph = braid_graph::Graph::new();
+    let empty = live_bytes();
+    // Names as names are: two made-up words each (not "entity 17", whose shared prefix
+    // would make every name one bucket of the typo index).
+    let names: Vec<String> = (0..entities).map(|i| pseudo_name(i as u64)).collect();
     graph.import_entities(
-        (0..entities).map(|i| braid_graph::Entity::new(format!("e:{i}"), format!("entity {i}"), "thing")),
+        names.iter().enumerate().map(|(i, name)| braid_graph::Entity::new(format!("e:{i}"), name.clone(), "thing")),
     );
-    graph.prepare_adjacency();
+    let with_entities = live_bytes();
     // Measured before the input exists: the import consumes and frees it.
     let base = live_bytes();
     let relations = random_relations(&mut rng, n, entities);
     let start = Instant::now();
     let report = graph.import_relations(relations);
+    let import_secs = start.elapsed().as_secs_f64();
+    let with_relations = live_bytes();
+    let start = Instant::now();
     graph.prepare_adjacency();
-    let secs = start.elapsed().as_secs_f64();
-    let after = live_bytes();
+    let adjacency_secs = start.elapsed().as_secs_f64();
+    let with_adjacency = live_bytes();
+    let start = Instant::now();
+    graph.prepare_linker();
+    let linker_secs = start.elapsed().as_secs_f64();
+    let with_linker = live_bytes();
     println!(
-        "braid_graph::Graph: {entities} entities first, then {n} random relation records ({} edges stored) in {secs:.2} s",
-        report.written
+        "braid_graph::Graph: {entities} entities first, then {n} random relation records ({} edges stored); import \
+         {import_secs:.2} s ({:.0} relations/s), adjacency snapshot {adjacency_secs:.2} s, linker {linker_secs:.2} s\n",
+        report.written,
+        n as f64 / import_secs
     );
-    report_heap("edge", report.written, base, after);
+    let edges = report.written.max(1) as f64;
+    let mut table = Table::new(["part", "live heap", "per relation", "per entity"]);
+    for (part, bytes) in [
+        ("entities (nodes, id map)", with_entities.saturating_sub(empty)),
+        ("relations (edges, triple set)", with_relations.saturating_sub(base)),
+        ("adjacency snapshot", with_adjacency.saturating_sub(with_relations)),
+        ("entity linker", with_linker.saturating_sub(with_adjacency)),
+        ("all", with_linker.saturating_sub(base) + with_entities.saturating_sub(empty)),
+    ] {
+        table.row([
+            part.to_string(),
+            format!("{:.0} MiB", bytes as f64 / (1u64 << 20) as f64),
+            format!("{:.0} B", bytes as f64 / edges),
+            format!("{:.0} B", bytes as f64 / entities as f64),
+        ]);
+    }
+    println!("{}", table.to_markdown());
+    let hood = braid_graph::NeighborQuery { depth: 2, limit: 1000, ..braid_graph::NeighborQuery::default() };
+    let centres: Vec<String> = (0..2000).map(|_| format!("e:{}", rng.below(entities))).collect();
+    let (hop_times, _) = braid_bench::time_each(&centres, |id| graph.neighbors(id, &hood).map(|h| h.entities.len()));
+    let queries: Vec<String> =
+        (0..2000).map(|_| format!("what links {} to {} in this graph", rng.pick(&names), rng.pick(&names))).collect();
+    let (link_times, _) = braid_bench::time_each(&queries, |q| graph.link(q).len());
+    let hop = braid_bench::Stats::from_samples(&hop_times);
+    let link = braid_bench::Stats::from_samples(&link_times);
+    println!(
+        "2-hop neighbourhood (limit 1000), 2000 random centres: p50 {:.1} µs, p99 {:.1} µs; linking a 10-word query \
+         naming two entities: p50 {:.1} µs, p99 {:.1} µs",
+        hop.p50, hop.p99, link.p50, link.p99
+    );
+    report_heap("edge", report.written, base, with_linker);
     Ok(())
+}
+
+/// A made-up two-word name for entity `i`: two to four syllables a word.
+fn pseudo_name(i: u64) -> String {
+    const SYLLABLES: [&str; 32] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "sil", "dar", "mon", "tel", "bri", "gan", "hul", "pe", "zo", "qua",
+        "rin", "sa", "tor", "ul", "ven", "wy", "xe", "yor", "ze", "ba", "cri", "do", "fen", "gi", "ha",
+    ];
+    let mut rng = Rng::new(braid_bench::mix64(i ^ 0x4E41_4D45));
+    let mut word = || {
+        let n = 2 + rng.below(3);
+        (0..n).map(|_| *rng.pick(&SYLLABLES)).collect::<String>()
+    };
+    let first = word();
+    format!("{first} {}", word())
 }
 
 /// Prints the live-heap growth from `before` to `after` bytes per `unit`, for `n` units.

@@ -10,7 +10,9 @@ the document exactly:
   compatible types: a field of the document missing from a model, or a model field the
   document lacks, is a problem; so is a model that requires a field the server may omit
   or (for requests) omits one the server requires, a nullable field a model cannot hold
-  ``None`` in, and a request enumeration whose values differ.
+  ``None`` in, and a request enumeration whose values differ;
+- a union of models (``RelationTypeRecord | EntityTypeRecord``) stands for an ``anyOf`` or
+  ``oneOf`` of components: one model per alternative, each named as its component.
 """
 
 from __future__ import annotations
@@ -145,6 +147,9 @@ class Checker:
         if annotation is Any:
             return
         origin, args = get_origin(annotation), get_args(annotation)
+        if origin in (Union, types.UnionType):
+            self.union(args, schema, where, direction)
+            return
         values = self.enum_values(schema)
         if values is not None:
             if origin is Literal:
@@ -188,6 +193,26 @@ class Checker:
                 self.expect(origin is dict and args[0] is str, where, annotation, schema)
         else:
             self.problem(where, f"the document's type {kind!r} is not one this checker knows")
+
+    def union(self, args: tuple[Any, ...], schema: dict[str, Any], where: str, direction: Direction) -> None:
+        """A union of models against the document's alternatives, paired by component name."""
+        options = schema.get("anyOf") or schema.get("oneOf")
+        if not options:
+            self.problem(where, f"a union in the model, {schema} in the document")
+            return
+        models = {a.__name__: a for a in args if inspect.isclass(a) and issubclass(a, BaseModel)}
+        if len(models) != len(args):
+            self.problem(where, f"a union of models is all this checker compares, not {args}")
+            return
+        documented = {self.ref_name(option): option for option in options}
+        for name in sorted(n for n in documented.keys() - models.keys() if n is not None):
+            self.problem(where, f"alternative '{name}' is in /openapi.json but not in the union: add a model for it")
+        if None in documented:
+            self.problem(where, "an alternative of the document is not a component; the checker pairs them by name")
+        for name in sorted(models.keys() - documented.keys()):
+            self.problem(where, f"model {name} is not an alternative in /openapi.json: remove or rename it")
+        for name in sorted(models.keys() & documented.keys()):
+            self.model(models[name], documented[name], where, direction, name)
 
     def expect(self, ok: bool, where: str, annotation: Any, schema: dict[str, Any]) -> None:
         if not ok:
@@ -263,7 +288,7 @@ class Checker:
             if self.resolve(items["items"])[1] != self.resolve(options[0])[1]:
                 self.problem(where, "the single record and the items of a batch differ")
             body = options[0]
-        self.model(op.request, body, f"{where} body", "request")
+        self.annotation(op.request, body, f"{where} body", "request")
 
     def response(self, op: Operation[Any], spec: dict[str, Any], where: str) -> None:
         content = spec["responses"]["200"].get("content", {})

@@ -33,7 +33,9 @@ def test_async_query_route_search_and_status(braid_url: str) -> None:
 
 
 def test_async_writes_and_deletes(braid_url: str) -> None:
-    doc_id = f"doc:test:async:{uuid.uuid4().hex[:10]}"
+    tag = uuid.uuid4().hex[:10]
+    doc_id = f"doc:test:async:{tag}"
+    entity_type = f"async_thing_{tag}"
 
     async def main() -> None:
         async with AsyncBraidClient(braid_url, api_key="") as braid:
@@ -42,6 +44,16 @@ def test_async_writes_and_deletes(braid_url: str) -> None:
             ).ids == [doc_id]
             assert (await braid.get_document(doc_id)).text == "written from asyncio"
             assert (await braid.delete_document(doc_id)).deleted == doc_id
+            # Schema records: words for a type the graph has, and one it lacks.
+            await braid.add_entities({"id": f"test:async:{tag}", "name": f"Thing {tag}", "type": entity_type})
+            written = await braid.add_schema({"entity_type": entity_type, "plural": "thingies"})
+            assert written.ids == [f"entity_type:{entity_type}"]
+            described = (await braid.schema()).entity_type(entity_type)
+            assert described is not None and described.plural == "thingies" and described.count == 1
+            with pytest.raises(BraidError) as raised:
+                await braid.add_schema([{"entity_type": f"no_such_type_{tag}"}])
+            assert (raised.value.code, raised.value.field) == ("invalid_request", "items[0].entity_type")
+            await braid.delete_entity(f"test:async:{tag}")
             with pytest.raises(BraidError) as raised:
                 await braid.get_document(doc_id)
             assert raised.value.code == "not_found"

@@ -8,7 +8,18 @@ import uuid
 import httpx
 import pytest
 
-from braid_client import BraidClient, BraidError, DocumentRecord, Entity, Filters, ImageUpload, QueryRequest, Relation
+from braid_client import (
+    BraidClient,
+    BraidError,
+    DocumentRecord,
+    Entity,
+    EntityTypeRecord,
+    Filters,
+    ImageUpload,
+    QueryRequest,
+    Relation,
+    RelationTypeRecord,
+)
 from braid_client.models import FusedHit, QueryResponse, Status
 
 # A 1x1 red PNG.
@@ -27,6 +38,8 @@ def test_status_describes_the_demo(client: BraidClient) -> None:
     web = next(r for r in status.routes if r.route == "web")
     assert not web.available and web.reason and "provider" in web.reason
     assert status.read_only is False
+    assert status.router.weights in ("shipped", "fitted", "configured") and status.router.fitted_on
+    assert len(status.router.exemplars) == 3 and all(n > 0 for n in status.router.exemplars)
 
 
 def test_health_and_readiness(client: BraidClient) -> None:
@@ -48,6 +61,9 @@ def test_query_answers_a_relational_question_with_provenance(client: BraidClient
     assert any("France" in fact and "borders" in fact for fact in first.facts)
     report = {s.route: s for s in answer.sources}
     assert report["graph"].status == "ok" and report["graph"].hits > 0
+    # The graph says how many matches it found before keeping the best; a skipped route does not.
+    assert report["graph"].total is not None and report["graph"].total >= 5
+    assert report["vector"].status == "skipped" and report["vector"].total is None
     assert answer.took_ms >= 0
 
 
@@ -79,6 +95,15 @@ def test_explain_returns_a_typed_trace(client: BraidClient) -> None:
     assert {"country:KEN", "country:ETH"} <= {e.id for e in answer.trace.features.entities}
     assert {route for route, _ in answer.trace.probabilities} == {"graph", "vector", "web"}
     assert answer.trace.fusion.method == "rrf" and answer.trace.feature_vector
+    # An implied relation (country to country) and a path cue, which says nothing of its direction.
+    cues = {cue.relation: cue for cue in answer.trace.features.relations}
+    assert cues["borders"].confidence < 1 and cues["borders"].why and cues["borders"].related > 0
+    assert cues["path"].why is None and cues["path"].related == 0
+    assert isinstance(answer.trace.features.other_words, int)
+    features = client.query("Which countries border France?", k=3, explain=True).trace
+    assert features is not None and "country" in features.features.types
+    cue = features.features.relations[0]
+    assert (cue.relation, cue.confidence) == ("borders", 1.0) and cue.why and cue.related > 0
     assert client.query("how are Kenya and Ethiopia connected", k=3).trace is None
 
 
@@ -164,6 +189,78 @@ def test_graph_neighbors_and_path(client: BraidClient) -> None:
     assert client.path("country:KEN", "country:ETH", relations=["borders"]).found
 
 
+def test_schema_describes_the_graphs_types(client: BraidClient) -> None:
+    schema = client.schema()
+    counts = [r.count for r in schema.relations]
+    assert counts and counts == sorted(counts, reverse=True)
+    # The atlas's own types, with the words its schema.jsonl gives them.
+    borders = schema.relation("borders")
+    assert borders is not None and borders.count > 100 and borders.symmetric == 1.0
+    assert (borders.source_types[0], borders.target_types[0]) == ("country", "country")
+    assert borders.label == "borders" and "neighbours" in borders.aliases
+    country = schema.entity_type("country")
+    assert country is not None and country.count > 100 and country.plural == "countries"
+    assert schema.relation("no_such_relation") is None and schema.entity_type("no_such_type") is None
+
+
+def test_add_schema_words_the_types_of_the_graph(client: BraidClient) -> None:
+    tag = uuid.uuid4().hex[:10]
+    a, b = f"test:{tag}:a", f"test:{tag}:b"
+    gadget, plugs_into = f"gadget_{tag}", f"plugs_into_{tag}"
+    client.add_entities(
+        [Entity(id=a, name=f"Widget {tag}", type=gadget), Entity(id=b, name=f"Socket {tag}", type=gadget)]
+    )
+    client.add_relations(Relation(source=a, relation=plugs_into, target=b))
+    try:
+        bare = client.schema().relation(plugs_into)
+        assert bare is not None and bare.count == 1 and (bare.label, bare.inverse, bare.aliases) == (None, None, [])
+        assert bare.source_types == bare.target_types == [gadget]
+
+        written = client.add_schema(
+            [
+                RelationTypeRecord(relation_type=plugs_into, label="plugs into", inverse="takes", aliases=["fits"]),
+                {"entity_type": gadget, "label": "gadget", "plural": "gadgetry", "aliases": ["gizmo"]},
+            ]
+        )
+        assert written.written == 2 and written.ids == [f"relation:{plugs_into}", f"entity_type:{gadget}"]
+        schema = client.schema()
+        worded, kind = schema.relation(plugs_into), schema.entity_type(gadget)
+        assert worded is not None and (worded.label, worded.inverse, worded.aliases) == (
+            "plugs into",
+            "takes",
+            ["fits"],
+        )
+        assert kind is not None and (kind.label, kind.plural, kind.aliases, kind.count) == (
+            "gadget",
+            "gadgetry",
+            ["gizmo"],
+            2,
+        )
+
+        # One record replaces a type's words: what it leaves out is cleared.
+        assert client.add_schema(EntityTypeRecord(entity_type=gadget, plural="gadgets")).ids == [
+            f"entity_type:{gadget}"
+        ]
+        kind = client.schema().entity_type(gadget)
+        assert kind is not None and (kind.label, kind.plural, kind.aliases) == (None, "gadgets", [])
+
+        # A type the graph lacks is refused, naming the field, and the write is all or none.
+        with pytest.raises(BraidError) as raised:
+            client.add_schema([{"entity_type": gadget, "plural": "gizmos"}, {"relation_type": f"unplugs_{tag}"}])
+        error = raised.value
+        assert (error.status, error.code, error.field) == (400, "invalid_request", "items[1].relation_type")
+        assert f"unplugs_{tag}" in error.message
+        kind = client.schema().entity_type(gadget)
+        assert kind is not None and kind.plural == "gadgets"
+        with pytest.raises(BraidError) as raised:
+            client.add_schema(RelationTypeRecord(relation_type=plugs_into, label="  "))
+        assert (raised.value.code, raised.value.field) == ("invalid_request", "items[0].label")
+    finally:
+        client.delete_entity(a)
+        client.delete_entity(b)
+    assert client.schema().relation(plugs_into) is None
+
+
 def test_tools_are_listed_and_callable(client: BraidClient) -> None:
     tools = client.tools()
     names = {t.function.name for t in tools}
@@ -199,7 +296,7 @@ def test_a_newer_server_with_more_fields_does_not_break_the_models(client: Braid
     raw["answer"] = {"kind": "entities", "entities": ["country:DEU"]}
     raw["plan"]["router"] = {"weights": "fitted"}
     raw["results"][0]["new_hit_field"] = [1, 2]
-    raw["sources"][0]["total"] = 42
+    raw["sources"][0]["cached"] = True
     raw["results"][0]["kind"] = "table"  # a kind this client has never heard of
     answer = QueryResponse.model_validate(raw)
     assert answer.model_extra == {"answer": {"kind": "entities", "entities": ["country:DEU"]}}
@@ -207,7 +304,10 @@ def test_a_newer_server_with_more_fields_does_not_break_the_models(client: Braid
     assert answer.plan.model_extra == {"router": {"weights": "fitted"}}
     assert isinstance(answer.results[0], FusedHit) and answer.results[0].kind == "table"
     assert answer.results[0].model_extra == {"new_hit_field": [1, 2]}
-    assert answer.sources[0].model_extra == {"total": 42}
+    assert answer.sources[0].model_extra == {"cached": True}
     status = client._http.get("/v1/status").json()
-    status["router"] = {"weights": "default", "fitted_on": None}
-    assert Status.model_validate(status).model_extra == {"router": {"weights": "default", "fitted_on": None}}
+    status["shards"] = {"count": 2, "healthy": None}
+    status["router"]["trained_at"] = "2031-01-01"
+    parsed = Status.model_validate(status)
+    assert parsed.model_extra == {"shards": {"count": 2, "healthy": None}}
+    assert parsed.router.model_extra == {"trained_at": "2031-01-01"}

@@ -65,9 +65,34 @@ def _schemas(doc: dict[str, Any]) -> dict[str, Any]:
             id="a new answer field",
         ),
         pytest.param(
-            lambda d: _schemas(d)["SourceReport"]["properties"].update(total={"type": "integer"}),
-            "field 'total' is in /openapi.json but not in the model",
+            lambda d: _schemas(d)["SourceReport"]["properties"].update(cached={"type": "boolean"}),
+            "field 'cached' is in /openapi.json but not in the model",
             id="a new nested field",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["RouterStatus"]["properties"].pop("fitted_on"),
+            "model field 'fitted_on' is not in /openapi.json",
+            id="a removed field of a nested object",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["EntityTypeRecord"]["properties"].update(description={"type": "string"}),
+            "(EntityTypeRecord ~ EntityTypeRecord): field 'description' is in /openapi.json but not in the model",
+            id="a new field in one alternative of a request union",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["RelationTypeRecord"]["required"].append("label"),
+            "the server requires 'label', which the model lets callers leave out",
+            id="a field of a union alternative that becomes required",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["SchemaRecord"]["anyOf"].append({"$ref": "#/components/schemas/Filters"}),
+            "alternative 'Filters' is in /openapi.json but not in the union: add a model for it",
+            id="a new kind of schema record",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["SchemaRecord"]["anyOf"].pop(),
+            "model EntityTypeRecord is not an alternative in /openapi.json",
+            id="a kind of schema record withdrawn",
         ),
         pytest.param(
             lambda d: _schemas(d)["Status"]["properties"].pop("read_only"),

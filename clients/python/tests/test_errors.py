@@ -41,6 +41,9 @@ def test_arguments_the_models_reject_never_reach_the_server(client: BraidClient)
     # A misspelt route is a bug in the caller: pydantic says so before anything is sent.
     with pytest.raises(ValidationError):
         client.query("x", routes=["graf"])  # type: ignore[list-item]
+    # A schema record must say which type it describes: a relation type or an entity type.
+    with pytest.raises(ValidationError):
+        client.add_schema({"label": "borders on"})
 
 
 def test_unknown_ids_are_404(client: BraidClient) -> None:
@@ -78,6 +81,10 @@ def test_a_read_key_queries_but_may_not_write(limited: Limited) -> None:
     assert reader.query("Which countries border Kenya?", k=3).results
     with pytest.raises(BraidError) as raised:
         reader.add_documents({"id": "doc:test:forbidden", "text": "no"})
+    assert (raised.value.status, raised.value.code) == (403, "forbidden")
+    assert reader.schema().relation("borders") is not None
+    with pytest.raises(BraidError) as raised:
+        reader.add_schema({"relation_type": "borders", "label": "borders"})
     assert (raised.value.status, raised.value.code) == (403, "forbidden")
 
 

@@ -6,13 +6,24 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{IngestReport, Located, Origin, Parsed};
-use crate::error::BraidError;
 use crate::records::{ImageRecord, Record, Relation};
 
-/// Reads one JSON Lines file into `parsed`; bad lines go to `report`.
-pub(super) fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestReport) -> Result<(), BraidError> {
-    let text =
-        std::fs::read(file).map_err(|e| BraidError::invalid("path", format!("cannot read {}: {e}", file.display())))?;
+/// Reads one JSON Lines file into `parsed`; bad lines go to `report`. Returns the hash of
+/// its bytes, or why the file as a whole cannot be read. With `found`, the file was found
+/// while walking a folder rather than named: one whose first line is not a record (a
+/// `package.json`, a search index) is then not Braid's records and fails as a file, instead
+/// of refusing every line of it.
+pub(super) fn read_jsonl(
+    file: &Path,
+    parsed: &mut Parsed,
+    report: &mut IngestReport,
+    found: bool,
+) -> Result<braid_files::ContentHash, String> {
+    let text = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
+    if found && let Some(why) = not_records(&text) {
+        return Err(why);
+    }
+    let hash = braid_files::ContentHash::of(&text);
     let base = file.parent().unwrap_or(Path::new("."));
     let name: Arc<str> = file.display().to_string().into();
     let chunks = line_chunks(&text, parse_threads(text.len()));
@@ -29,7 +40,17 @@ pub(super) fn read_jsonl(file: &Path, parsed: &mut Parsed, report: &mut IngestRe
         report.rejected.extend(part_report.rejected);
         report.skipped.extend(part_report.skipped);
     }
-    Ok(())
+    Ok(hash)
+}
+
+/// Why `text` is not a file of Braid records, judged by its first non-empty line.
+fn not_records(text: &[u8]) -> Option<String> {
+    let line = text.split(|b| *b == b'\n').map(|l| l.trim_ascii()).find(|l| !l.is_empty())?;
+    let value: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("not JSON Lines records: the first line is not a JSON object ({e})")),
+    };
+    Record::from_value(value).err().map(|e| format!("not JSON Lines records: the first line is no record ({e})"))
 }
 
 /// Files at least this big are parsed on several threads.
@@ -105,6 +126,7 @@ fn parse_lines(text: &[u8], first_line: usize, name: &Arc<str>, base: &Path) -> 
                 continue;
             }
         };
+        let without_entities = value.get("entities").is_none();
         match Record::from_value(value) {
             Ok(Record::Entity(e)) => parsed.entities.push(Located { at, record: e }),
             Ok(Record::Relation(r)) => parsed.relations.push(Located { at, record: r }),
@@ -113,10 +135,20 @@ fn parse_lines(text: &[u8], first_line: usize, name: &Arc<str>, base: &Path) -> 
             Ok(Record::Document(d)) if d.title.trim().is_empty() && d.text.trim().is_empty() => {
                 report.skipped.push(format!("{at}: document {} has no title and no text", d.id));
             }
-            Ok(Record::Document(d)) => parsed.documents.push(Located { at, record: d }),
+            Ok(Record::Document(d)) => {
+                if without_entities {
+                    parsed.unlinked.insert(d.id.clone());
+                }
+                parsed.documents.push(Located { at, record: d })
+            }
             Ok(Record::Schema(r)) => parsed.schema.push(Located { at, record: r }),
             Ok(Record::Image(img)) => match image_bytes(&img, base) {
-                Ok(bytes) => parsed.images.push(Located { at, record: (img, bytes) }),
+                Ok(bytes) => {
+                    if let Some(path) = &img.path {
+                        parsed.image_paths.insert(super::sync::canonical(&base.join(path)));
+                    }
+                    parsed.images.push(Located { at, record: (img, bytes) })
+                }
                 Err(e) => report.rejected.push(format!("{at}: {e}")),
             },
             Err(e) => report.rejected.push(format!("{at}: {e}")),

@@ -21,11 +21,12 @@ use crate::checkpoint::{
 };
 use crate::error::BraidError;
 use crate::schema::SchemaWords;
-use crate::status::{EmbedderStatus, RouteStatus, RouterStatus, Status};
+use crate::status::{EmbedderStatus, LoadProgress, RouteStatus, RouterStatus, Status};
 use crate::store::Store;
 
 pub(crate) mod bulk;
 pub mod compose;
+pub(crate) mod files;
 pub(crate) mod items;
 mod open;
 mod query;
@@ -46,6 +47,9 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// The embedder for documents, images and queries.
     pub embedder: Arc<dyn Embedder>,
+    /// Why this embedder, in words, reported by [`KnowledgeBase::status`] (e.g. "MiniLM
+    /// weights in the Hugging Face cache"); `None` says nothing.
+    pub embedder_reason: Option<String>,
     /// The web search provider, if one is configured.
     pub web: Option<Arc<dyn WebProvider>>,
     /// Router settings (deadlines, fusion).
@@ -63,16 +67,31 @@ pub struct Options {
     pub checkpoints: Option<CheckpointPolicy>,
     /// Told of every checkpoint written in the background or on close (default: a log line).
     pub on_checkpoint: Option<CheckpointCallback>,
+    /// A reranking stage for the vector route (`None`: the hybrid order is final).
+    pub rerank: Option<crate::sources::Rerank>,
     /// Sources that replace the built-in source of their route (one per route), e.g. a
     /// company search engine as the web route.
     pub sources: Vec<Arc<dyn Source>>,
+    /// Told how far [`KnowledgeBase::open`] has got, at each stage and every few thousand
+    /// items (a large data directory takes minutes; a server says so while it loads).
+    pub on_progress: Option<ProgressCallback>,
     /// Example queries of each route, whose similarity to a query the routing policy weighs
     /// (`None`: the ones shipped with the router; empty: no exemplar features).
     pub exemplars: Option<Vec<(String, Route)>>,
     /// Route with the weights fitted to this knowledge base (`braid router fit --auto`,
     /// kept in the data directory) when there are some, in place of `policy`.
     pub fitted_router: bool,
+    /// Embed the router's exemplar queries while opening (default `true`), so the first
+    /// query does not wait for them; a program that only writes (`braid ingest`) sets it
+    /// `false` and never embeds them. With MiniLM on two cores that is about ten seconds.
+    pub warm_router: bool,
+    /// Fetches images that queries name by URL (`"image": {"url": …}`); `None` builds one
+    /// with [`braid_web::FetchLimits::default`] and the public-address guard.
+    pub image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
+
+/// Called with the progress of opening a knowledge base.
+pub type ProgressCallback = Arc<dyn Fn(&LoadProgress) + Send + Sync>;
 
 impl Options {
     /// The defaults: the embedded vector store, no web provider, the shipped routing
@@ -81,6 +100,7 @@ impl Options {
         Options {
             data_dir: data_dir.into(),
             embedder,
+            embedder_reason: None,
             web: None,
             router: RouterConfig::default(),
             policy: RoutePolicy::default(),
@@ -88,9 +108,13 @@ impl Options {
             read_only: false,
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
+            rerank: None,
             sources: Vec::new(),
+            on_progress: None,
             exemplars: None,
             fitted_router: true,
+            warm_router: true,
+            image_fetcher: None,
         }
     }
 }
@@ -101,6 +125,8 @@ pub struct KnowledgeBase {
     graph: Arc<RwLock<Graph>>,
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
+    /// See [`Options::embedder_reason`].
+    embedder_reason: Option<String>,
     router: Router,
     /// Serialises writes so that the indexes see them in the store's commit order.
     writer: Mutex<()>,
@@ -122,6 +148,8 @@ pub struct KnowledgeBase {
     schema_version: Arc<AtomicU64>,
     /// Which routing weights are in use, for the status.
     router_status: RouterStatus,
+    /// Fetches query images given by URL; `None` if no HTTP client could be built.
+    image_fetcher: Option<Arc<braid_web::ImageFetcher>>,
 }
 
 impl KnowledgeBase {
@@ -160,6 +188,7 @@ impl KnowledgeBase {
                 name: self.embedder.name().to_string(),
                 dimension: self.embedder.dimension(),
                 multimodal: self.embedder.is_multimodal(),
+                reason: self.embedder_reason.clone(),
             },
             vector_backend: self.vectors.name().to_string(),
             vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),

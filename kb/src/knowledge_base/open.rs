@@ -10,19 +10,24 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use braid_graph::Graph;
 use braid_router::Router;
-use braid_vector::{Embedder, OpenMode, VectorBackend, VectorConfig, VectorError, VectorStore};
+use braid_vector::{
+    DEFAULT_QUERY_CACHE_ENTRIES, Embedder, OpenMode, QueryCache, VectorBackend, VectorConfig, VectorError, VectorStore,
+};
 
 use super::items::{document_items, image_item};
-use super::{KnowledgeBase, Options, default_report};
+use super::{KnowledgeBase, Options, ProgressCallback, default_report};
 use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
 use crate::error::BraidError;
 use crate::schema::{GraphSchema, SchemaWords};
 use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::status::{LoadProgress, LoadStage};
 use crate::store::{Store, WriteBatch};
 
 impl KnowledgeBase {
     /// Opens the data directory and rebuilds the derived indexes from the store of record.
     pub fn open(options: Options) -> Result<KnowledgeBase, BraidError> {
+        let progress = Progress(options.on_progress.clone());
+        progress.report(LoadStage::Opening, 0, 0);
         std::fs::create_dir_all(&options.data_dir)
             .map_err(|e| BraidError::invalid("data", format!("cannot create {}: {e}", options.data_dir.display())))?;
         let store = Arc::new(Store::open(&options.data_dir)?);
@@ -81,28 +86,46 @@ impl KnowledgeBase {
         };
 
         let web = options.web;
+        // Queries go through an LRU of their vectors. The router's exemplars are embedded
+        // through it here, which also warms the model before the first question.
+        let queries: Arc<dyn Embedder> = Arc::new(QueryCache::new(embedder.clone(), DEFAULT_QUERY_CACHE_ENTRIES));
         let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
             .with_schema(Arc::new(GraphSchema::new(graph.clone(), schema_words.clone(), schema_version.clone())))
             .with_config(options.router)
             .with_policy(policy)
             .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
-            .with_source(Arc::new(VectorSource::new(vectors.clone(), embedder.clone(), store.clone())))
+            .with_source(Arc::new(
+                VectorSource::new(vectors.clone(), queries.clone(), store.clone()).with_rerank(options.rerank),
+            ))
             .with_source(Arc::new(WebSource::new(web.clone())));
-        let queries: Arc<dyn braid_router::QueryEmbedder> = Arc::new(EmbedQueries(embedder.clone()));
+        let query_embedder: Arc<dyn braid_router::QueryEmbedder> = Arc::new(EmbedQueries(queries));
         let mut router_status = router_status;
         let exemplars = match exemplar_list {
-            None => Some(braid_router::Exemplars::shipped(queries)),
+            None => Some(braid_router::Exemplars::shipped(query_embedder)),
             Some(list) if list.is_empty() => None,
-            Some(list) => Some(braid_router::Exemplars::new(queries, list)),
+            Some(list) => Some(braid_router::Exemplars::new(query_embedder, list)),
         };
         if let Some(exemplars) = exemplars {
-            router_status.exemplars = exemplars.counts();
+            if options.warm_router {
+                exemplars.warm();
+            }
+            router_status.exemplars = exemplars.labelled_counts();
             router = router.with_exemplars(Arc::new(exemplars));
         }
         for source in options.sources {
             router = router.with_source(source);
         }
 
+        let image_fetcher = match options.image_fetcher {
+            Some(fetcher) => Some(fetcher),
+            None => match braid_web::ImageFetcher::new(braid_web::FetchLimits::default()) {
+                Ok(fetcher) => Some(Arc::new(fetcher)),
+                Err(e) => {
+                    tracing::warn!("query images by URL are unavailable: {e}");
+                    None
+                }
+            },
+        };
         let checkpoints = Arc::new(Checkpoints::new(vectors.clone(), &options.data_dir));
         let on_checkpoint = options.on_checkpoint.unwrap_or_else(default_report);
         let kb = KnowledgeBase {
@@ -110,6 +133,7 @@ impl KnowledgeBase {
             graph,
             vectors,
             embedder,
+            embedder_reason: options.embedder_reason,
             router,
             writer: Mutex::new(()),
             data_dir: options.data_dir,
@@ -123,8 +147,9 @@ impl KnowledgeBase {
             schema_words,
             schema_version,
             router_status,
+            image_fetcher,
         };
-        kb.rebuild_indexes()?;
+        kb.rebuild_indexes(&progress)?;
         // Started once the indexes are whole: a checkpoint of a half-rebuilt index would
         // only be replayed over again.
         if let Some(policy) = options.checkpoints.filter(|_| !kb.read_only) {
@@ -136,55 +161,91 @@ impl KnowledgeBase {
 
     /// Rebuilds the graph and the vector index from the store; re-embeds items whose stored
     /// vector came from another embedder (and stores the new vectors).
-    fn rebuild_indexes(&self) -> Result<(), BraidError> {
+    fn rebuild_indexes(&self, progress: &Progress) -> Result<(), BraidError> {
+        let counts = self.store.counts()?;
+        let graph_total = counts.entities + counts.relations;
+        progress.report(LoadStage::Graph, 0, graph_total);
         let mut graph = Graph::new();
         graph.import_entities(self.store.entities()?);
+        progress.report(LoadStage::Graph, counts.entities, graph_total);
         graph.import_relations(self.store.relations()?);
 
         let same_embedder = self.store.meta("embedder")?.as_deref() == Some(self.embedder.name());
-        let counts = self.store.counts()?;
         if self.read_only && !same_embedder && counts.documents + counts.images > 0 {
             return Err(BraidError::Unavailable(format!(
                 "read-only serving cannot re-embed: the data was embedded by another embedder than '{}'",
                 self.embedder.name()
             )));
         }
-        let mut restore = WriteBatch::default();
-        let mut items = Vec::new();
-        for (doc, vector) in self.store.documents()? {
-            // One vector per passage, concatenated (see crate::passages).
-            let passages = crate::passages::split(&doc.text).len();
-            let vector = if same_embedder && vector.len() == passages * self.embedder.dimension() {
-                vector
-            } else {
-                let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
-                restore.documents.push((doc.clone(), v.clone()));
-                v
-            };
-            graph.link_item(&doc.id, &doc.entities);
-            items.extend(document_items(&doc, &vector, self.embedder.dimension()));
-        }
-        for (img, vector) in self.store.images()? {
-            let vector = if same_embedder && vector.len() == self.embedder.dimension() {
-                vector
-            } else {
-                let bytes = self.store.image_bytes(&img.id)?;
-                let v = self.embed_image(&img, bytes.as_deref())?;
-                restore.images.push((img.clone(), bytes, v.clone()));
-                v
-            };
-            graph.link_item(&img.id, &img.depicts);
-            items.push((image_item(&img), vector));
-        }
-        // Reconcile the vector index with the store: upsert every item, then drop ids the
+        // Records are read and replayed a batch at a time, so start-up holds one batch of
+        // records and vectors, not the whole store (10 million 384-d vectors are 15 GB).
+        let records = counts.documents + counts.images;
+        progress.report(LoadStage::Vectors, 0, records);
+        let dimension = self.embedder.dimension();
+        // Ids the vector index must keep, for a persistent backend that may have missed
+        // deletes; the embedded index drops what the replay did not confirm by itself.
+        let mut keep: Option<HashSet<String>> = self.embedded.is_none().then(HashSet::new);
+        let mut synced: Result<(), VectorError> = Ok(());
+        let mut done = 0u64;
+        let mut replay = |items: Vec<(braid_vector::Item, Vec<f32>)>, read: usize| {
+            if let Some(keep) = &mut keep {
+                keep.extend(items.iter().map(|(item, _)| item.id.clone()));
+            }
+            // After a failure (Milvus down) the rest is still read, for the graph.
+            if synced.is_ok() {
+                synced = self.vectors.upsert_batch(items).map(drop);
+            }
+            done += read as u64;
+            progress.report(LoadStage::Vectors, done, records);
+        };
+        self.store.documents_in_batches(REPLAY_BATCH, |batch| -> Result<(), BraidError> {
+            let read = batch.len();
+            let mut restore = WriteBatch::default();
+            let mut items = Vec::with_capacity(batch.len());
+            for (doc, vector) in batch {
+                // One vector per passage, concatenated (see crate::passages).
+                let passages = crate::passages::split(&doc.text).len();
+                let vector = if same_embedder && vector.len() == passages * dimension {
+                    vector
+                } else {
+                    let v = self.embed_documents(std::slice::from_ref(&doc))?.pop().unwrap_or_default();
+                    restore.documents.push((doc.clone(), v.clone()));
+                    v
+                };
+                graph.link_item(&doc.id, &doc.entities);
+                items.extend(document_items(&doc, &vector, dimension));
+            }
+            self.write_restored(&restore)?;
+            replay(items, read);
+            Ok(())
+        })?;
+        self.store.images_in_batches(REPLAY_BATCH, |batch| -> Result<(), BraidError> {
+            let read = batch.len();
+            let mut restore = WriteBatch::default();
+            let mut items = Vec::with_capacity(batch.len());
+            for (img, vector) in batch {
+                let vector = if same_embedder && vector.len() == dimension {
+                    vector
+                } else {
+                    let bytes = self.store.image_bytes(&img.id)?;
+                    let v = self.embed_image(&img, bytes.as_deref())?;
+                    restore.images.push((img.clone(), bytes, v.clone()));
+                    v
+                };
+                graph.link_item(&img.id, &img.depicts);
+                items.push((image_item(&img), vector));
+            }
+            self.write_restored(&restore)?;
+            replay(items, read);
+            Ok(())
+        })?;
+        // Reconcile the vector index with the store: every item was upserted; drop ids the
         // store no longer has (a persistent backend may have missed deletes). An unreachable
         // remote backend (Milvus down) does not stop start-up: the vector route reports the
         // outage and `braid index rebuild` (or the next start) catches up.
-        let keep: HashSet<String> = items.iter().map(|(item, _)| item.id.clone()).collect();
-        let synced = items
-            .chunks(4096)
-            .try_for_each(|chunk| self.vectors.upsert_batch(chunk.to_vec()).map(drop))
-            .and_then(|()| self.vectors.reconcile(&keep).map(drop));
+        if let (Ok(()), Some(keep)) = (&synced, &keep) {
+            synced = self.vectors.reconcile(keep).map(drop);
+        }
         match synced {
             Err(e @ VectorError::Remote(_)) => self.vector_index_lagged("start-up sync", &e),
             Err(e) if self.read_only => {
@@ -206,14 +267,37 @@ impl KnowledgeBase {
             }
         }
         if !self.read_only {
-            if !restore.is_empty() {
-                self.store.write(&restore)?;
-            }
             self.store.set_meta("embedder", self.embedder.name())?;
         }
+        progress.report(LoadStage::Linker, 0, 1);
         graph.prepare_linker();
         *self.graph_write() = graph;
+        progress.report(LoadStage::Linker, 1, 1);
         Ok(())
+    }
+}
+
+impl KnowledgeBase {
+    /// Stores the vectors re-embedded during a replay (another embedder made the old ones).
+    fn write_restored(&self, restore: &WriteBatch) -> Result<(), BraidError> {
+        if !self.read_only && !restore.is_empty() {
+            self.store.write(restore)?;
+        }
+        Ok(())
+    }
+}
+
+/// Records read and replayed into the vector index per batch (and per progress report).
+const REPLAY_BATCH: usize = 4096;
+
+/// [`Options::on_progress`], when one is set.
+struct Progress(Option<ProgressCallback>);
+
+impl Progress {
+    fn report(&self, stage: LoadStage, done: u64, total: u64) {
+        if let Some(callback) = &self.0 {
+            callback(&LoadProgress { stage, done, total });
+        }
     }
 }
 
@@ -242,11 +326,12 @@ fn open_embedded_index(data_dir: &Path, dimension: usize, read_only: bool) -> Re
         Err(e) if read_only => {
             Err(BraidError::Unavailable(format!("read-only serving cannot use the vector index checkpoint: {e}")))
         }
-        Ok(None) => Ok(VectorStore::in_memory(config)?),
+        // The lexical index goes in files beside the checkpoints, memory-mapped.
+        Ok(None) => Ok(VectorStore::in_dir(config, &dir)?),
         Err(e) => {
             // A checkpoint is only a shortcut: the store of record rebuilds everything.
             tracing::warn!("ignoring the vector index checkpoint ({e}); rebuilding the index from the store");
-            Ok(VectorStore::in_memory(config)?)
+            Ok(VectorStore::in_dir(config, &dir)?)
         }
     }
 }

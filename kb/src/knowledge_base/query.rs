@@ -13,7 +13,7 @@ impl KnowledgeBase {
     /// Answers a routed query.
     pub async fn query(&self, request: &QueryRequest) -> Result<QueryResponse, BraidError> {
         request.validate()?;
-        let image = self.query_image(request)?;
+        let image = self.query_image(request).await?;
         let mut response = self.router.query(request, image.clone()).await.map_err(|e| match e {
             braid_router::RouterError::Invalid(i) => BraidError::from(i),
         })?;
@@ -50,8 +50,9 @@ impl KnowledgeBase {
         })
     }
 
-    /// The image attached to a query, checked: only a multimodal embedder can use one.
-    fn query_image(&self, request: &QueryRequest) -> Result<Option<Arc<Vec<u8>>>, BraidError> {
+    /// The image attached to a query, checked: only a multimodal embedder can use one. An
+    /// image given by URL is fetched under the SSRF guard (see [`braid_web::ImageFetcher`]).
+    async fn query_image(&self, request: &QueryRequest) -> Result<Option<Arc<Vec<u8>>>, BraidError> {
         let Some(image) = &request.image else { return Ok(None) };
         if !self.embedder.is_multimodal() {
             return Err(BraidError::invalid(
@@ -62,14 +63,17 @@ impl KnowledgeBase {
                 ),
             ));
         }
-        if image.url.is_some() {
-            return Err(BraidError::invalid(
-                "image.url",
-                "image URLs are not fetched by this version; send the bytes as base64",
-            ));
-        }
-        let bytes = decode_base64("image.base64", image.base64.as_deref().unwrap_or_default())?;
-        sniff_media_type(&bytes).map_err(|m| BraidError::invalid("image.base64", m))?;
+        let (field, bytes) = match &image.url {
+            Some(url) => {
+                let fetcher = self.image_fetcher.as_ref().ok_or_else(|| {
+                    BraidError::Unavailable("image URLs cannot be fetched: the HTTP client did not start".into())
+                })?;
+                let fetched = fetcher.fetch(url).await.map_err(|e| BraidError::invalid("image.url", e.to_string()))?;
+                ("image.url", fetched.bytes)
+            }
+            None => ("image.base64", decode_base64("image.base64", image.base64.as_deref().unwrap_or_default())?),
+        };
+        sniff_media_type(&bytes).map_err(|m| BraidError::invalid(field, m))?;
         Ok(Some(Arc::new(bytes)))
     }
 }

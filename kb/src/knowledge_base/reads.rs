@@ -19,6 +19,13 @@ impl KnowledgeBase {
         Ok(EntityView { relations: graph.facts_of(id), items: graph.items_of(id), entity })
     }
 
+    /// One relation with its props (a mention's confidence, an extracted fact's provenance).
+    pub fn relation(&self, source: &str, relation: &str, target: &str) -> Result<Relation, BraidError> {
+        self.graph_read()
+            .relation(source, relation, target)
+            .ok_or_else(|| BraidError::NotFound { what: "relation", id: format!("{source} {relation} {target}") })
+    }
+
     /// Neighbours of an entity.
     pub fn neighbors(&self, id: &str, query: &NeighborQuery) -> Result<Neighborhood, BraidError> {
         let graph = self.graph_read();

@@ -264,7 +264,7 @@ impl KnowledgeBase {
 
     /// Caption and tags, plus the names of what the image depicts and their `is_a` ancestors,
     /// so a trumpet stamp is found by "musical instruments" without a multimodal model.
-    fn enriched_image_text(&self, img: &ImageRecord) -> String {
+    pub(super) fn enriched_image_text(&self, img: &ImageRecord) -> String {
         let graph = self.graph_read();
         let mut parts: Vec<String> = vec![img.caption.clone()];
         parts.extend(img.tags.iter().cloned());

@@ -163,7 +163,7 @@ fn graph_hits(graph: &Graph, store: &Store, request: &SourceRequest) -> Result<S
     // Answers keep their order (they were added by strength of evidence); then filters.
     hits.retain(|h| passes(h, graph, &request.filters));
     hits.truncate(request.k);
-    Ok(SourceAnswer { hits, total })
+    Ok(SourceAnswer { hits, total, stages: Vec::new() })
 }
 
 fn push(hits: &mut Vec<Hit>, seen: &mut HashSet<String>, hit: Hit) {

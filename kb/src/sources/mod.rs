@@ -6,12 +6,15 @@
 
 mod graph;
 pub(crate) mod hits;
+mod hybrid;
 pub(crate) mod linker;
+pub mod rerank;
 mod vector;
 mod web;
 
 pub use graph::GraphSource;
 pub use hits::snippet;
 pub use linker::GraphLinker;
+pub use rerank::Rerank;
 pub use vector::VectorSource;
 pub use web::WebSource;

@@ -1,13 +1,16 @@
-//! The vector route: hybrid dense + BM25 search over documents and images; a passage hit
-//! stands for its document, and picture queries get the images first.
+//! The vector route: hybrid dense + BM25 search over documents and images (see
+//! [`super::hybrid`]), optionally reranked (see [`super::rerank`]); a passage hit stands for
+//! its document, and picture queries get the images first.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use braid_router::{Hit, Modality, Route, Source, SourceError, SourceRequest};
-use braid_vector::{Embedder, Filter, SearchMode, SearchRequest, VectorBackend};
+use braid_router::{Hit, Modality, Route, Source, SourceAnswer, SourceError, SourceRequest};
+use braid_vector::{Embedder, Filter, Fusion, VectorBackend};
 
 use super::hits::item_hit;
+use super::hybrid::HybridSearch;
+use super::rerank::Rerank;
 use crate::store::Store;
 
 /// The vector route: hybrid dense + BM25 search over documents and images.
@@ -15,12 +18,19 @@ pub struct VectorSource {
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     store: Arc<Store>,
+    rerank: Option<Rerank>,
 }
 
 impl VectorSource {
     /// A vector source over `vectors`, embedding queries with `embedder`.
     pub fn new(vectors: Arc<dyn VectorBackend>, embedder: Arc<dyn Embedder>, store: Arc<Store>) -> Self {
-        VectorSource { vectors, embedder, store }
+        VectorSource { vectors, embedder, store, rerank: None }
+    }
+
+    /// The same source with a reranking stage.
+    pub fn with_rerank(mut self, rerank: Option<Rerank>) -> Self {
+        self.rerank = rerank;
+        self
     }
 }
 
@@ -31,13 +41,32 @@ impl Source for VectorSource {
     }
 
     async fn search(&self, request: &SourceRequest) -> Result<Vec<Hit>, SourceError> {
+        Ok(self.answer(request).await?.hits)
+    }
+
+    async fn answer(&self, request: &SourceRequest) -> Result<SourceAnswer, SourceError> {
         let vectors = self.vectors.clone();
         let embedder = self.embedder.clone();
         let store = self.store.clone();
-        let request = request.clone();
-        tokio::task::spawn_blocking(move || vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request))
-            .await
-            .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
+        let rerank = self.rerank.clone().filter(|_| !request.query.trim().is_empty());
+        let mut request = request.clone();
+        tokio::task::spawn_blocking(move || {
+            let k = request.k;
+            if let Some(r) = &rerank {
+                request.k = r.candidates(k);
+            }
+            let mut hits = vector_hits(vectors.as_ref(), embedder.as_ref(), &store, &request)?;
+            let mut stages = Vec::new();
+            if let Some(r) = &rerank
+                && !hits.is_empty()
+            {
+                stages.push(r.apply(&store, &request.query, &mut hits));
+            }
+            hits.truncate(k);
+            Ok(SourceAnswer { hits, total: None, stages })
+        })
+        .await
+        .map_err(|e| SourceError::Failed(format!("vector task failed: {e}")))?
     }
 }
 
@@ -90,44 +119,12 @@ fn vector_hits(
     passes.push(filter);
     let mut hits: Vec<Hit> = Vec::new();
     for filter in passes {
-        let before = hits.len();
-        let mut depth = request.k;
-        loop {
-            let search = SearchRequest {
-                text: (!request.query.trim().is_empty()).then(|| request.query.clone()),
-                vector: vector.clone(),
-                k: depth,
-                filter: filter.clone(),
-                mode: SearchMode::Hybrid,
-                ef: request.ef,
-                ..SearchRequest::default()
-            };
-            let found = vectors.search(&search).map_err(|e| match e {
-                braid_vector::VectorError::InvalidInput { field, reason } => {
-                    SourceError::InvalidInput { field: field.to_string(), message: reason }
-                }
-                other => SourceError::Failed(other.to_string()),
-            })?;
-            let saturated = found.len() == depth;
-            hits.truncate(before);
-            for h in found {
-                // A passage stands for its document; the best passage of a document counts.
-                let (id, passage) = if h.kind == crate::passages::PASSAGE_KIND {
-                    let n = h.id.rsplit_once('#').and_then(|(_, n)| n.parse().ok());
-                    (crate::passages::document_of(&h.id), n.map(|n| (n, request.query.as_str())))
-                } else {
-                    (h.id.as_str(), None)
-                };
-                if hits.len() < request.k && !hits.iter().any(|x| x.id == id) {
-                    hits.extend(item_hit(store, id, h.score, passage));
-                }
+        let search = HybridSearch { vectors, store, filter: &filter, ef: request.ef, fusion: Fusion::default() };
+        for ranked in search.rank(&request.query, vector.as_deref(), request.k)? {
+            if hits.len() < request.k && !hits.iter().any(|x| x.id == ranked.id) {
+                let passage = ranked.passage.map(|n| (n, request.query.as_str()));
+                hits.extend(item_hit(store, &ranked.id, ranked.score, passage));
             }
-            // Passages of one document fill several places: look deeper until k distinct
-            // results are found or the index has no more.
-            if hits.len() >= request.k || !saturated || depth >= braid_vector::MAX_K {
-                break;
-            }
-            depth = (depth * 2).min(braid_vector::MAX_K);
         }
     }
     Ok(hits)

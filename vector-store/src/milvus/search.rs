@@ -17,7 +17,7 @@ use super::filter::filter_expression;
 use super::terms::TermAnalyzer;
 use crate::config::Metric;
 use crate::error::VectorError;
-use crate::fusion::reciprocal_rank_fusion;
+use crate::fusion::Fusion;
 use crate::item::Modality;
 use crate::search::{SearchMode, SearchRequest, VectorHit};
 use crate::validate::validate_vector;
@@ -34,7 +34,7 @@ pub(super) struct Search {
     k: usize,
     /// Hits taken from each ranking before fusion.
     candidates: usize,
-    rrf_k: f32,
+    fusion: Fusion,
     server_fusion: bool,
     /// The query vector, when the dense side runs.
     vector: Option<Vec<f32>>,
@@ -80,7 +80,7 @@ impl Search {
             mode: request.mode,
             k: request.k,
             candidates,
-            rrf_k: request.rrf_k,
+            fusion: request.fusion(),
             server_fusion: config.server_fusion,
             vector: request.vector.clone().filter(|_| use_dense),
             terms: terms.filter(|_| use_lexical),
@@ -89,10 +89,10 @@ impl Search {
 
     /// Runs the rankings and fuses them into at most `k` hits, best first.
     pub(super) async fn run(self, client: Arc<mv::ClientV2>) -> Result<Vec<VectorHit>, VectorError> {
-        let Search { plan, mode, k, candidates, rrf_k, server_fusion, vector, terms } = self;
+        let Search { plan, mode, k, candidates, fusion, server_fusion, vector, terms } = self;
         match (vector, terms) {
             (Some(v), Some(t)) if server_fusion && mode == SearchMode::Hybrid => {
-                server_fused(&client, &plan, v, t, candidates, rrf_k, k).await
+                server_fused(&client, &plan, v, t, candidates, fusion.rrf_k, k).await
             }
             (vector, terms) => {
                 // Both rankings at once: latency is the slower one, not the sum.
@@ -109,7 +109,7 @@ impl Search {
                     }
                 };
                 let (dense, lexical) = tokio::try_join!(dense, lexical)?;
-                Ok(fuse(mode, dense, lexical, rrf_k, k))
+                Ok(fuse(mode, dense, lexical, &fusion, k))
             }
         }
     }
@@ -312,8 +312,8 @@ async fn lexical_ranking(
 }
 
 /// Single rankings pass through; hybrid is fused here with the same
-/// RRF (and tie-breaking) as the embedded store.
-fn fuse(mode: SearchMode, dense: Vec<Ranked>, lexical: Vec<Ranked>, rrf_k: f32, k: usize) -> Vec<VectorHit> {
+/// fusion (and tie-breaking) as the embedded store.
+fn fuse(mode: SearchMode, dense: Vec<Ranked>, lexical: Vec<Ranked>, fusion: &Fusion, k: usize) -> Vec<VectorHit> {
     let hit = |r: &Ranked, score, d, l| VectorHit {
         id: r.id.clone(),
         modality: r.modality,
@@ -347,7 +347,8 @@ fn fuse(mode: SearchMode, dense: Vec<Ranked>, lexical: Vec<Ranked>, rrf_k: f32, 
             };
             let d = numbered(&dense);
             let l = numbered(&lexical);
-            reciprocal_rank_fusion(&d, &l, rrf_k)
+            fusion
+                .fuse(&d, &l)
                 .into_iter()
                 .take(k)
                 .filter_map(|f| items.get(f.key as usize).map(|r| hit(r, f.score, f.dense, f.lexical)))

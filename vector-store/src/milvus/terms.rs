@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::MAX_VARCHAR_BYTES;
+use crate::analyzer::english_analyzer;
 use crate::item::Item;
-use crate::lexical::english_analyzer;
 
 /// The embedded index's English analyzer, producing space-separated terms for Milvus.
 pub(super) struct TermAnalyzer {

@@ -3,6 +3,7 @@
 //! OpenAI-compatible HTTP embedder against a local server speaking that wire format.
 
 mod clip;
+mod cross_encoder;
 mod http;
 mod minilm;
 

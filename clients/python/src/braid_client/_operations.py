@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from types import UnionType
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
@@ -19,6 +21,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 R = TypeVar("R")
 
 ResponseKind = Literal["model", "model_list", "json", "bytes", "text"]
+
+RequestType = type[BaseModel] | UnionType
+"""A request body's model, or a union of models (``RelationTypeRecord | EntityTypeRecord``)."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ class Operation(Generic[R]):
     """What the answer is: a ``model``, a JSON array of models, free ``json``, ``bytes``, ``text``."""
     response: type[BaseModel] | None = None
     """The model of a ``model`` answer, or of each item of a ``model_list`` answer."""
-    request: type[BaseModel] | None = None
-    """The model of the JSON body, if any."""
+    request: RequestType | None = None
+    """The model of the JSON body (or a union of models, one of which each body matches), if any."""
     batch: bool = False
     """The body is ``request`` or ``{"items": [request, ...]}`` (the write endpoints)."""
     free_body: bool = False
@@ -105,6 +110,8 @@ GET_DOCUMENT = _model("GET", "/v1/documents/{id}", "get_document", m.DocumentRec
 DELETE_DOCUMENT = _model(
     "DELETE", "/v1/documents/{id}", "delete_document", m.Deleted, path_params={"id": "document_id"}
 )
+SCHEMA = _model("GET", "/v1/schema", "schema", m.KbSchema)
+ADD_SCHEMA = _model("POST", "/v1/schema", "add_schema", m.WriteSummary, request=m.SchemaRecord, batch=True)
 GET_IMAGE = _model("GET", "/v1/images/{id}", "get_image", m.ImageRecord, path_params={"id": "image_id"})
 DELETE_IMAGE = _model("DELETE", "/v1/images/{id}", "delete_image", m.Deleted, path_params={"id": "image_id"})
 IMAGE_CONTENT: Operation[bytes] = Operation(
@@ -131,6 +138,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     DELETE_ENTITY,
     NEIGHBORS,
     GRAPH_PATH,
+    SCHEMA,
+    ADD_SCHEMA,
     GET_DOCUMENT,
     DELETE_DOCUMENT,
     GET_IMAGE,
@@ -165,12 +174,17 @@ def _dump(value: BaseModel) -> dict[str, Any]:
     return value.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _items(
-    model: type[ModelT], items: ModelT | Mapping[str, Any] | Iterable[ModelT | Mapping[str, Any]]
-) -> list[ModelT]:
+@cache
+def _adapter(request: RequestType) -> TypeAdapter[BaseModel]:
+    return TypeAdapter(request)  # type: ignore[arg-type]  # a union of models is a type form too
+
+
+def _items(request: RequestType, items: Any) -> list[BaseModel]:
+    """The records of a write: one model or mapping, or an iterable of them, as models of
+    ``request`` (a mapping that fits none raises pydantic's ``ValidationError``)."""
     # A model or a mapping is one record (a model is iterable too: check it first).
     batch: Iterable[Any] = [items] if isinstance(items, (BaseModel, Mapping)) else items
-    out = [item if isinstance(item, model) else model.model_validate(item) for item in batch]
+    out = [item if isinstance(item, request) else _adapter(request).validate_python(item) for item in batch]
     if not out:
         raise ValueError("nothing to write: give at least one record")
     return out

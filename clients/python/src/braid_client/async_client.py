@@ -121,7 +121,7 @@ class AsyncBraidClient:
         return await self.status()
 
     async def status(self) -> m.Status:
-        """``GET /v1/status``: version, counts, embedder, vector backend, route availability."""
+        """``GET /v1/status``: version, counts, embedder, vector backend, route availability, routing weights."""
         return await self._send(ops.call(ops.STATUS))
 
     async def metrics(self) -> str:
@@ -214,6 +214,20 @@ class AsyncBraidClient:
         """``POST /v1/images``: inserts or replaces images given as base64 bytes or a URL."""
         return await self._send(ops.write_call(ops.ADD_IMAGES, images))
 
+    async def add_schema(self, records: Records[m.SchemaRecord]) -> m.WriteSummary:
+        """``POST /v1/schema``: gives relation and entity types the words people use for them.
+
+        ``records`` is one :class:`RelationTypeRecord` or :class:`EntityTypeRecord` (or a
+        mapping in the schema-record shape: ``{"relation_type": "depends_on", "label": "depends
+        on", "inverse": "required by", "aliases": ["requires"]}``, ``{"entity_type": "package",
+        "plural": "packages"}``), or an iterable of them, all or none. A record replaces the
+        type's earlier words (fields left out are cleared); :meth:`schema` shows them. A type
+        the graph lacks, a type described twice in one call, or a blank word is refused with
+        :class:`BraidError` 400 ``invalid_request`` naming the field (``items[0].relation_type``).
+        Needs a write key.
+        """
+        return await self._send(ops.write_call(ops.ADD_SCHEMA, records))
+
     # ----- reads and deletes -----
 
     async def get_entity(self, entity_id: str) -> m.EntityView:
@@ -263,6 +277,13 @@ class AsyncBraidClient:
     async def path(self, from_id: str, to_id: str, *, relations: str | Iterable[str] | None = None) -> m.GraphPath:
         """``GET /v1/graph/path``: a shortest path between two entities (``found`` is False if none)."""
         return await self._send(ops.call(ops.GRAPH_PATH, params=ops.path_params(from_id, to_id, relations)))
+
+    async def schema(self) -> m.KbSchema:
+        """``GET /v1/schema``: the knowledge base's relation and entity types, what the router
+        reads questions with: each type's count, a relation's source and target entity types and
+        symmetry, and the words given to them by schema records (label, inverse, plural, aliases).
+        """
+        return await self._send(ops.call(ops.SCHEMA))
 
     # ----- tools -----
 

@@ -142,7 +142,7 @@ class BraidClient:
         return self.status()
 
     def status(self) -> m.Status:
-        """``GET /v1/status``: version, counts, embedder, vector backend, route availability."""
+        """``GET /v1/status``: version, counts, embedder, vector backend, route availability, routing weights."""
         return self._send(ops.call(ops.STATUS))
 
     def metrics(self) -> str:
@@ -235,6 +235,20 @@ class BraidClient:
         """``POST /v1/images``: inserts or replaces images given as base64 bytes or a URL."""
         return self._send(ops.write_call(ops.ADD_IMAGES, images))
 
+    def add_schema(self, records: Records[m.SchemaRecord]) -> m.WriteSummary:
+        """``POST /v1/schema``: gives relation and entity types the words people use for them.
+
+        ``records`` is one :class:`RelationTypeRecord` or :class:`EntityTypeRecord` (or a
+        mapping in the schema-record shape: ``{"relation_type": "depends_on", "label": "depends
+        on", "inverse": "required by", "aliases": ["requires"]}``, ``{"entity_type": "package",
+        "plural": "packages"}``), or an iterable of them, all or none. A record replaces the
+        type's earlier words (fields left out are cleared); :meth:`schema` shows them. A type
+        the graph lacks, a type described twice in one call, or a blank word is refused with
+        :class:`BraidError` 400 ``invalid_request`` naming the field (``items[0].relation_type``).
+        Needs a write key.
+        """
+        return self._send(ops.write_call(ops.ADD_SCHEMA, records))
+
     # ----- reads and deletes -----
 
     def get_entity(self, entity_id: str) -> m.EntityView:
@@ -284,6 +298,13 @@ class BraidClient:
     def path(self, from_id: str, to_id: str, *, relations: str | Iterable[str] | None = None) -> m.GraphPath:
         """``GET /v1/graph/path``: a shortest path between two entities (``found`` is False if none)."""
         return self._send(ops.call(ops.GRAPH_PATH, params=ops.path_params(from_id, to_id, relations)))
+
+    def schema(self) -> m.KbSchema:
+        """``GET /v1/schema``: the knowledge base's relation and entity types, what the router
+        reads questions with: each type's count, a relation's source and target entity types and
+        symmetry, and the words given to them by schema records (label, inverse, plural, aliases).
+        """
+        return self._send(ops.call(ops.SCHEMA))
 
     # ----- tools -----
 

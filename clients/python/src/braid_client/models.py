@@ -25,6 +25,8 @@ __all__ = [
     "DocumentRecord",
     "EmbedderStatus",
     "Entity",
+    "EntityType",
+    "EntityTypeRecord",
     "EntityView",
     "ErrorBody",
     "ErrorDetail",
@@ -40,6 +42,7 @@ __all__ = [
     "ImageInput",
     "ImageRecord",
     "ImageUpload",
+    "KbSchema",
     "LinkedEntity",
     "Modality",
     "NeighborDirection",
@@ -50,12 +53,16 @@ __all__ = [
     "QueryResponse",
     "Relation",
     "RelationCue",
+    "RelationType",
+    "RelationTypeRecord",
     "Route",
     "RouteDecision",
     "RoutePlan",
     "RouteRequest",
     "RouteResponse",
     "RouteStatus",
+    "RouterStatus",
+    "SchemaRecord",
     "SearchRequest",
     "SearchResponse",
     "SourceRank",
@@ -224,6 +231,45 @@ class ImageUpload(BraidModel):
     """Its licence."""
 
 
+class RelationTypeRecord(BraidModel):
+    """Words for a relation type (``POST /v1/schema``), so questions can name it the way people do.
+
+    ``RelationTypeRecord(relation_type="depends_on", label="depends on", inverse="required by",
+    aliases=["requires"])``: the label and aliases read from the relation's source ("X depends on
+    Y"), the inverse from its target ("Y required by X"). The type must be one the graph has.
+    """
+
+    relation_type: str
+    """The relation type, as the relations name it (e.g. ``directed_by``)."""
+    label: str | None = None
+    """How a person would say it (e.g. ``directed by``)."""
+    inverse: str | None = None
+    """How it reads from the target (e.g. ``directed`` for ``directed_by``)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other ways to say it, read like the label (e.g. ``made by``, ``filmmaker``)."""
+
+
+class EntityTypeRecord(BraidModel):
+    """Words for an entity type (``POST /v1/schema``).
+
+    ``EntityTypeRecord(entity_type="package", label="package", plural="packages",
+    aliases=["library"])``. The type must be one the graph has.
+    """
+
+    entity_type: str
+    """The entity type, as the entities name it (e.g. ``virtual_package``)."""
+    label: str | None = None
+    """How a person would say it (e.g. ``virtual package``)."""
+    plural: str | None = None
+    """Its plural, when it is not regular."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other words for it (e.g. ``library``, ``tool``)."""
+
+
+SchemaRecord = RelationTypeRecord | EntityTypeRecord
+"""A schema record: words for a relation type or for an entity type."""
+
+
 # ----- responses: service -----
 
 
@@ -265,6 +311,18 @@ class RouteStatus(BraidModel):
     """Why not, when it cannot."""
 
 
+class RouterStatus(BraidModel):
+    """Which routing weights the server uses, and how they were made."""
+
+    weights: str
+    """``shipped`` (fitted on the team's suite of domains), ``fitted`` (to this knowledge base, by
+    ``braid router fit --auto``) or ``configured`` (a weights file named in the settings)."""
+    fitted_on: str
+    """How the weights were made: the data and settings of the fit."""
+    exemplars: list[int]
+    """Exemplar queries per route: ``[graph, vector, web]``."""
+
+
 class Status(BraidModel):
     """The answer of ``GET /v1/status``."""
 
@@ -288,6 +346,8 @@ class Status(BraidModel):
     """Each route, whether it is available and why not."""
     data_dir: str
     """The server's data directory."""
+    router: RouterStatus
+    """Which routing weights are in use and how they were made."""
 
     def route_available(self, route: str) -> bool:
         """Whether ``route`` is listed as available."""
@@ -403,6 +463,9 @@ class SourceReport(BraidModel):
     """Wall time spent on it, in milliseconds."""
     hits: int
     """How many hits it returned."""
+    total: int | None = None
+    """How many matches it found before keeping its best, when it says (e.g. the graph's
+    answers to "which countries border France"); ``None`` otherwise."""
     error: str | None = None
     """The error, for ``error`` and ``timeout``."""
 
@@ -422,14 +485,21 @@ class LinkedEntity(BraidModel):
 
 
 class RelationCue(BraidModel):
-    """A phrase in the query that names a graph relation."""
+    """Words of the query that name a relation of the knowledge base."""
 
     cue: str
-    """The phrase found, e.g. ``border``."""
+    """The words found, e.g. ``border`` or ``director``."""
     relation: str
-    """The relation type it maps to, e.g. ``borders``; ``path`` for "how are A and B connected"."""
+    """The relation type they name, e.g. ``borders``; ``path`` for "how are A and B connected"."""
     direction: str
     """Which way to follow it: ``out``, ``in`` or ``both``."""
+    confidence: float = 1.0
+    """How much of the relation the words name: 1 for its whole name, label or alias."""
+    why: str | None = None
+    """How the direction was decided, when the server says."""
+    related: int = 0
+    """Relations of this type the linked entities have in that direction (0: none, or no
+    entity linked)."""
 
 
 class QueryFeatures(BraidModel):
@@ -440,6 +510,12 @@ class QueryFeatures(BraidModel):
     tokens: int
     entities: list[LinkedEntity]
     relations: list[RelationCue]
+    types: list[str] = Field(default_factory=list)
+    """Entity types of the knowledge base the query names outside entity mentions ("which
+    films…"): what the answers should be."""
+    other_words: int = 0
+    """Content words that are neither an entity mention nor a relation or type word of the
+    knowledge base."""
     freshness: list[str]
     visual: list[str]
     explanatory: list[str]
@@ -451,7 +527,6 @@ class QueryFeatures(BraidModel):
     office_roles: list[str] = Field(default_factory=list)
     present_tense: bool = False
     past_tense: bool = False
-    technical: list[str] = Field(default_factory=list)
     describes_unnamed: bool = False
     numbers: list[str] = Field(default_factory=list)
     exemplar_similarity: list[float] | None = None
@@ -629,6 +704,59 @@ class GraphPath(BraidModel):
     found: bool
     """False when there is no path."""
     steps: list[Fact]
+
+
+class RelationType(BraidModel):
+    """A relation type of the knowledge base, as the data shows it, with its words."""
+
+    name: str
+    """Its name in the data, e.g. ``borders`` or ``directed_by``."""
+    label: str | None = None
+    """How a person would say it, e.g. ``directed by`` (from a schema record)."""
+    inverse: str | None = None
+    """How it reads from its target, e.g. ``directed`` for ``directed_by`` (from a schema record)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other ways to say it (from a schema record)."""
+    count: int
+    """Relations of this type."""
+    source_types: list[str] = Field(default_factory=list)
+    """Entity types of its sources, most frequent first."""
+    target_types: list[str] = Field(default_factory=list)
+    """Entity types of its targets, most frequent first."""
+    symmetric: float = 0.0
+    """Share of its relations whose reverse exists too (1 for ``borders``)."""
+
+
+class EntityType(BraidModel):
+    """An entity type of the knowledge base, with its words."""
+
+    name: str
+    """Its name in the data, e.g. ``country``."""
+    label: str | None = None
+    """How a person would say it (from a schema record)."""
+    plural: str | None = None
+    """Its plural, when it is not regular (from a schema record)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other words for it (from a schema record)."""
+    count: int
+    """Entities of this type."""
+
+
+class KbSchema(BraidModel):
+    """The answer of ``GET /v1/schema``: the types the router reads questions with."""
+
+    relations: list[RelationType]
+    """The relation types, most frequent first."""
+    entity_types: list[EntityType]
+    """The entity types, most frequent first."""
+
+    def relation(self, name: str) -> RelationType | None:
+        """The relation type called ``name``, if the knowledge base has it."""
+        return next((r for r in self.relations if r.name == name), None)
+
+    def entity_type(self, name: str) -> EntityType | None:
+        """The entity type called ``name``, if the knowledge base has it."""
+        return next((t for t in self.entity_types if t.name == name), None)
 
 
 class ToolFunction(BraidModel):
