@@ -328,6 +328,8 @@ const Q_SCHEMA_RECIPROCATED: &str = "MATCH (a:Entity)-[r]->(b:Entity) MATCH (b)-
 const Q_SCHEMA_CHAINED: &str = "MATCH (:Entity)-[r]->(b:Entity) MATCH (b)-[r2]->(:Entity) WHERE type(r2) = type(r) \
      RETURN type(r), count(DISTINCT id(r))";
 const Q_SCHEMA_KINDS: &str = "MATCH (e:Entity) RETURN e.kind, count(e)";
+/// Entities with props, for the property statistics (props are JSON text on the server).
+const Q_SCHEMA_PROPS: &str = "MATCH (e:Entity) WHERE e.props <> '{}' RETURN e.kind, e.props";
 
 const Q_LINK: &str = "UNWIND $terms AS t CALL db.idx.fulltext.queryNodes('Entity', t) YIELD node, score \
      WITH t, node, score ORDER BY score DESC WITH t, collect(node)[0..$per] AS nodes \
@@ -508,7 +510,13 @@ impl FalkorGraph {
             *kinds.entry(as_text(cell(0)?)?).or_default() += as_count(cell(1)?)?;
         }
         let entity_types = counts(&kinds).into_iter().map(|(name, count)| EntityTypeStats { name, count }).collect();
-        Ok(SchemaStats { relations, entity_types })
+        let mut with_props: Vec<(String, Props)> = Vec::new();
+        for row in self.run(Q_SCHEMA_PROPS, Vec::new())? {
+            let cell = |i: usize| row.get(i).ok_or_else(|| GraphError::Server("short schema row".into()));
+            with_props.push((as_text(cell(0)?)?, as_props(cell(1)?)?));
+        }
+        let properties = crate::schema::property_stats(with_props.iter().map(|(kind, props)| (kind.as_str(), props)));
+        Ok(SchemaStats { relations, entity_types, properties })
     }
 
     fn expand_one_way(

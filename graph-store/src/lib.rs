@@ -76,7 +76,7 @@
 //! `adjacency` (the compact adjacency snapshot that traversals walk),
 //! `normalize` (text normalisation), `phrase` (exact phrase matching over words), `fuzzy`
 //! (edit distance and deletion index), `linker` (entity linking), `paths`, `pagerank`,
-//! `answer`, `schema` (the relation and entity types as the data shows them), `error`; and
+//! `answer`, `sets` (set-at-a-time steps), `plan` (graph plans and their executor), `schema` (the relation and entity types as the data shows them), `error`; and
 //! the seam that lets the graph live elsewhere: `backend` ([`GraphBackend`], what the graph
 //! route needs from a graph), `traverse` (traversals over the seam's primitives, level by
 //! level), `embedded` ([`EmbeddedGraph`], this in-memory graph behind the seam), `items`
@@ -99,7 +99,9 @@ mod normalize;
 mod pagerank;
 mod paths;
 mod phrase;
+pub mod plan;
 mod schema;
+mod sets;
 pub mod traverse;
 
 pub use backend::{
@@ -116,4 +118,8 @@ pub use model::{
     LinkOptions, NeighborEntity, NeighborQuery, Neighborhood, PprParams, Props, Relation,
 };
 pub use paths::MAX_PATHS;
-pub use schema::{EntityTypeStats, RelationTypeStats, SchemaStats, TRANSITIVE_CHAINING};
+pub use schema::{
+    EntityTypeStats, PROPERTY_KIND_SHARE, PropertyKind, PropertyStats, RelationTypeStats, SchemaStats,
+    TRANSITIVE_CHAINING,
+};
+pub use sets::{MAX_TRANSITIVE_DEPTH, Reached, SetTooLarge};

@@ -25,6 +25,7 @@ use crate::status::{EmbedderStatus, LoadProgress, RouteStatus, RouterStatus, Sta
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub mod compose;
 pub(crate) mod files;
 pub(crate) mod items;
 mod open;

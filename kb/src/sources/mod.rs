@@ -5,18 +5,18 @@
 //! [`crate::Options::sources`].
 
 mod graph;
-mod hits;
+pub(crate) mod hits;
 mod hybrid;
-mod linker;
-mod server_graph;
+pub(crate) mod linker;
 pub mod rerank;
+mod server_graph;
 mod vector;
 mod web;
 
 pub use graph::GraphSource;
 pub use hits::snippet;
 pub use linker::GraphLinker;
-pub use server_graph::ServerGraph;
 pub use rerank::Rerank;
+pub use server_graph::ServerGraph;
 pub use vector::VectorSource;
 pub use web::WebSource;
