@@ -477,6 +477,34 @@ fn milvus_backend(_: &ConfigFile, _: usize) -> Result<Option<Arc<dyn braid_vecto
     )
 }
 
+/// The graph server named by `BRAID_GRAPH` (`falkordb://host:port/graph`): `None` (unset or
+/// `embedded`) keeps the graph in this process. A server that cannot be reached at start-up
+/// is an error here; one that goes down later fails the graph route only.
+pub fn graph_backend() -> Result<Option<Arc<dyn braid_graph::GraphBackend>>> {
+    match env("BRAID_GRAPH") {
+        None => Ok(None),
+        Some(url) if url == "embedded" => Ok(None),
+        Some(url) if url.starts_with("falkordb://") => falkordb_graph(&url),
+        Some(other) => bail!("unknown BRAID_GRAPH '{other}': expected embedded or falkordb://host:port/graph"),
+    }
+}
+
+#[cfg(feature = "falkordb")]
+fn falkordb_graph(url: &str) -> Result<Option<Arc<dyn braid_graph::GraphBackend>>> {
+    use braid_graph::falkordb::{FalkorGraph, FalkorOptions};
+    let options = FalkorOptions::from_url(url).with_context(|| format!("BRAID_GRAPH={url}"))?;
+    let graph = FalkorGraph::connect(&options).with_context(|| format!("BRAID_GRAPH={url}"))?;
+    Ok(Some(Arc::new(graph)))
+}
+
+#[cfg(not(feature = "falkordb"))]
+fn falkordb_graph(_: &str) -> Result<Option<Arc<dyn braid_graph::GraphBackend>>> {
+    bail!(
+        "BRAID_GRAPH=falkordb://… needs a braid built with the FalkorDB graph backend: \
+         cargo build --release -p braid --features falkordb"
+    )
+}
+
 /// The options of a knowledge base in `data` with `embedder` and `vectors` (`None`: the
 /// embedded store), the web provider, router settings and policy from `cfg` and the
 /// environment. The rest keeps the defaults of [`braid_kb::Options::new`].
@@ -491,6 +519,7 @@ pub fn kb_options(
     options.router = router_config(cfg);
     options.policy = braid_router::RoutePolicy::new(policy_weights(cfg)?);
     options.vectors = vectors;
+    options.graph = graph_backend()?;
     options.rerank = reranker(cfg)?;
     Ok(options)
 }

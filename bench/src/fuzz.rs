@@ -13,9 +13,9 @@
 //!   (`Entity`, `Relation`, `DocumentRecord`, `ImageRecord`, one object or `{"items": [...]}`)
 //!   and base64 image payloads.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
-use braid_graph::Graph;
+use braid_graph::{EmbeddedGraph, Graph};
 use braid_kb::records::{DocumentRecord, Entity, ImageRecord, Record, Relation};
 use braid_router::{
     Availability, EntityLinker, Introspector, MAX_K, NoLinker, PolicyWeights, QueryRequest, RoutePolicy,
@@ -64,7 +64,7 @@ fn fixture() -> &'static Fixture {
                 .collect(),
         };
         Fixture {
-            linker: braid_kb::sources::GraphLinker::new(Arc::new(RwLock::new(graph))),
+            linker: braid_kb::sources::GraphLinker::new(Arc::new(EmbeddedGraph::from_graph(graph))),
             lexicon: braid_router::Lexicon::compile(&schema),
             policy: RoutePolicy::new(PolicyWeights::shipped()),
         }

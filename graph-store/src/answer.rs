@@ -10,13 +10,13 @@ use crate::model::{Direction, Fact, GraphAnswer, GraphAnswers, GraphQuestion, Pp
 use crate::schema::TRANSITIVE_CHAINING;
 
 /// How far a transitive chain is followed.
-const MAX_CHAIN: usize = 12;
+pub(crate) const MAX_CHAIN: usize = 12;
 
 /// Each further hop along a chain multiplies the score by this: nearer answers first.
-const HOP_DECAY: f64 = 0.8;
+pub(crate) const HOP_DECAY: f64 = 0.8;
 
 /// Hops around the seeds considered when the question names no relation.
-const NEIGHBORHOOD_HOPS: usize = 2;
+pub(crate) const NEIGHBORHOOD_HOPS: usize = 2;
 
 /// Breadth-first reach of one seed: hop count and the edge it was reached by.
 struct Reach {

@@ -16,10 +16,18 @@ pub enum GraphError {
         /// Why the value was rejected.
         message: String,
     },
+    /// A graph database server could not answer: unreachable, timed out or failed. The
+    /// graph route reports it as its error; the other routes still answer.
+    #[error("graph server unavailable: {0}")]
+    Unavailable(String),
+    /// A graph database server refused a query or sent an answer that could not be read.
+    #[error("graph server error: {0}")]
+    Server(String),
 }
 
 impl GraphError {
-    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    /// An [`GraphError::InvalidInput`] naming `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidInput { field, message: message.into() }
     }
 }

@@ -567,7 +567,7 @@ where
     }
 }
 
-fn validate_entity(entity: &Entity) -> Result<(), GraphError> {
+pub(crate) fn validate_entity(entity: &Entity) -> Result<(), GraphError> {
     if entity.id.trim().is_empty() {
         return Err(GraphError::invalid("id", "entity id is empty"));
     }

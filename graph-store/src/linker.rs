@@ -94,7 +94,14 @@ pub(crate) struct LinkIndex {
 
 impl LinkIndex {
     fn build(graph: &Graph) -> Self {
-        let schema_words = Arc::new(schema_words(graph));
+        Self::build_with(graph, &|node| graph.node_degree(node), &[])
+    }
+
+    /// The index of `graph` with each entity's prominence given by `degree`, and the words
+    /// of `type_names` (relation and entity types the graph does not hold itself) as
+    /// schema words too.
+    fn build_with(graph: &Graph, degree: &dyn Fn(NodeIndex) -> usize, type_names: &[String]) -> Self {
+        let schema_words = Arc::new(schema_words(graph, type_names));
         let is_stop_token = |token: &Token| is_stop(&schema_words, token);
         let mut phrases = PhraseIndex::default();
         let mut patterns: Vec<Pattern> = Vec::new();
@@ -115,7 +122,7 @@ impl LinkIndex {
             if !is_linkable_entity(entity) {
                 continue;
             }
-            let degree = graph.node_degree(node);
+            let degree = degree(node);
             let id_rank = id_ranks[node.index()];
             let names = std::iter::once((entity.name.as_str(), LinkMethod::Exact))
                 .chain(entity.aliases.iter().map(|alias| (alias.as_str(), LinkMethod::Alias)));
@@ -173,7 +180,7 @@ impl LinkIndex {
     fn rerank(mut self, graph: &Graph) -> Self {
         // A new relation type brings new schema words, which change which names are generic:
         // then the index is built again (rare: relation types come with the first import).
-        if *self.schema_words != schema_words(graph) {
+        if *self.schema_words != schema_words(graph, &[]) {
             return Self::build(graph);
         }
         for surface in
@@ -242,13 +249,14 @@ fn is_stop(schema_words: &HashSet<String>, token: &Token) -> bool {
         || schema_words.contains(token.stem)
 }
 
-/// The words of the graph's relation type names and entity types, in raw and folded form.
-fn schema_words(graph: &Graph) -> HashSet<String> {
+/// The words of the graph's relation type names and entity types, and of `more` type names,
+/// in raw and folded form.
+fn schema_words(graph: &Graph, more: &[String]) -> HashSet<String> {
     let mut buf = String::new();
     let mut words = HashSet::new();
     let kinds: HashSet<&str> = graph.graph.node_weights().map(|e| e.kind.as_str()).collect();
     let names = graph.relation_types();
-    for name in names.iter().map(String::as_str).chain(kinds) {
+    for name in names.iter().chain(more).map(String::as_str).chain(kinds) {
         for token in tokenize(&name.replace(['_', '-'], " "), &mut buf) {
             if !is_function_word(token.raw) {
                 words.insert(token.raw.to_string());
@@ -418,7 +426,27 @@ impl Graph {
     /// aliases, then typo-tolerant matches of the remaining words. An ambiguous mention
     /// yields several links with the same span, most likely first.
     pub fn link_with(&self, text: &str, options: &LinkOptions) -> Vec<EntityLink> {
-        let index = self.link_index();
+        self.link_on(&self.link_index(), text, options)
+    }
+
+    /// Links `text` against this graph as a sample of a larger one (the candidates a
+    /// server's full-text index found): `degrees` gives each entity's relation count in the
+    /// larger graph (the prominence prior; 0 when absent), `type_names` the larger graph's
+    /// relation and entity type names (whose words describe questions rather than name
+    /// their subjects). The index is built for this call, not kept.
+    pub fn link_sample(
+        &self,
+        text: &str,
+        options: &LinkOptions,
+        degrees: &HashMap<String, usize>,
+        type_names: &[String],
+    ) -> Vec<EntityLink> {
+        let degree = |node: NodeIndex| degrees.get(&self.graph[node].id).copied().unwrap_or(0);
+        let index = LinkIndex::build_with(self, &degree, type_names);
+        self.link_on(&index, text, options)
+    }
+
+    fn link_on(&self, index: &LinkIndex, text: &str, options: &LinkOptions) -> Vec<EntityLink> {
         let mut buf = String::new();
         let tokens = tokenize(text, &mut buf);
         if tokens.is_empty() {
@@ -485,7 +513,7 @@ impl Graph {
                     if budget == 0
                         || is_stop(first)
                         || is_stop(last)
-                        || !fuzzy_candidates(&index, span, budget, preferred, &mut candidates)
+                        || !fuzzy_candidates(index, span, budget, preferred, &mut candidates)
                     {
                         continue;
                     }

@@ -197,7 +197,7 @@ pub struct EntityLink {
 }
 
 /// Options of [`crate::Graph::link_with`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct LinkOptions {
     /// Entity types to rank first when a mention is ambiguous.

@@ -57,6 +57,37 @@ pub struct EntityTypeStats {
     pub count: usize,
 }
 
+/// What the values of an entity property are, as the data shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PropertyKind {
+    /// Numbers (`area_km2`, `population`): compared, ordered, summed up in superlatives.
+    Number,
+    /// Booleans (`landlocked`, `essential`): a property that holds or not.
+    Boolean,
+    /// Strings (`priority`, `first_weekday`).
+    Text,
+}
+
+/// An entity property (a key of `props`) as the data shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PropertyStats {
+    /// The key, e.g. `area_km2`.
+    pub name: String,
+    /// What its values are: the kind of at least [`PROPERTY_KIND_SHARE`] of the entities
+    /// that carry it with a number, a boolean or a string.
+    pub kind: PropertyKind,
+    /// Entity types carrying it with a value of that kind, most frequent first, with counts.
+    pub entity_types: Vec<(String, usize)>,
+    /// Entities carrying it with a value of that kind.
+    pub count: usize,
+}
+
+/// Share of a property's scalar values that must be of one kind for the property to have
+/// that kind: a few nulls or strings among numbers (a country without an area) do not
+/// change what the property is; a property of mixed values has no kind and is left out.
+pub const PROPERTY_KIND_SHARE: f32 = 0.8;
+
 /// The schema of one graph version.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SchemaStats {
@@ -64,12 +95,20 @@ pub struct SchemaStats {
     pub relations: Vec<RelationTypeStats>,
     /// Entity types in use, most frequent first.
     pub entity_types: Vec<EntityTypeStats>,
+    /// Numeric, boolean and text properties of the entities, most frequent first.
+    #[serde(default)]
+    pub properties: Vec<PropertyStats>,
 }
 
 impl SchemaStats {
     /// The relation type called `name`.
     pub fn relation(&self, name: &str) -> Option<&RelationTypeStats> {
         self.relations.iter().find(|r| r.name == name)
+    }
+
+    /// The property called `name`.
+    pub fn property(&self, name: &str) -> Option<&PropertyStats> {
+        self.properties.iter().find(|p| p.name == name)
     }
 }
 
@@ -78,7 +117,7 @@ impl SchemaStats {
 /// `part_of` chain far more often; one-hop relations such as `capital` never do).
 pub const TRANSITIVE_CHAINING: f32 = 0.25;
 
-fn ranked(counts: HashMap<&str, usize>) -> Vec<(String, usize)> {
+pub(crate) fn ranked(counts: HashMap<&str, usize>) -> Vec<(String, usize)> {
     let mut v: Vec<(String, usize)> = counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
@@ -150,8 +189,60 @@ impl Graph {
             *kinds.entry(entity.kind.as_str()).or_default() += 1;
         }
         let entity_types = ranked(kinds).into_iter().map(|(name, count)| EntityTypeStats { name, count }).collect();
-        SchemaStats { relations, entity_types }
+        SchemaStats { relations, entity_types, properties: self.compute_properties() }
     }
+
+    /// Each property key with the kind most of its values have and the types carrying it.
+    fn compute_properties(&self) -> Vec<PropertyStats> {
+        property_stats(self.graph.node_weights().map(|e| (e.kind.as_str(), &e.props)))
+    }
+}
+
+/// Each property key of these entities (type, props) with the kind most of its values have
+/// and the types carrying it, most frequent first: the `properties` of [`SchemaStats`], for
+/// any backend that can list its entities' props.
+pub fn property_stats<'a>(
+    entities: impl Iterator<Item = (&'a str, &'a serde_json::Map<String, serde_json::Value>)>,
+) -> Vec<PropertyStats> {
+    // Per key: entities with a number, a boolean, a string, and per kind the types.
+    #[derive(Default)]
+    struct Acc<'a> {
+        by_kind: [usize; 3],
+        types: [HashMap<&'a str, usize>; 3],
+    }
+    let mut keys: HashMap<&str, Acc<'_>> = HashMap::new();
+    for (entity_kind, props) in entities {
+        for (key, value) in props {
+            let kind = match value {
+                serde_json::Value::Number(_) => 0,
+                serde_json::Value::Bool(_) => 1,
+                serde_json::Value::String(_) => 2,
+                _ => continue,
+            };
+            let acc = keys.entry(key.as_str()).or_default();
+            acc.by_kind[kind] += 1;
+            *acc.types[kind].entry(entity_kind).or_default() += 1;
+        }
+    }
+    let mut properties: Vec<PropertyStats> = keys
+        .into_iter()
+        .filter_map(|(name, mut acc)| {
+            let total: usize = acc.by_kind.iter().sum();
+            let (kind, &count) = acc.by_kind.iter().enumerate().max_by_key(|&(i, n)| (*n, std::cmp::Reverse(i)))?;
+            if (count as f32) < PROPERTY_KIND_SHARE * total as f32 {
+                return None;
+            }
+            let property_kind = [PropertyKind::Number, PropertyKind::Boolean, PropertyKind::Text][kind];
+            Some(PropertyStats {
+                name: name.to_string(),
+                kind: property_kind,
+                entity_types: ranked(std::mem::take(&mut acc.types[kind])),
+                count,
+            })
+        })
+        .collect();
+    properties.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    properties
 }
 
 #[cfg(test)]
@@ -184,10 +275,36 @@ mod tests {
         assert!(inside.has_source_type("thing") && !inside.has_target_type("thing"));
         assert_eq!(schema.relation("within").map(|r| r.chaining), Some(0.5));
         assert_eq!(schema.entity_types[0].name, "place");
+        assert!(schema.properties.is_empty(), "no entity has props");
 
         // A write makes a new version.
         g.add_relation(Relation::new("c", "next_to", "a"))?;
         assert_eq!(g.schema_stats().relation("next_to").map(|r| r.count), Some(3));
+        Ok(())
+    }
+
+    #[test]
+    fn property_kinds_are_read_from_the_values() -> Result<(), crate::GraphError> {
+        let mut g = Graph::new();
+        let props = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        for (id, kind, p) in [
+            ("a", "place", serde_json::json!({"area_km2": 10, "landlocked": true, "code": "A", "mixed": 1})),
+            ("b", "place", serde_json::json!({"area_km2": 2.5, "landlocked": false, "code": "B", "mixed": "x"})),
+            ("c", "place", serde_json::json!({"area_km2": null, "landlocked": true, "tags": ["x"]})),
+            ("d", "town", serde_json::json!({"area_km2": 3})),
+        ] {
+            let mut e = Entity::new(id, id.to_uppercase(), kind);
+            e.props = props(p);
+            g.upsert_entity(e)?;
+        }
+        let schema = g.schema_stats();
+        let area = schema.property("area_km2").expect("area_km2");
+        assert_eq!((area.kind, area.count), (super::PropertyKind::Number, 3));
+        assert_eq!(area.entity_types, vec![("place".to_string(), 2), ("town".to_string(), 1)]);
+        assert_eq!(schema.property("landlocked").map(|p| p.kind), Some(super::PropertyKind::Boolean));
+        assert_eq!(schema.property("code").map(|p| p.kind), Some(super::PropertyKind::Text));
+        assert!(schema.property("mixed").is_none(), "half numbers, half strings: no kind");
+        assert!(schema.property("tags").is_none(), "lists are not compared");
         Ok(())
     }
 }

@@ -68,6 +68,8 @@ impl From<braid_graph::GraphError> for BraidError {
         match e {
             braid_graph::GraphError::UnknownEntity(id) => BraidError::NotFound { what: "entity", id },
             braid_graph::GraphError::InvalidInput { field, message } => BraidError::invalid(field, message),
+            e @ braid_graph::GraphError::Unavailable(_) => BraidError::Unavailable(e.to_string()),
+            e @ braid_graph::GraphError::Server(_) => BraidError::Internal(e.to_string()),
         }
     }
 }

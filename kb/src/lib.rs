@@ -55,7 +55,8 @@ pub mod validate;
 
 pub use checkpoint::{CheckpointPolicy, CheckpointReport, CheckpointTrigger};
 pub use error::BraidError;
+pub use knowledge_base::compose::{COMPOSE_DEADLINE, COMPOSE_MAX_SET, Composition, CompositionFailure};
 pub use knowledge_base::{
     KnowledgeBase, MAX_IMAGE_BYTES, MAX_TEXT_BYTES, Options, ProgressCallback, VECTOR_CHECKPOINT_DIR,
 };
-pub use status::{EmbedderStatus, EntityView, LoadProgress, LoadStage, RouteStatus, Status, WriteSummary};
+pub use status::{EmbedderStatus, EntityView, GraphStatus, LoadProgress, LoadStage, RouteStatus, Status, WriteSummary};

@@ -19,6 +19,8 @@ pub struct Status {
     pub indexed_items: usize,
     /// The active embedder.
     pub embedder: EmbedderStatus,
+    /// The graph behind the graph route.
+    pub graph: GraphStatus,
     /// The vector backend.
     pub vector_backend: String,
     /// Vector-index updates that failed after the store of record had committed (e.g. Milvus
@@ -34,6 +36,23 @@ pub struct Status {
     pub data_dir: String,
     /// Which routing weights are in use and how they were made.
     pub router: RouterStatus,
+}
+
+/// The graph behind the graph route: in this process, or on a graph server.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GraphStatus {
+    /// Which backend, in which mode, where.
+    #[serde(flatten)]
+    pub backend: braid_graph::GraphBackendInfo,
+    /// Entities and relations as the backend counts them; absent when it cannot answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<braid_graph::GraphCounts>,
+    /// Why the backend could not be asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Entity and relation writes the graph server missed since start (the store of record
+    /// has them; the next start writes them to the server).
+    pub missed_writes: u64,
 }
 
 /// Which routing weights are in use.

@@ -16,6 +16,14 @@ pub trait EntityLinker: Send + Sync {
     /// Linked mentions of `text`, best first.
     fn link(&self, text: &str) -> Vec<LinkedEntity>;
 
+    /// The one entity of one of `kinds` whose name ends with the words of `mention` (its
+    /// head: "the yen" for "Japanese yen"), when exactly one has such a name; for a mention
+    /// the linker read as something of another type. None when unknown.
+    fn named_like(&self, mention: &str, kinds: &[&str]) -> Option<LinkedEntity> {
+        let _ = (mention, kinds);
+        None
+    }
+
     /// How many relations of type `relation` the entity `id` has in `direction` (0 when
     /// unknown): whether a cued relation exists where the question points.
     fn count_related(&self, id: &str, relation: &str, direction: CueDirection) -> usize {

@@ -87,6 +87,9 @@ struct TypePhrase {
     /// Only the last word of a longer name ("extensions" for `file_extension`): used when
     /// no whole name matches.
     head: bool,
+    /// From an alias: a name, label or plural with the same words wins over it ("packages"
+    /// is the type `package`, not a `maintainer` by its alias "packager").
+    alias: bool,
 }
 
 /// Shortest head word that names a multi-word type on its own ("alias", "extension").
@@ -141,6 +144,10 @@ pub struct LexiconCue {
     pub confidence: f32,
     /// How the direction was decided (for the trace).
     pub why: &'static str,
+    /// Position of the word that decided its reading (its verb, else its first word), or
+    /// `usize::MAX` for a paraphrase: where the relation sits in the sentence, for parsers
+    /// that compose several relations.
+    pub at: usize,
 }
 
 /// An entity type the query names ("which films…").
@@ -268,8 +275,9 @@ impl Lexicon {
             let texts = std::iter::once(entity_type.name.as_str())
                 .chain(entity_type.label.as_deref())
                 .chain(entity_type.plural.as_deref())
-                .chain(entity_type.aliases.iter().map(String::as_str));
-            for text in texts {
+                .map(|t| (t, false))
+                .chain(entity_type.aliases.iter().map(|t| (t.as_str(), true)));
+            for (text, alias) in texts {
                 let words = name_words(text);
                 let stems: Vec<String> = words.iter().map(|w| stem(w)).collect();
                 let mut add = |stems: Vec<String>, head: bool| {
@@ -278,7 +286,7 @@ impl Lexicon {
                     {
                         let list = lex.types.entry(first).or_default();
                         if !list.iter().any(|t| t.kind == kind && t.stems == stems) {
-                            list.push(TypePhrase { stems, kind, head });
+                            list.push(TypePhrase { stems, kind, head, alias });
                         }
                     }
                 };
@@ -400,6 +408,7 @@ impl Lexicon {
                 let entry = &self.relations[relation];
                 let (direction, why) = self.direction(entry, &candidate, mentions);
                 LexiconCue {
+                    at: candidate.at,
                     cue: candidate.words,
                     relation: entry.name.clone(),
                     direction,
@@ -517,6 +526,7 @@ impl Lexicon {
             _ => (CueDirection::Both, "paraphrase: followed both ways"),
         };
         Some(LexiconCue {
+            at: usize::MAX,
             cue: format!("similar in meaning ({similarity:.2})"),
             relation: entry.name.clone(),
             direction,
@@ -543,7 +553,7 @@ impl Lexicon {
                     let n = t.stems.len();
                     i + n <= words.len() && t.stems[..] == stems[i..i + n] && !(i..i + n).any(inside)
                 })
-                .max_by_key(|t| (!t.head, t.stems.len()))
+                .max_by_key(|t| (!t.head, t.stems.len(), !t.alias))
                 .map(|t| (t, t.stems.len()));
             let joined = (i + 1 < words.len() && !inside(i) && !inside(i + 1))
                 .then(|| stem(&format!("{}{}", words[i], words[i + 1])))
@@ -745,6 +755,21 @@ mod tests {
             assert_eq!(kinds(q), vec!["timezone".to_string()], "{q}");
         }
         assert_eq!(lex.relations_between("person", "film"), vec![("directed_by".into(), CueDirection::In)]);
+        // An alias that stems like another type's own plural does not take it.
+        let packages = Lexicon::compile(&KbSchema {
+            relations: vec![],
+            entity_types: vec![
+                EntityType { name: "package".into(), count: 5, ..EntityType::default() },
+                EntityType {
+                    name: "maintainer".into(),
+                    count: 5,
+                    aliases: vec!["packager".into()],
+                    ..EntityType::default()
+                },
+            ],
+        });
+        let words: Vec<&str> = "packages that recommend curl".split(' ').collect();
+        assert_eq!(packages.type_mentions(&words, &[])[0].kind, "package");
         assert!(lex.is_question_word("films") && lex.is_question_word("director") && !lex.is_question_word("kurosawa"));
     }
 

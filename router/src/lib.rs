@@ -36,6 +36,7 @@
 //! # });
 //! ```
 
+pub mod answer;
 pub mod diversity;
 pub mod exemplars;
 pub mod features;
@@ -54,6 +55,7 @@ pub mod schema;
 pub mod source;
 pub mod train;
 
+pub use answer::{Answer, AnswerKind};
 pub use exemplars::{Exemplars, QueryEmbedder, SHIPPED_EXEMPLARS};
 pub use features::{CueDirection, LinkedEntity, PATH_RELATION, QueryFeatures, QuestionShape, RelationCue};
 pub use fusion::{DEFAULT_RRF_K, RankedList, fuse};

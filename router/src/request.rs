@@ -316,4 +316,8 @@ pub struct QueryResponse {
     /// The decision trace, when `explain` was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Trace>,
+    /// The exact answer, when the question compiled into a graph plan that found one
+    /// (see [`crate::answer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<crate::answer::Answer>,
 }

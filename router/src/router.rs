@@ -294,6 +294,7 @@ impl Router {
             sources,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
             trace,
+            answer: None,
         })
     }
 

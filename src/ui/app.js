@@ -103,7 +103,10 @@ function renderResults(answer) {
     card.append(el("div", { class: "meta", text: h.id + (h.uri && h.kind !== "web" ? " · " + h.uri : "") }));
     list.append(card);
   }
-  $("took").textContent = `${answer.results.length} results in ${answer.took_ms.toFixed(1)} ms`;
+  // A question the graph answered exactly (a compositional plan): its answer and plan.
+  const a = answer.answer;
+  const exact = !a ? "" : ` · exact answer ${a.kind === "count" ? a.count : a.kind === "entities" ? `(${a.entities.length} shown of ${a.count})` : String(a.value)} by ${a.plan}`;
+  $("took").textContent = `${answer.results.length} results in ${answer.took_ms.toFixed(1)} ms${exact}`;
   $("results").hidden = false;
 }
 

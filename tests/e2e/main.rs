@@ -5,6 +5,8 @@ mod bad_input;
 mod checkpoint;
 mod crash;
 mod embedding_cache;
+#[cfg(feature = "falkordb")]
+mod falkordb;
 mod files;
 mod foundation;
 mod harness;

@@ -52,6 +52,7 @@ impl KnowledgeBase {
                 let mut written = 0;
                 for relations in committed {
                     let n = relations.len();
+                    self.graph_server_write("import relations", |g| g.add_relations(relations.clone()));
                     written += self.graph_write().import_relations(relations).written;
                     progress(n);
                 }

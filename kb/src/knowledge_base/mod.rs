@@ -25,6 +25,7 @@ use crate::status::{EmbedderStatus, LoadProgress, RouteStatus, RouterStatus, Sta
 use crate::store::Store;
 
 pub(crate) mod bulk;
+pub mod compose;
 pub(crate) mod files;
 pub(crate) mod items;
 mod open;
@@ -57,6 +58,10 @@ pub struct Options {
     pub policy: RoutePolicy,
     /// The vector backend; `None` means the embedded usearch + tantivy store.
     pub vectors: Option<Arc<dyn VectorBackend>>,
+    /// A graph database server for the graph route (`None`: the graph in this process). The
+    /// knowledge base writes it: start-up writes the store's entities and relations to it
+    /// whole, and every write follows (see [`crate::sources::ServerGraph`]).
+    pub graph: Option<Arc<dyn braid_graph::GraphBackend>>,
     /// Serve a memory-mapped view of the embedded index's last checkpoint and refuse
     /// writes (`braid serve --read-only`): a large index opens in seconds with little RAM.
     pub read_only: bool,
@@ -104,6 +109,7 @@ impl Options {
             router: RouterConfig::default(),
             policy: RoutePolicy::default(),
             vectors: None,
+            graph: None,
             read_only: false,
             checkpoints: Some(CheckpointPolicy::default()),
             on_checkpoint: None,
@@ -122,6 +128,8 @@ impl Options {
 pub struct KnowledgeBase {
     store: Arc<Store>,
     graph: Arc<RwLock<Graph>>,
+    /// The graph server the graph route reads, when the graph lives on one.
+    graph_server: Option<Arc<crate::sources::ServerGraph>>,
     vectors: Arc<dyn VectorBackend>,
     embedder: Arc<dyn Embedder>,
     /// See [`Options::embedder_reason`].
@@ -189,6 +197,7 @@ impl KnowledgeBase {
                 multimodal: self.embedder.is_multimodal(),
                 reason: self.embedder_reason.clone(),
             },
+            graph: self.graph_status(),
             vector_backend: self.vectors.name().to_string(),
             vector_apply_failures: self.vector_apply_failures.load(Ordering::Relaxed),
             vector_changes_since_checkpoint: self.vectors.changes_since_checkpoint(),
@@ -266,6 +275,39 @@ impl KnowledgeBase {
 
     fn graph_write(&self) -> std::sync::RwLockWriteGuard<'_, Graph> {
         self.graph.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The graph backend as `/v1/status` shows it.
+    fn graph_status(&self) -> crate::status::GraphStatus {
+        use braid_graph::GraphBackend;
+        let (backend, counts, missed_writes) = match &self.graph_server {
+            Some(server) => (server.info(), server.counts(), server.missed_writes()),
+            None => {
+                let local = braid_graph::EmbeddedGraph::shared(self.graph.clone());
+                (local.info(), local.counts(), 0)
+            }
+        };
+        let (counts, error) = match counts {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        crate::status::GraphStatus { backend, counts, error, missed_writes }
+    }
+
+    /// Applies a write to the graph server, when the graph lives on one. The store of record
+    /// has the write already: a server that fails it stays behind until the next start,
+    /// which writes it whole, and says so in the log.
+    fn graph_server_write<T>(
+        &self,
+        what: &str,
+        write: impl FnOnce(&dyn braid_graph::GraphBackend) -> Result<T, braid_graph::GraphError>,
+    ) {
+        if let Some(server) = &self.graph_server
+            && let Err(e) = write(server.server().as_ref())
+        {
+            server.missed_write();
+            tracing::warn!(error = %e, "{what}: the graph server missed a write; the next start writes it whole");
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 
-use braid_graph::Graph;
+use braid_graph::{EmbeddedGraph, Graph};
 use braid_router::Router;
 use braid_vector::{
     DEFAULT_QUERY_CACHE_ENTRIES, Embedder, OpenMode, QueryCache, VectorBackend, VectorConfig, VectorError, VectorStore,
@@ -19,7 +19,7 @@ use super::{KnowledgeBase, Options, ProgressCallback, default_report};
 use crate::checkpoint::{Checkpointer, Checkpoints, VECTOR_CHECKPOINT_DIR};
 use crate::error::BraidError;
 use crate::schema::{GraphSchema, SchemaWords};
-use crate::sources::{GraphLinker, GraphSource, VectorSource, WebSource};
+use crate::sources::{GraphLinker, GraphSource, ServerGraph, VectorSource, WebSource};
 use crate::status::{LoadProgress, LoadStage};
 use crate::store::{Store, WriteBatch};
 
@@ -89,11 +89,19 @@ impl KnowledgeBase {
         // Queries go through an LRU of their vectors. The router's exemplars are embedded
         // through it here, which also warms the model before the first question.
         let queries: Arc<dyn Embedder> = Arc::new(QueryCache::new(embedder.clone(), DEFAULT_QUERY_CACHE_ENTRIES));
-        let mut router = Router::new(Arc::new(GraphLinker::new(graph.clone())))
+        // The graph route and the linker read the graph through the backend seam: the graph
+        // in this process, or the graph server (item provenance stays here).
+        let graph_server =
+            options.graph.map(|server| Arc::new(ServerGraph::new(server, EmbeddedGraph::shared(graph.clone()))));
+        let graph_backend: Arc<dyn braid_graph::GraphBackend> = match &graph_server {
+            Some(server) => server.clone(),
+            None => Arc::new(EmbeddedGraph::shared(graph.clone())),
+        };
+        let mut router = Router::new(Arc::new(GraphLinker::new(graph_backend.clone())))
             .with_schema(Arc::new(GraphSchema::new(graph.clone(), schema_words.clone(), schema_version.clone())))
             .with_config(options.router)
             .with_policy(policy)
-            .with_source(Arc::new(GraphSource::new(graph.clone(), store.clone())))
+            .with_source(Arc::new(GraphSource::new(graph_backend, store.clone())))
             .with_source(Arc::new(
                 VectorSource::new(vectors.clone(), queries.clone(), store.clone()).with_rerank(options.rerank),
             ))
@@ -131,6 +139,7 @@ impl KnowledgeBase {
         let kb = KnowledgeBase {
             store,
             graph,
+            graph_server,
             vectors,
             embedder,
             embedder_reason: options.embedder_reason,
@@ -268,6 +277,19 @@ impl KnowledgeBase {
         }
         if !self.read_only {
             self.store.set_meta("embedder", self.embedder.name())?;
+        }
+        // The graph server gets the store's graph whole (it may have missed writes). A server
+        // that is down does not stop start-up: the graph route reports the outage.
+        if let Some(server) = self.graph_server.as_ref().filter(|_| !self.read_only) {
+            match server.replace_all(graph.entities().cloned().collect(), graph.relations().collect()) {
+                Ok((entities, relations)) => tracing::info!(
+                    entities = entities.written,
+                    relations = relations.written,
+                    refused = entities.rejected.len() + relations.rejected.len(),
+                    "graph written to the graph server"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the graph server could not be written at start-up"),
+            }
         }
         progress.report(LoadStage::Linker, 0, 1);
         graph.prepare_linker();

@@ -14,9 +14,15 @@ impl KnowledgeBase {
     pub async fn query(&self, request: &QueryRequest) -> Result<QueryResponse, BraidError> {
         request.validate()?;
         let image = self.query_image(request).await?;
-        self.router.query(request, image).await.map_err(|e| match e {
-            braid_router::RouterError::Invalid(i) => i.into(),
-        })
+        let mut response = self.router.query(request, image.clone()).await.map_err(|e| match e {
+            braid_router::RouterError::Invalid(i) => BraidError::from(i),
+        })?;
+        // A question the graph can answer exactly leads with that answer (issue 23).
+        let graph_allowed = request.routes.as_ref().is_none_or(|r| r.contains(&Route::Graph));
+        if image.is_none() && graph_allowed {
+            self.attach_answer(&mut response, request.k);
+        }
+        Ok(response)
     }
 
     /// Plans a query without running it.

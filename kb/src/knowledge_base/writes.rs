@@ -80,6 +80,7 @@ impl KnowledgeBase {
         let ids = entities.iter().map(|e| e.id.clone()).collect();
         // The linker is rebuilt lazily by the next query: rebuilding it here made a bulk
         // import quadratic (WordNet's 117,659 entities in batches of 512: 230 full rebuilds).
+        self.graph_server_write("put entities", |g| g.upsert_entities(entities.clone()));
         let report = self.graph_write().import_entities(entities);
         Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
     }
@@ -95,6 +96,7 @@ impl KnowledgeBase {
         }
         self.store.write_relations(&relations)?;
         let ids = relations.iter().map(relation_id).collect();
+        self.graph_server_write("put relations", |g| g.add_relations(relations.clone()));
         let report = self.graph_write().import_relations(relations);
         Ok(WriteSummary { ids, written: report.written, unchanged: report.unchanged })
     }
@@ -258,6 +260,7 @@ impl KnowledgeBase {
             delete_relations: relations,
             ..Default::default()
         })?;
+        self.graph_server_write("delete entity", |g| g.remove_entity(id));
         self.graph_write().remove_entity(id);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Hits as the router shows them: an entity from the graph, a document or image from the
 //! store of record, with a snippet cut at a word boundary.
 
-use braid_graph::Graph;
+use braid_graph::Entity;
 use braid_router::{Hit, HitKind, Modality};
 
 use crate::records::ImageRecord;
@@ -10,9 +10,9 @@ use crate::store::Store;
 /// Longest snippet shown for a hit, in characters.
 const SNIPPET_CHARS: usize = 240;
 
-pub(crate) fn entity_hit(graph: &Graph, id: &str, score: f32, facts: Vec<String>) -> Option<Hit> {
-    let e = graph.entity(id)?;
-    Some(Hit {
+/// The hit for entity `e`.
+pub(crate) fn entity_hit(e: &Entity, score: f32, facts: Vec<String>) -> Hit {
+    Hit {
         id: e.id.clone(),
         kind: HitKind::Entity,
         modality: Modality::Text,
@@ -22,7 +22,7 @@ pub(crate) fn entity_hit(graph: &Graph, id: &str, score: f32, facts: Vec<String>
         thumbnail: None,
         score,
         facts,
-    })
+    }
 }
 
 /// A document or image hit, looked up in the store of record.

@@ -5,10 +5,11 @@
 //! [`crate::Options::sources`].
 
 mod graph;
-mod hits;
+pub(crate) mod hits;
 mod hybrid;
-mod linker;
+pub(crate) mod linker;
 pub mod rerank;
+mod server_graph;
 mod vector;
 mod web;
 
@@ -16,5 +17,6 @@ pub use graph::GraphSource;
 pub use hits::snippet;
 pub use linker::GraphLinker;
 pub use rerank::Rerank;
+pub use server_graph::ServerGraph;
 pub use vector::VectorSource;
 pub use web::WebSource;

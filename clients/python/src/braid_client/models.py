@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Answer",
     "Counts",
     "Deleted",
     "DocumentRecord",
@@ -568,6 +569,25 @@ class Trace(BraidModel):
     fusion: FusionTrace
 
 
+class Answer(BraidModel):
+    """The exact answer of a question compiled into a graph plan (issue 23)."""
+
+    kind: str
+    """``entities``, ``count``, ``value`` or ``boolean``."""
+    entities: list[str] = Field(default_factory=list)
+    """The answer entities' ids, best first."""
+    count: int | None = None
+    """The number of entities, for a count (and the size of a set answer before the cut)."""
+    value: Any = None
+    """The value, for a value (a number) or a boolean answer."""
+    plan: str
+    """The plan, as a line: ``borders(Kenya) → uses_currency``."""
+    evidence: list[str] = Field(default_factory=list)
+    """Facts that support the answer, as lines."""
+    took_ms: float
+    """Parse and execution time, in milliseconds."""
+
+
 class QueryResponse(BraidModel):
     """The answer of ``POST /v1/query``: fused results, the plan and per-source reports."""
 
@@ -583,6 +603,8 @@ class QueryResponse(BraidModel):
     """Total time, in milliseconds."""
     trace: Trace | None = None
     """The decision trace, when ``explain`` was asked for."""
+    answer: Answer | None = None
+    """The exact answer, when the question compiled into a graph plan that found one."""
 
 
 class SearchResponse(BraidModel):
