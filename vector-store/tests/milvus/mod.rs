@@ -1,6 +1,6 @@
 //! The Milvus backend against a live server (feature `milvus`).
 //!
-//! Needs `BRAID_MILVUS_URI` (e.g. a Milvus Lite 3.2.2 started by `.ci/milvus.sh`); without it
+//! Needs `BRAID_MILVUS_URI` (e.g. a Milvus Lite 3.2.2 started by `.ci/engines.sh`); without it
 //! the tests are skipped, except under CI (`CI` set), where a missing server is a failure.
 //! Every test uses its own collection prefix and drops its collections at the end.
 

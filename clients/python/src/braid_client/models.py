@@ -323,6 +323,38 @@ class RouterStatus(BraidModel):
     """Exemplar queries per route: ``[graph, vector, web]``."""
 
 
+class GraphCounts(BraidModel):
+    """Entities and relations as the graph backend counts them."""
+
+    entities: int
+    """Entities."""
+    relations: int
+    """Relations."""
+
+
+class GraphStatus(BraidModel):
+    """The graph behind the graph route: in the server's process, or on a graph server."""
+
+    backend: str
+    """``embedded`` or the graph server's engine (``falkordb``)."""
+    mode: str
+    """``embedded`` (in the process, rebuilt from the store of record) or ``managed`` (on a
+    server, created and written by Braid)."""
+    url: str | None = None
+    """The graph server's address (without credentials)."""
+    graph: str | None = None
+    """The graph's name on the server."""
+    linking: str | None = None
+    """How linking finds candidate names on a server."""
+    counts: GraphCounts | None = None
+    """Entities and relations as the backend counts them; absent when it cannot answer."""
+    error: str | None = None
+    """Why the backend could not be asked."""
+    missed_writes: int
+    """Entity and relation writes the graph server missed since start (the next start writes
+    them)."""
+
+
 class Status(BraidModel):
     """The answer of ``GET /v1/status``."""
 
@@ -348,6 +380,8 @@ class Status(BraidModel):
     """The server's data directory."""
     router: RouterStatus
     """Which routing weights are in use and how they were made."""
+    graph: GraphStatus
+    """The graph behind the graph route."""
 
     def route_available(self, route: str) -> bool:
         """Whether ``route`` is listed as available."""
