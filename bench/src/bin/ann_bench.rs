@@ -49,11 +49,11 @@ use std::time::Instant;
 
 use braid_bench::flags::Flags;
 use braid_bench::heap::{Counting, live_bytes};
+use braid_bench::targets::Verdicts;
 use braid_bench::{
     Rng, Stats, Table, dir_bytes, load_average, machine, mix64, release_free_heap, rss_anon_bytes, rss_bytes,
     rss_file_bytes, time_each,
 };
-use braid_bench::targets::Verdicts;
 use braid_vector::{Filter, Item, Modality, OpenMode, Quantization, SearchRequest, VectorConfig, VectorStore};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
