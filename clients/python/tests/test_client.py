@@ -293,14 +293,14 @@ def test_ids_are_escaped_in_paths(client: BraidClient) -> None:
 
 def test_a_newer_server_with_more_fields_does_not_break_the_models(client: BraidClient) -> None:
     raw = client._http.post("/v1/query", json={"query": "Which countries border France?", "k": 2}).json()
-    raw["answer"] = {"kind": "entities", "entities": ["country:DEU"]}
+    raw["verdict"] = {"kind": "entities", "entities": ["country:DEU"]}
     raw["plan"]["router"] = {"weights": "fitted"}
     raw["results"][0]["new_hit_field"] = [1, 2]
     raw["sources"][0]["cached"] = True
     raw["results"][0]["kind"] = "table"  # a kind this client has never heard of
     answer = QueryResponse.model_validate(raw)
-    assert answer.model_extra == {"answer": {"kind": "entities", "entities": ["country:DEU"]}}
-    assert answer.answer["entities"] == ["country:DEU"]  # type: ignore[attr-defined]
+    assert answer.model_extra == {"verdict": {"kind": "entities", "entities": ["country:DEU"]}}
+    assert answer.verdict["entities"] == ["country:DEU"]  # type: ignore[attr-defined]
     assert answer.plan.model_extra == {"router": {"weights": "fitted"}}
     assert isinstance(answer.results[0], FusedHit) and answer.results[0].kind == "table"
     assert answer.results[0].model_extra == {"new_hit_field": [1, 2]}

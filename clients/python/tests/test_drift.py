@@ -60,8 +60,8 @@ def _schemas(doc: dict[str, Any]) -> dict[str, Any]:
     ("change", "expected"),
     [
         pytest.param(
-            lambda d: _schemas(d)["QueryResponse"]["properties"].update(answer={"type": "object"}),
-            "field 'answer' is in /openapi.json but not in the model",
+            lambda d: _schemas(d)["QueryResponse"]["properties"].update(verdict={"type": "object"}),
+            "field 'verdict' is in /openapi.json but not in the model",
             id="a new answer field",
         ),
         pytest.param(

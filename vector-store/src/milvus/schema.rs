@@ -4,8 +4,11 @@
 //! Layout: one collection, `{prefix}_items`, holding both modalities with the fields Braid
 //! filters on (`modality`, `kind`, `tags`, `entities`, `source`), the `title` a hit shows, a
 //! `dense` FLOAT_VECTOR with an HNSW index (COSINE for Braid's default metric) and three
-//! SPARSE_FLOAT_VECTORs filled by server-side BM25 functions: `title_sparse`, `text_sparse`
-//! and `sparse` (title twice + text, for server-side fusion). One collection rather than one
+//! SPARSE_FLOAT_VECTORs filled by server-side BM25 functions: `sparse` (the title's terms,
+//! then the text's: the lexical ranking and server-side fusion search it, as the embedded
+//! store searches its one `body` field), and `title_sparse` and `text_sparse`, per-field BM25
+//! that collections made before the one-field ranking have, still written so both kinds of
+//! collection open, and not searched. One collection rather than one
 //! per modality because BM25 statistics (IDF, average length) are per collection: split by
 //! modality, "flag" is common among images and rare overall, and hybrid top-10s drifted to
 //! 0.5 overlap with the embedded store on such queries (measured); together they match.

@@ -24,8 +24,6 @@ use crate::validate::validate_vector;
 
 /// Hybrid search takes this many candidates per side, at least (as the embedded store).
 const MIN_HYBRID_CANDIDATES: usize = 50;
-/// Title terms weigh twice (as in the embedded store's tantivy query).
-const TITLE_BOOST: f32 = 2.0;
 
 /// A checked request, ready to run against the collection.
 pub(super) struct Search {
@@ -276,37 +274,23 @@ async fn dense_ranking(
     Ok(merge(lists, n))
 }
 
-/// BM25 as the embedded store scores it: Σ over terms of BM25 in the text field plus twice
-/// BM25 in the title field, each field with its own statistics. Milvus returns each field's
-/// top list; an item outside one list gets 0 from that field, so the lists are taken deeper
-/// than `n`.
+/// BM25 as the embedded store scores it: one field holding the title's terms, then the
+/// text's (`sparse`, filled by the `lexical_bm25` function).
 async fn lexical_ranking(
     client: Arc<mv::ClientV2>,
     plan: Arc<Plan>,
     terms: String,
     n: usize,
 ) -> Result<Vec<Ranked>, VectorError> {
-    let depth = n.saturating_mul(4).max(100);
     let mut lists = Vec::new();
     for name in &plan.collections {
-        let mut summed: HashMap<String, Ranked> = HashMap::new();
-        let field_search = |field: &str| {
-            let vectors = mv::SearchVectors::EmbeddedText(vec![terms.clone()]);
-            let req = search_request(name, field, vectors, &plan.filter, depth, None);
-            let client = client.clone();
-            async move { client.search(req?).await.map_err(|e| remote("BM25 search", e)) }
-        };
-        let (text, title) = tokio::try_join!(field_search("text_sparse"), field_search("title_sparse"))?;
-        for (resp, weight) in [(text, 1.0f32), (title, TITLE_BOOST)] {
-            for r in resp.results().iter() {
-                // Milvus Lite reports BM25 as a negated distance; the score is its magnitude.
-                for hit in ranked(r, f32::abs)? {
-                    let score = weight * hit.score;
-                    summed.entry(hit.id.clone()).and_modify(|e| e.score += score).or_insert(Ranked { score, ..hit });
-                }
-            }
+        let vectors = mv::SearchVectors::EmbeddedText(vec![terms.clone()]);
+        let req = search_request(name, "sparse", vectors, &plan.filter, n, None)?;
+        let resp = client.search(req).await.map_err(|e| remote("BM25 search", e))?;
+        for r in resp.results().iter() {
+            // Milvus Lite reports BM25 as a negated distance; the score is its magnitude.
+            lists.push(ranked(r, f32::abs)?);
         }
-        lists.push(summed.into_values().collect());
     }
     Ok(merge(lists, n))
 }

@@ -5,8 +5,8 @@
 //! stop-word set is not recognised (probed). So Braid analyses text on the client with the
 //! same English analyzer as the embedded tantivy index (lower-case, stop words, Porter
 //! stemmer) and stores and queries analysed terms; Milvus computes real BM25 (IDF, length
-//! normalisation) over the same term space. The lexical ranking is, as in tantivy,
-//! BM25(text) + 2 × BM25(title), each field with its own statistics.
+//! normalisation) over the same term space. The lexical ranking is, as in tantivy, BM25 over
+//! one field holding the title's terms, then the text's (see `lexical.rs` for why one field).
 
 use std::collections::HashSet;
 
@@ -38,12 +38,12 @@ impl TermAnalyzer {
         terms
     }
 
-    /// The text Milvus' BM25 function indexes: the title's terms twice, then the text's,
-    /// cut to the VARCHAR limit at a term boundary.
+    /// The text Milvus' BM25 function indexes: the title's terms, then the text's, cut to the
+    /// VARCHAR limit at a term boundary (the embedded index's `body` field, analysed).
     pub(super) fn lexical_field(&self, item: &Item) -> String {
         let title = self.analyze(&item.title).join(" ");
         let text = self.analyze(&item.text).join(" ");
-        join_terms(&[title.as_str(), title.as_str(), text.as_str()])
+        join_terms(&[title.as_str(), text.as_str()])
     }
 
     /// The analysed terms of one text, cut to the VARCHAR limit at a term boundary.
@@ -81,7 +81,7 @@ mod tests {
     use crate::item::Modality;
 
     #[test]
-    fn lexical_field_boosts_the_title_and_stems() {
+    fn lexical_field_is_the_title_then_the_text_stemmed() {
         let b = TermAnalyzer::english();
         let item = Item {
             id: "d".into(),
@@ -93,7 +93,7 @@ mod tests {
             entities: vec![],
             source: None,
         };
-        assert_eq!(b.lexical_field(&item), "koala koala koala eat leav");
+        assert_eq!(b.lexical_field(&item), "koala koala eat leav");
         assert_eq!(b.query_terms("the Koala and koalas"), vec!["koala".to_string()]);
     }
 }

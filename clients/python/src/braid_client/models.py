@@ -298,6 +298,9 @@ class EmbedderStatus(BraidModel):
     """Vector dimension."""
     multimodal: bool
     """Whether it embeds images by their pixels (query by image needs this)."""
+    reason: str | None = None
+    """Why it is the active one (chosen by a setting, found weights, or the fallback and how
+    to get a semantic model)."""
 
 
 class RouteStatus(BraidModel):
@@ -486,6 +489,21 @@ class FusedHit(_HitFields):
         return {s.route: s.rank for s in self.sources}
 
 
+class StageReport(BraidModel):
+    """How an optional stage of a route (a reranker, say) fared on a query."""
+
+    stage: str
+    """The stage, e.g. ``rerank``."""
+    status: str
+    """``ok`` when it ran, ``timeout`` or ``error`` when its result was dropped."""
+    took_ms: float
+    """Wall time spent on it, in milliseconds."""
+    by: str | None = None
+    """What ran it (e.g. the reranker's name), when there is one."""
+    error: str | None = None
+    """The error, for ``error`` and ``timeout``."""
+
+
 class SourceReport(BraidModel):
     """How one route fared on a query."""
 
@@ -502,6 +520,8 @@ class SourceReport(BraidModel):
     answers to "which countries border France"); ``None`` otherwise."""
     error: str | None = None
     """The error, for ``error`` and ``timeout``."""
+    stages: list[StageReport] = Field(default_factory=list)
+    """The route's optional stages (a reranker), in the order they ran; empty when none."""
 
 
 class LinkedEntity(BraidModel):
