@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 use braid_graph::plan::{CompareOp, GraphPlan, Order, PropValue, RankKey};
 use braid_graph::{Direction, PropertyKind, RelationTypeStats, SchemaStats, TRANSITIVE_CHAINING};
+use braid_router::introspect::mention_spans;
 use braid_router::lexicon::{Lexicon, Mention};
 use braid_router::morphology::{is_function_word, stem};
 use braid_router::normalize::normalize;
@@ -1208,25 +1209,4 @@ fn is_one_hop(plan: &GraphPlan) -> bool {
         GraphPlan::Follow { from, .. } => matches!(from.as_ref(), GraphPlan::Entities(_)),
         _ => false,
     }
-}
-
-/// Each linked entity's mention as a span of `words` (start, end, index of the entity),
-/// first come first served; mentions not found word for word are left out.
-fn mention_spans(words: &[&str], entities: &[LinkedEntity]) -> Vec<(usize, usize, usize)> {
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-    for (index, e) in entities.iter().enumerate() {
-        let mention = normalize(&e.mention);
-        let target: Vec<&str> = mention.split(' ').filter(|w| !w.is_empty()).collect();
-        if target.is_empty() || target.len() > words.len() {
-            continue;
-        }
-        let found = (0..=words.len() - target.len()).find(|&i| {
-            words[i..i + target.len()] == target[..]
-                && !spans.iter().any(|&(s, end, _)| i < end && s < i + target.len())
-        });
-        if let Some(i) = found {
-            spans.push((i, i + target.len(), index));
-        }
-    }
-    spans
 }

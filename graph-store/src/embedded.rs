@@ -267,8 +267,9 @@ impl GraphBackend for EmbeddedGraph {
     }
 }
 
-/// `n` items of `items` chosen uniformly at random (reservoir sampling, splitmix64), seeded.
-pub(crate) fn reservoir<T>(items: impl Iterator<Item = T>, n: usize, seed: u64) -> Vec<T> {
+/// `n` items of `items` chosen uniformly at random (reservoir sampling, splitmix64), seeded:
+/// the same items for the same seed.
+pub fn reservoir<T>(items: impl Iterator<Item = T>, n: usize, seed: u64) -> Vec<T> {
     let mut state = seed;
     let mut next = move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);

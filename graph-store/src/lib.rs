@@ -108,7 +108,7 @@ pub use backend::{
     Edge, EntityFilter, GraphBackend, GraphBackendInfo, GraphCounts, GraphMode, RankedEntities, Step, SubgraphBound,
     SubgraphReport,
 };
-pub use embedded::EmbeddedGraph;
+pub use embedded::{EmbeddedGraph, reservoir};
 pub use error::GraphError;
 pub use graph::{Graph, MAX_NEIGHBOR_DEPTH};
 pub use items::ItemLinks;

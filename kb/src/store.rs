@@ -581,29 +581,7 @@ impl Store {
     }
 }
 
-/// `n` items of `items` chosen uniformly at random (reservoir sampling), seeded.
-pub(crate) fn reservoir<T>(items: impl Iterator<Item = T>, n: usize, seed: u64) -> Vec<T> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut kept: Vec<T> = Vec::with_capacity(n);
-    for (i, item) in items.enumerate() {
-        if kept.len() < n {
-            kept.push(item);
-        } else {
-            let j = (next() % (i as u64 + 1)) as usize;
-            if j < n {
-                kept[j] = item;
-            }
-        }
-    }
-    kept
-}
+pub(crate) use braid_graph::reservoir;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serialising these plain structs to JSON cannot fail (string keys, no custom serialisers).

@@ -484,9 +484,9 @@ const MAX_RELATION_CUES: usize = 3;
 /// Confidence of a relation implied by a named type and an entity, with no relation word.
 const IMPLIED_CUE_CONFIDENCE: f32 = 0.5;
 
-/// Each linked entity's mention as a span of `words` (start, end, index of the entity);
-/// mentions not found word for word are left out.
-fn mention_spans(words: &[&str], entities: &[LinkedEntity]) -> Vec<(usize, usize, usize)> {
+/// Each linked entity's mention as a span of `words` (start, end, index of the entity),
+/// first come first served; mentions not found word for word are left out.
+pub fn mention_spans(words: &[&str], entities: &[LinkedEntity]) -> Vec<(usize, usize, usize)> {
     let mut spans = Vec::new();
     for (index, e) in entities.iter().enumerate() {
         let mention = normalize(&e.mention);
